@@ -1,0 +1,38 @@
+# Hookgate. `make run` starts the quickstart; `make test` runs every test.
+GO      ?= go
+BIN     := bin/caddy
+SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+
+.PHONY: build run test unit e2e vet fuzz bench clean
+
+build: $(BIN)
+
+$(BIN): $(SOURCES)
+	$(GO) build -o $@ ./cmd/caddy
+
+bin/receiver: $(SOURCES)
+	$(GO) build -o $@ ./examples/receiver
+
+run: $(BIN) bin/receiver
+	examples/quickstart/run.sh
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1)
+	$(GO) vet ./...
+
+# Unit tests (fuzz seed corpora included) and end-to-end tests against the
+# real binary. The e2e tests use $(BIN); HOOKGATE_CADDY points them at it.
+test: vet $(BIN)
+	HOOKGATE_CADDY=$(abspath $(BIN)) $(GO) test -count=1 -timeout 15m ./...
+
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

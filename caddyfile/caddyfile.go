@@ -1,0 +1,278 @@
+// Package caddyfile adapts Hookgate's Caddyfile syntax to its JSON config:
+// the webhook_inbound directive and the webhooks global option.
+package caddyfile
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+
+	"github.com/hookgate/hookgate/handlers/inbound"
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/signature"
+	"github.com/hookgate/hookgate/webhooks"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("webhook_inbound", parseInbound)
+	httpcaddyfile.RegisterDirectiveOrder("webhook_inbound", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterGlobalOption("webhooks", parseGlobal)
+}
+
+// parseInbound sets up the webhook_inbound handler:
+//
+//	webhook_inbound {
+//		name          <name>
+//		verify        <hmac|preset> {
+//			header           <field>
+//			algorithm        sha1|sha256|sha512
+//			encoding         hex|base64
+//			prefix           <string>
+//			signed_content   <template>
+//			timestamp_header <field>
+//			secret           <secret>   # repeat for rotation
+//		}
+//		tolerance     <duration>
+//		dedupe        <template>
+//		dedupe_window <duration>
+//		max_body      <size>
+//		upstream      <url> {
+//			timeout      <duration>
+//			retry        <duration>...
+//			backoff      <min> <max>
+//			max_attempts <n>
+//			max_age      <duration>
+//			concurrency  <n>
+//		}
+//	}
+func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	hd := new(inbound.Handler)
+	d := h.Dispenser
+	d.Next() // the directive name
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		var err error
+		switch d.Val() {
+		case "name":
+			hd.Name, err = oneArg(d)
+		case "verify":
+			hd.Verify, err = parseVerify(d)
+		case "tolerance":
+			hd.Tolerance, err = durationArg(d)
+		case "dedupe":
+			hd.Dedupe, err = oneArg(d)
+		case "dedupe_window":
+			hd.DedupeWindow, err = durationArg(d)
+		case "max_body":
+			hd.MaxBody, err = sizeArg(d)
+		case "upstream":
+			hd.Upstream, err = parseUpstream(d)
+		default:
+			return nil, d.Errf("unrecognized webhook_inbound option %q", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return hd, nil
+}
+
+// longHeader undoes the adapter's rewrite of {header.X} into
+// {http.request.header.X}, so signed-content templates keep their own form.
+var longHeader = strings.NewReplacer("{http.request.header.", "{header.")
+
+func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
+	scheme, err := oneArg(d)
+	if err != nil {
+		return nil, err
+	}
+	c := &signature.Config{Scheme: scheme}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		field := map[string]*string{
+			"header": &c.Header, "algorithm": &c.Algorithm, "encoding": &c.Encoding,
+			"prefix": &c.Prefix, "signed_content": &c.SignedContent, "timestamp_header": &c.TimestampHeader,
+		}
+		switch opt := d.Val(); {
+		case opt == "secret":
+			s, err := oneArg(d)
+			if err != nil {
+				return nil, err
+			}
+			c.Secrets = append(c.Secrets, s)
+		case field[opt] != nil:
+			if *field[opt], err = oneArg(d); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, d.Errf("unrecognized verify option %q", opt)
+		}
+	}
+	c.SignedContent = longHeader.Replace(c.SignedContent)
+	if err := c.Validate(); err != nil {
+		return nil, d.Errf("verify %s: %v", scheme, err)
+	}
+	return c, nil
+}
+
+func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
+	url, err := oneArg(d)
+	if err != nil {
+		return nil, err
+	}
+	p := &queue.Policy{URL: url}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "timeout":
+			p.Timeout, err = durationArg(d)
+		case "retry":
+			p.Retry, err = durationArgs(d)
+		case "backoff":
+			var b []caddy.Duration
+			if b, err = durationArgs(d); err == nil && len(b) != 2 {
+				err = d.Err("backoff takes a minimum and a maximum delay")
+			}
+			if err == nil {
+				p.BackoffMin, p.BackoffMax = b[0], b[1]
+			}
+		case "max_attempts":
+			p.MaxAttempts, err = intArg(d)
+		case "max_age":
+			p.MaxAge, err = durationArg(d)
+		case "concurrency":
+			p.Concurrency, err = intArg(d)
+		default:
+			return nil, d.Errf("unrecognized upstream option %q", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	check := *p // provisioning fills in defaults, which stay out of the JSON
+	if err := check.Provision(); err != nil {
+		return nil, d.Err(err.Error())
+	}
+	return p, nil
+}
+
+// parseGlobal sets up the webhooks app:
+//
+//	webhooks {
+//		storage embedded [<dir>]
+//		dead_retention <duration>
+//	}
+func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
+	app := new(webhooks.App)
+	d.Next() // the option name
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	var warnings []caddyconfig.Warning
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "storage":
+			storage, name, err := parseStorage(d)
+			if err != nil {
+				return nil, err
+			}
+			app.StorageRaw = caddyconfig.JSONModuleObject(storage, "engine", name, &warnings)
+		case "dead_retention":
+			var err error
+			if app.DeadRetention, err = durationArg(d); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, d.Errf("unrecognized webhooks option %q", d.Val())
+		}
+	}
+	return httpcaddyfile.App{Name: "webhooks", Value: caddyconfig.JSON(app, &warnings)}, nil
+}
+
+func parseStorage(d *caddyfile.Dispenser) (webhooks.Storage, string, error) {
+	if !d.NextArg() {
+		return nil, "", d.Err("storage needs an engine: embedded")
+	}
+	switch name := d.Val(); name {
+	case "embedded":
+		e := new(webhooks.Embedded)
+		if d.NextArg() {
+			e.Path = d.Val()
+		}
+		if d.NextArg() {
+			return nil, "", d.ArgErr()
+		}
+		return e, name, nil
+	default:
+		return nil, "", d.Errf("unknown storage engine %q", name)
+	}
+}
+
+func oneArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.ArgErr()
+	}
+	v := d.Val()
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return v, nil
+}
+
+func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil || dur < 0 {
+		return 0, d.Errf("%s: invalid duration %q", d.Val(), v)
+	}
+	return caddy.Duration(dur), nil
+}
+
+func durationArgs(d *caddyfile.Dispenser) ([]caddy.Duration, error) {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return nil, d.ArgErr()
+	}
+	out := make([]caddy.Duration, len(args))
+	for i, a := range args {
+		dur, err := caddy.ParseDuration(a)
+		if err != nil || dur < 0 {
+			return nil, d.Errf("invalid duration %q", a)
+		}
+		out[i] = caddy.Duration(dur)
+	}
+	return out, nil
+}
+
+func intArg(d *caddyfile.Dispenser) (int, error) {
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, d.Errf("want a positive whole number, got %q", v)
+	}
+	return n, nil
+}
+
+func sizeArg(d *caddyfile.Dispenser) (int64, error) {
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 || n > 1<<40 {
+		return 0, d.Errf("invalid size %q", v)
+	}
+	return int64(n), nil
+}

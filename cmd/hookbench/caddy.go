@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Caddy is one running Caddy process with its own config, data dir and ports.
+type Caddy struct {
+	Bin       string
+	Dir       string // temp dir: Caddyfile, XDG dirs, log
+	AdminAddr string
+	HTTPAddr  string
+
+	cmd     *exec.Cmd
+	logFile *os.File
+	exited  chan struct{}
+	waitErr error
+
+	mu      sync.Mutex
+	peakRSS int64 // bytes, max of the samples taken by SampleRSS
+}
+
+// StartCaddy writes caddyfile into a fresh dir under parent, starts bin on
+// it with env (plus XDG_DATA_HOME and XDG_CONFIG_HOME in that dir), and
+// waits until both the admin endpoint and the HTTP listener answer.
+func StartCaddy(ctx context.Context, bin, dir, caddyfile, adminAddr, httpAddr string, env []string) (*Caddy, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cfgPath := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(cfgPath, []byte(caddyfile), 0o644); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "caddy.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "run", "--config", cfgPath, "--adapter", "caddyfile")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"XDG_DATA_HOME="+filepath.Join(dir, "data"),
+		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"),
+		"HOME="+dir,
+	)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	c := &Caddy{Bin: bin, Dir: dir, AdminAddr: adminAddr, HTTPAddr: httpAddr,
+		cmd: cmd, logFile: logFile, exited: make(chan struct{})}
+	go func() {
+		c.waitErr = cmd.Wait()
+		close(c.exited)
+	}()
+	if err := c.waitReady(ctx, 30*time.Second); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, c.LogTail(20))
+	}
+	return c, nil
+}
+
+// waitReady polls the admin endpoint, then the HTTP listener.
+func (c *Caddy) waitReady(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	client := &http.Client{Timeout: time.Second}
+	adminOK := false
+	for time.Now().Before(deadline) {
+		select {
+		case <-c.exited:
+			return fmt.Errorf("caddy exited during start-up: %v", c.waitErr)
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if !adminOK {
+			resp, err := client.Get("http://" + c.AdminAddr + "/config/")
+			if err == nil {
+				resp.Body.Close()
+				adminOK = resp.StatusCode == http.StatusOK
+			}
+		}
+		if adminOK {
+			nc, err := net.DialTimeout("tcp", c.HTTPAddr, time.Second)
+			if err == nil {
+				nc.Close()
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("caddy not ready after %s (admin %s, http %s)", limit, c.AdminAddr, c.HTTPAddr)
+}
+
+// Pid returns the process id.
+func (c *Caddy) Pid() int { return c.cmd.Process.Pid }
+
+// RSS returns the resident set size now (VmRSS), in bytes.
+func (c *Caddy) RSS() (int64, error) { return readVmRSS(c.Pid()) }
+
+// SampleRSS samples RSS every interval until ctx ends, keeping the peak.
+func (c *Caddy) SampleRSS(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if v, err := c.RSS(); err == nil {
+			c.mu.Lock()
+			c.peakRSS = max(c.peakRSS, v)
+			c.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.exited:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// PeakRSS returns the largest RSS sample so far, in bytes.
+func (c *Caddy) PeakRSS() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peakRSS
+}
+
+// Alive reports whether the process is still running.
+func (c *Caddy) Alive() bool {
+	select {
+	case <-c.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// Stop asks Caddy to shut down gracefully (SIGINT), and kills it if it is
+// still running after 15 s.
+func (c *Caddy) Stop() error {
+	if c.Alive() {
+		c.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-c.exited:
+		case <-time.After(15 * time.Second):
+			c.cmd.Process.Kill()
+			<-c.exited
+		}
+	}
+	c.logFile.Close()
+	return nil
+}
+
+// LogTail returns the last n lines Caddy wrote.
+func (c *Caddy) LogTail(n int) string {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "caddy.log"))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// LogCount returns how many lines of Caddy's log contain s.
+func (c *Caddy) LogCount(s string) int {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "caddy.log"))
+	if err != nil {
+		return 0
+	}
+	return bytes.Count(b, []byte(s))
+}
+
+// readVmRSS reads VmRSS from /proc/<pid>/status, in bytes.
+func readVmRSS(pid int) (int64, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return parseVmRSS(f)
+}
+
+func parseVmRSS(f io.Reader) (int64, error) {
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "VmRSS:") {
+			continue
+		}
+		fields := strings.Fields(line[len("VmRSS:"):])
+		if len(fields) < 1 {
+			break
+		}
+		kb, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		return kb << 10, nil
+	}
+	return 0, errors.New("no VmRSS line")
+}
+
+// caddyVersion returns the first line of `caddy version`.
+func caddyVersion(bin string) string {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line
+}
+
+// caddyHasModule reports whether `caddy list-modules` lists id.
+func caddyHasModule(bin, id string) (bool, error) {
+	out, err := exec.Command(bin, "list-modules").Output()
+	if err != nil {
+		return false, fmt.Errorf("%s list-modules: %w", bin, err)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(l) == id {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,326 @@
+// Package inbound is the webhook_inbound HTTP handler: it verifies a
+// sender's signature over the raw body, drops duplicates, durably queues the
+// webhook and acknowledges it at once; the webhooks app delivers it later.
+// Without an upstream it verifies and dedupes only, then calls the next
+// handler (for example reverse_proxy).
+package inbound
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/signature"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Defaults of the handler.
+const (
+	DefaultMaxBody      = 1 << 20
+	DefaultDedupeWindow = 72 * time.Hour
+	DefaultTolerance    = 5 * time.Minute
+	// retryAfterUnavailable is the Retry-After sent with a 503 when the
+	// store cannot take the message.
+	retryAfterUnavailable = "5"
+)
+
+// Handler is the webhook_inbound handler.
+type Handler struct {
+	// Name names the route: it scopes dedupe keys, names the queue and
+	// labels metrics. Default: dedupe keys are scoped to the request path,
+	// and the queue is named after the upstream URL.
+	Name string `json:"name,omitempty"`
+	// Verify is the signature scheme the sender uses. Omit it for senders
+	// that sign nothing, and guard the route another way (a token, basic
+	// auth, or the remote_ip matcher).
+	Verify *signature.Config `json:"verify,omitempty"`
+	// Tolerance bounds the age (and the skew into the future) of a signed
+	// timestamp. Default: 5m.
+	Tolerance caddy.Duration `json:"tolerance,omitempty"`
+	// Dedupe is the dedupe key template, e.g. "{json.id}",
+	// "{header.X-GitHub-Delivery}" or "{json.sourceId}:{json.status}".
+	// A webhook whose key was seen within DedupeWindow is acknowledged with
+	// 200 and not forwarded. Empty: no deduplication.
+	Dedupe string `json:"dedupe,omitempty"`
+	// DedupeWindow is how long a dedupe key is remembered. Default: 72h.
+	DedupeWindow caddy.Duration `json:"dedupe_window,omitempty"`
+	// MaxBody is the largest body accepted, in bytes; larger ones get 413.
+	// Default: 1 MiB.
+	MaxBody int64 `json:"max_body,omitempty"`
+	// Upstream is where accepted webhooks are delivered, asynchronously,
+	// with retries. Absent: verify-only, the request goes on to the next
+	// handler and a dedupe key is released if that handler fails.
+	Upstream *queue.Policy `json:"upstream,omitempty"`
+
+	backend  Backend
+	verifier signature.Verifier
+	key      *dedupe.Template
+	label    string
+	log      *zap.Logger
+	now      func() time.Time
+}
+
+// Backend is what the handler needs of the webhooks app.
+type Backend interface {
+	RegisterQueue(name string, p *queue.Policy) error
+	Enqueue(m *queue.Message, key queue.Key) (string, error)
+	Claim(key queue.Key, id string) (string, error)
+	Release(key queue.Key, id string) error
+	Received(route, result string)
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.webhook_inbound", New: func() caddy.Module { return new(Handler) }}
+}
+
+// Provision compiles the templates, resolves the secrets and registers the
+// queue with the webhooks app.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.log, h.now = ctx.Logger(), time.Now
+	if h.MaxBody == 0 {
+		h.MaxBody = DefaultMaxBody
+	}
+	if h.DedupeWindow == 0 {
+		h.DedupeWindow = caddy.Duration(DefaultDedupeWindow)
+	}
+	if h.Tolerance == 0 {
+		h.Tolerance = caddy.Duration(DefaultTolerance)
+	}
+	if err := h.provisionVerifier(); err != nil {
+		return err
+	}
+	if h.Dedupe != "" {
+		var err error
+		if h.key, err = dedupe.Parse(h.Dedupe); err != nil {
+			return err
+		}
+	}
+	app, err := ctx.App("webhooks")
+	if err != nil {
+		return fmt.Errorf("loading the webhooks app: %w", err)
+	}
+	h.backend = app.(Backend)
+	h.label = h.Name
+	if h.Upstream == nil {
+		if h.label == "" {
+			h.label = "verify_only"
+		}
+		return nil
+	}
+	if err := h.Upstream.Provision(); err != nil {
+		return err
+	}
+	if h.label == "" {
+		h.label = h.Upstream.URL
+	}
+	return h.backend.RegisterQueue(h.label, h.Upstream)
+}
+
+// provisionVerifier resolves the secrets' placeholders ({env.X},
+// {file./path}); their values are never logged nor kept in the config.
+func (h *Handler) provisionVerifier() error {
+	if h.Verify == nil {
+		return nil
+	}
+	repl := caddy.NewReplacer()
+	secrets := make([]string, len(h.Verify.Secrets))
+	for i, s := range h.Verify.Secrets {
+		secrets[i] = repl.ReplaceAll(s, "")
+	}
+	v, err := h.Verify.NewVerifier(secrets, time.Duration(h.Tolerance))
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	h.verifier = v
+	return nil
+}
+
+// Validate checks the configuration.
+func (h *Handler) Validate() error {
+	switch {
+	case h.MaxBody < 0:
+		return fmt.Errorf("max_body must be positive")
+	case h.DedupeWindow < 0:
+		return fmt.Errorf("dedupe_window must be positive")
+	case h.Tolerance < 0:
+		return fmt.Errorf("tolerance must be positive")
+	}
+	if h.Verify != nil {
+		return h.Verify.Validate()
+	}
+	return nil
+}
+
+// The results a request can have; they label metrics and log lines.
+const (
+	resultAccepted     = "accepted"
+	resultDuplicate    = "duplicate"
+	resultUnauthorized = "unauthorized"
+	resultStale        = "stale"
+	resultTooLarge     = "too_large"
+	resultBadRequest   = "bad_request"
+	resultUnavailable  = "unavailable"
+)
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return h.reject(w, http.StatusMethodNotAllowed, resultBadRequest, "method "+r.Method+" not allowed", nil)
+	}
+	body, err := readBody(w, r, h.MaxBody)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return h.reject(w, http.StatusRequestEntityTooLarge, resultTooLarge, "body larger than max_body", nil)
+		}
+		return h.reject(w, http.StatusBadRequest, resultBadRequest, "reading body", err)
+	}
+	now := h.now()
+	if h.verifier != nil {
+		if err := h.verifier.Verify(r, body, now); err != nil {
+			result := resultUnauthorized
+			if signature.ReasonOf(err) == signature.ReasonStale {
+				result = resultStale
+			}
+			return h.reject(w, http.StatusUnauthorized, result, "invalid signature", err)
+		}
+	}
+	key := queue.Key{Scope: h.Name, Expires: now.Add(time.Duration(h.DedupeWindow))}
+	if key.Scope == "" {
+		key.Scope = r.URL.Path
+	}
+	if h.key != nil {
+		if key.Value, err = h.key.Key(r, body); err != nil {
+			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no dedupe key", err)
+		}
+	}
+	if h.Upstream == nil {
+		return h.passOn(w, r, next, body, key, now)
+	}
+	m := &queue.Message{
+		ID: queue.NewID(now), Queue: h.label, Method: r.Method,
+		URL: h.Upstream.Target(r.URL.RequestURI()), Header: forwardHeader(r),
+		Body: body, DedupeKey: key.Value, ReceivedAt: now, NextAttempt: now,
+	}
+	id, err := h.backend.Enqueue(m, key)
+	return h.answer(w, id, key, err, http.StatusAccepted, "queued")
+}
+
+// answer writes the outcome of persisting a message or claiming its key.
+func (h *Handler) answer(w http.ResponseWriter, id string, key queue.Key, err error, code int, status string) error {
+	switch {
+	case errors.Is(err, queue.ErrDuplicate):
+		h.done(resultDuplicate, id, key.Value)
+		return writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": "duplicate"})
+	case err != nil:
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+		return h.reject(w, http.StatusServiceUnavailable, resultUnavailable, "storage unavailable", err)
+	}
+	h.done(resultAccepted, id, key.Value)
+	if code == 0 {
+		return nil
+	}
+	return writeJSON(w, code, map[string]string{"id": id, "status": status})
+}
+
+// passOn is verify-only mode: claim the key, then hand the request to the
+// next handler, releasing the key if it fails so the sender's retry passes.
+func (h *Handler) passOn(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, body []byte, key queue.Key, now time.Time) error {
+	id := queue.NewID(now)
+	if !key.Empty() {
+		holder, err := h.backend.Claim(key, id)
+		if err != nil {
+			return h.answer(w, holder, key, err, 0, "")
+		}
+	}
+	h.done(resultAccepted, id, key.Value)
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	rec := caddyhttp.NewResponseRecorder(w, nil, nil)
+	err := next.ServeHTTP(rec, r)
+	if (err != nil || rec.Status() >= 500) && !key.Empty() {
+		if rerr := h.backend.Release(key, id); rerr != nil {
+			h.log.Error("releasing dedupe key", zap.String("id", id), zap.Error(rerr))
+		}
+	}
+	return err
+}
+
+func (h *Handler) done(result, id, key string) {
+	h.backend.Received(h.label, result)
+	if ce := h.log.Check(zap.InfoLevel, "webhook "+result); ce != nil {
+		ce.Write(zap.String("route", h.label), zap.String("id", id), zap.String("dedupe_key", key))
+	}
+}
+
+// reject answers a request that is not accepted, logs why and counts it.
+func (h *Handler) reject(w http.ResponseWriter, code int, result, msg string, cause error) error {
+	h.backend.Received(h.label, result)
+	level := zap.InfoLevel
+	if code >= 500 {
+		level = zap.ErrorLevel
+	}
+	if ce := h.log.Check(level, "webhook rejected"); ce != nil {
+		ce.Write(zap.String("route", h.label), zap.String("result", result), zap.String("reason", msg), zap.NamedError("cause", cause))
+	}
+	return writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// readBody reads at most limit bytes of the raw body.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	return buf.Bytes(), err
+}
+
+// forwardHeader is what the upstream receives of the request's header: its
+// end-to-end fields and the X-Forwarded-* fields reverse_proxy would add.
+func forwardHeader(r *http.Request) http.Header {
+	h := queue.EndToEnd(r.Header)
+	// Like reverse_proxy without trusted_proxies: a client's own
+	// X-Forwarded-* values are replaced, not trusted.
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		h.Set("X-Forwarded-For", ip)
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	h.Set("X-Forwarded-Proto", proto)
+	h.Set("X-Forwarded-Host", r.Host)
+	return h
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

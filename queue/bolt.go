@@ -1,0 +1,521 @@
+package queue
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	bucketMessages = []byte("messages") // id → encoded message
+	bucketDue      = []byte("due")      // queue 0 nanos id → ∅: queued messages by next attempt
+	bucketDead     = []byte("dead")     // queue 0 nanos id → ∅: dead messages by time of death
+	bucketKeys     = []byte("dedupe")   // scope 0 value → nanos id: dedupe records
+	bucketExpiry   = []byte("expiry")   // nanos scope 0 value → ∅: dedupe records by expiry
+)
+
+// maxBatch bounds the writes shared by one commit.
+const maxBatch = 512
+
+// Bolt is the embedded Store: one bbolt file. All writes go through a single
+// committer goroutine that takes every pending write, applies them in one
+// transaction and fsyncs once (group commit), so concurrent senders share
+// the cost of the disk flush instead of queueing behind each other's.
+// Leases are held in memory: they only guard against delivering a message
+// twice at once within this process, and vanish with it.
+type Bolt struct {
+	db   *bolt.DB
+	path string
+	ops  chan *op
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	mu     sync.Mutex
+	leases map[string]time.Time
+
+	now func() time.Time // the clock, replaced in tests
+}
+
+type op struct {
+	fn  func(*bolt.Tx) error
+	err chan error
+}
+
+// OpenBolt opens (creating if needed) the database at path. It waits at
+// most lockTimeout for another process that holds the file, so that
+// `caddy validate` beside a running server fails fast instead of hanging.
+func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating webhooks storage directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("opening %s: locked by another process (is another Caddy using it?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising %s: %w", path, err)
+	}
+	s := &Bolt{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), leases: map[string]time.Time{}, now: time.Now}
+	s.wg.Add(1)
+	go s.commitLoop()
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Bolt) Path() string { return s.path }
+
+// Close stops the committer, failing writes still waiting, and closes the file.
+func (s *Bolt) Close() error {
+	close(s.done)
+	s.wg.Wait()
+	return s.db.Close()
+}
+
+// commit runs fn in a durable write transaction shared with other writers.
+// fn reports outcomes through its closure; a returned error aborts the whole
+// transaction, after which the batch is retried one op per transaction, so
+// fn must be safe to run again.
+func (s *Bolt) commit(fn func(*bolt.Tx) error) error {
+	o := &op{fn: fn, err: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.done:
+		return ErrClosed
+	}
+	return <-o.err
+}
+
+func (s *Bolt) commitLoop() {
+	defer s.wg.Done()
+	batch := make([]*op, 0, maxBatch)
+	for {
+		select {
+		case o := <-s.ops:
+			batch = append(batch[:0], o)
+		case <-s.done:
+			s.failPending()
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.apply(batch)
+	}
+}
+
+func (s *Bolt) apply(batch []*op) {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, o := range batch {
+			if err := o.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(batch) == 1 {
+		for _, o := range batch {
+			o.err <- err
+		}
+		return
+	}
+	// One op (or the disk) failed: isolate it so the others still land.
+	for _, o := range batch {
+		o.err <- s.db.Update(o.fn)
+	}
+}
+
+func (s *Bolt) failPending() {
+	for {
+		select {
+		case o := <-s.ops:
+			o.err <- ErrClosed
+		default:
+			return
+		}
+	}
+}
+
+// Enqueue implements Store.
+func (s *Bolt) Enqueue(m *Message, key Key) (string, error) {
+	m.State = StateQueued
+	rec, err := m.encode()
+	if err != nil {
+		return "", err
+	}
+	var holder string
+	err = s.commit(func(tx *bolt.Tx) error {
+		if holder = claim(tx, key, m.ID, s.now()); holder != "" {
+			return nil
+		}
+		return put(tx, m, rec)
+	})
+	return result(m.ID, holder, err)
+}
+
+// Claim implements Store.
+func (s *Bolt) Claim(key Key, id string) (string, error) {
+	var holder string
+	err := s.commit(func(tx *bolt.Tx) error {
+		holder = claim(tx, key, id, s.now())
+		return nil
+	})
+	return result(id, holder, err)
+}
+
+func result(id, holder string, err error) (string, error) {
+	switch {
+	case err != nil:
+		return "", err
+	case holder != "":
+		return holder, ErrDuplicate
+	}
+	return id, nil
+}
+
+// claim writes key for id unless an unexpired record holds it, and returns
+// that record's holder. An empty key claims nothing.
+func claim(tx *bolt.Tx, key Key, id string, now time.Time) (holder string) {
+	if key.Empty() {
+		return ""
+	}
+	keys := tx.Bucket(bucketKeys)
+	k := keyOf(key)
+	if old := keys.Get(k); len(old) >= 8 {
+		expires := int64(binary.BigEndian.Uint64(old))
+		if expires > now.UnixNano() {
+			return string(old[8:])
+		}
+		_ = tx.Bucket(bucketExpiry).Delete(append(be64(expires), k...))
+	}
+	exp := be64(key.Expires.UnixNano())
+	_ = keys.Put(k, append(exp, id...))
+	_ = tx.Bucket(bucketExpiry).Put(append(exp, k...), nil)
+	return ""
+}
+
+// Release implements Store.
+func (s *Bolt) Release(key Key, id string) error {
+	return s.commit(func(tx *bolt.Tx) error {
+		k := keyOf(key)
+		old := tx.Bucket(bucketKeys).Get(k)
+		if len(old) < 8 || string(old[8:]) != id {
+			return nil
+		}
+		if err := tx.Bucket(bucketExpiry).Delete(append(old[:8:8], k...)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketKeys).Delete(k)
+	})
+}
+
+func keyOf(k Key) []byte { return []byte(k.Scope + "\x00" + k.Value) }
+
+// be64 encodes n big-endian, so keys sort by it. Its capacity is exactly 8:
+// appending to it copies, which matters because bbolt keeps the slices
+// given to Put until the transaction commits.
+func be64(n int64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, uint64(n))
+	return b
+}
+
+// indexKey is m's entry in the due or dead index.
+func indexKey(m *Message) (bucket, key []byte) {
+	bucket, at := bucketDue, m.NextAttempt
+	if m.State == StateDead {
+		bucket, at = bucketDead, m.DeadAt
+	}
+	k := append([]byte(m.Queue+"\x00"), be64(at.UnixNano())...)
+	return bucket, append(k, m.ID...)
+}
+
+// put writes m (encoded as rec) and its index entry, replacing the entry of
+// the version it overwrites.
+func put(tx *bolt.Tx, m *Message, rec []byte) error {
+	msgs := tx.Bucket(bucketMessages)
+	if old := msgs.Get([]byte(m.ID)); old != nil {
+		if err := unindex(tx, old); err != nil {
+			return err
+		}
+	}
+	if err := msgs.Put([]byte(m.ID), rec); err != nil {
+		return err
+	}
+	b, k := indexKey(m)
+	return tx.Bucket(b).Put(k, nil)
+}
+
+func unindex(tx *bolt.Tx, rec []byte) error {
+	old, err := decode(rec)
+	if err != nil {
+		return err
+	}
+	b, k := indexKey(old)
+	return tx.Bucket(b).Delete(k)
+}
+
+// remove deletes message id and its index entry; it reports whether it existed.
+func remove(tx *bolt.Tx, id string) (bool, error) {
+	msgs := tx.Bucket(bucketMessages)
+	rec := msgs.Get([]byte(id))
+	if rec == nil {
+		return false, nil
+	}
+	if err := unindex(tx, rec); err != nil {
+		return false, err
+	}
+	return true, msgs.Delete([]byte(id))
+}
+
+// Lease implements Store.
+func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([]*Message, time.Time, error) {
+	var out []*Message
+	var next time.Time
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := []byte(queue + "\x00")
+		msgs := tx.Bucket(bucketMessages)
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+			rest := k[len(prefix):]
+			if at := time.Unix(0, int64(binary.BigEndian.Uint64(rest))); at.After(now) {
+				next = at
+				break
+			}
+			id := string(rest[8:])
+			if until, ok := s.leases[id]; ok && until.After(now) {
+				continue
+			}
+			m, err := decode(msgs.Get([]byte(id)))
+			if err != nil {
+				return fmt.Errorf("message %s: %w", id, err)
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	for _, m := range out {
+		s.leases[m.ID] = now.Add(d)
+	}
+	return out, next, err
+}
+
+func (s *Bolt) unlease(id string) {
+	s.mu.Lock()
+	delete(s.leases, id)
+	s.mu.Unlock()
+}
+
+// Delivered implements Store.
+func (s *Bolt) Delivered(id string) error {
+	defer s.unlease(id)
+	return s.commit(func(tx *bolt.Tx) error {
+		_, err := remove(tx, id)
+		return err
+	})
+}
+
+// Update implements Store.
+func (s *Bolt) Update(m *Message) error {
+	defer s.unlease(m.ID)
+	rec, err := m.encode()
+	if err != nil {
+		return err
+	}
+	found := false
+	err = s.commit(func(tx *bolt.Tx) error {
+		if found = tx.Bucket(bucketMessages).Get([]byte(m.ID)) != nil; !found {
+			return nil
+		}
+		return put(tx, m, rec)
+	})
+	if err == nil && !found {
+		err = ErrNotFound
+	}
+	return err
+}
+
+// Get implements Store.
+func (s *Bolt) Get(id string) (*Message, error) {
+	var m *Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rec := tx.Bucket(bucketMessages).Get([]byte(id))
+		if rec == nil {
+			return ErrNotFound
+		}
+		var err error
+		m, err = decode(rec)
+		return err
+	})
+	return m, err
+}
+
+// List implements Store.
+func (s *Bolt) List(state State, queue string, limit int) ([]*Message, error) {
+	index := bucketDue
+	if state == StateDead {
+		index = bucketDead
+	}
+	var out []*Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		msgs := tx.Bucket(bucketMessages)
+		c := tx.Bucket(index).Cursor()
+		prefix := []byte(queue)
+		if queue != "" {
+			prefix = append(prefix, 0)
+		}
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+			m, err := decode(msgs.Get(k[bytes.IndexByte(k, 0)+9:]))
+			if err != nil {
+				return err
+			}
+			m.Body = nil
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Replay implements Store.
+func (s *Bolt) Replay(id string, now time.Time) (*Message, error) {
+	var m *Message
+	err := s.commit(func(tx *bolt.Tx) error {
+		rec := tx.Bucket(bucketMessages).Get([]byte(id))
+		if rec == nil {
+			return ErrNotFound
+		}
+		var err error
+		if m, err = decode(rec); err != nil || m.State != StateDead {
+			return err
+		}
+		m.State, m.Attempts, m.NextAttempt, m.DeadAt = StateQueued, 0, now, time.Time{}
+		enc, err := m.encode()
+		if err != nil {
+			return err
+		}
+		return put(tx, m, enc)
+	})
+	return m, err
+}
+
+// Delete implements Store.
+func (s *Bolt) Delete(id string) error {
+	defer s.unlease(id)
+	found := false
+	err := s.commit(func(tx *bolt.Tx) (err error) {
+		found, err = remove(tx, id)
+		return err
+	})
+	if err == nil && !found {
+		err = ErrNotFound
+	}
+	return err
+}
+
+// Stats implements Store.
+func (s *Bolt) Stats() (map[string]Stats, error) {
+	out := map[string]Stats{}
+	count := func(tx *bolt.Tx, index []byte, add func(*Stats, string)) {
+		_ = tx.Bucket(index).ForEach(func(k, _ []byte) error {
+			q := string(k[:bytes.IndexByte(k, 0)])
+			st := out[q]
+			add(&st, string(k[len(q)+9:]))
+			out[q] = st
+			return nil
+		})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		count(tx, bucketDue, func(st *Stats, id string) {
+			st.Queued++
+			if until, ok := s.leases[id]; ok && until.After(now) {
+				st.Leased++
+			}
+		})
+		count(tx, bucketDead, func(st *Stats, _ string) { st.Dead++ })
+		return nil
+	})
+	return out, err
+}
+
+// purgeChunk bounds the records one purge transaction removes, so that the
+// committer is never held for long.
+const purgeChunk = 1000
+
+// Purge implements Store.
+func (s *Bolt) Purge(now, deadBefore time.Time) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.commit(func(tx *bolt.Tx) error {
+			n = 0
+			exp := tx.Bucket(bucketExpiry).Cursor()
+			limit := be64(now.UnixNano())
+			for k, _ := exp.First(); k != nil && bytes.Compare(k[:8], limit) <= 0 && n < purgeChunk; k, _ = exp.First() {
+				rk := k[8:]
+				if v := tx.Bucket(bucketKeys).Get(rk); len(v) >= 8 && bytes.Equal(v[:8], k[:8]) {
+					if err := tx.Bucket(bucketKeys).Delete(rk); err != nil {
+						return err
+					}
+				}
+				if err := exp.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			return s.purgeDead(tx, deadBefore, &n)
+		})
+		total += n
+		if err != nil || n < purgeChunk {
+			return total, err
+		}
+	}
+}
+
+func (s *Bolt) purgeDead(tx *bolt.Tx, before time.Time, n *int) error {
+	var ids []string
+	_ = tx.Bucket(bucketDead).ForEach(func(k, _ []byte) error {
+		at := k[bytes.IndexByte(k, 0)+1:]
+		if *n+len(ids) < purgeChunk && int64(binary.BigEndian.Uint64(at)) < before.UnixNano() {
+			ids = append(ids, string(at[8:]))
+		}
+		return nil
+	})
+	for _, id := range ids {
+		if _, err := remove(tx, id); err != nil {
+			return err
+		}
+	}
+	*n += len(ids)
+	return nil
+}

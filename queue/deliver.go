@@ -1,0 +1,165 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// client is an HTTP client tuned for one upstream: keep-alive connections
+// up to the queue's concurrency, and no redirects followed.
+type client struct {
+	*http.Client
+	concurrency int
+}
+
+func newClient(concurrency int) *client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &client{
+		concurrency: concurrency,
+		Client: &http.Client{
+			Transport: &http.Transport{
+				DialContext:         dialer.DialContext,
+				MaxIdleConnsPerHost: concurrency,
+				IdleConnTimeout:     90 * time.Second,
+				TLSHandshakeTimeout: 10 * time.Second,
+			},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// hopHeaders are not forwarded (RFC 9110 §7.6.1), as in reverse_proxy.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	"Content-Length",
+}
+
+// EndToEnd returns a copy of h without hop-by-hop headers, nor the headers
+// that Connection names.
+func EndToEnd(h http.Header) http.Header {
+	out := h.Clone()
+	for _, f := range out.Values("Connection") {
+		for _, name := range strings.Split(f, ",") {
+			out.Del(strings.TrimSpace(name))
+		}
+	}
+	for _, name := range hopHeaders {
+		out.Del(name)
+	}
+	return out
+}
+
+func (r *runner) deliver(m *Message) {
+	defer func() {
+		r.inflight.Add(-1)
+		r.poke()
+		r.d.wg.Done()
+	}()
+	p := r.policy.Load()
+	m.Attempts++
+	start := time.Now()
+	status, retryAfter, err := r.send(p, m)
+	took := time.Since(start)
+	if r.d.ctx.Err() != nil {
+		return // shutting down: the message stays queued, this attempt uncounted
+	}
+	outcome := r.settle(p, m, status, retryAfter, err)
+	r.d.report(Attempt{Queue: r.name, Outcome: outcome, Status: status, Took: took})
+	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
+		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),
+			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", outcome), zap.Error(err))
+	}
+}
+
+// send makes one attempt and returns the upstream's status (0 when it did
+// not answer) and its Retry-After.
+func (r *runner) send(p *Policy, m *Message) (int, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(r.d.ctx, time.Duration(p.Timeout))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, m.Method, m.URL, bytes.NewReader(m.Body))
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header = m.Header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Webhook-Id", m.ID)
+	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
+	req.Header.Set("Idempotency-Key", m.ID)
+	resp, err := r.client.Load().Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	return resp.StatusCode, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+}
+
+// settle records the attempt's result in the store and names the outcome.
+func (r *runner) settle(p *Policy, m *Message, status int, wait time.Duration, err error) string {
+	now := time.Now()
+	m.LastStatus, m.LastError = status, ""
+	if err != nil {
+		m.LastError = err.Error()
+	} else if status < 200 || status > 299 {
+		m.LastError = fmt.Sprintf("upstream answered %d", status)
+	}
+	outcome := "delivered"
+	switch {
+	case err == nil && status >= 200 && status <= 299:
+		err = r.d.store.Delivered(m.ID)
+	case retryable(status, err):
+		if next, ok := p.Next(m, now, wait); ok {
+			m.NextAttempt, outcome = next, "retry"
+			err = r.d.store.Update(m)
+			break
+		}
+		fallthrough
+	default:
+		m.State, m.DeadAt, outcome = StateDead, now, "dead"
+		err = r.d.store.Update(m)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		r.d.log.Error("recording delivery result", zap.String("id", m.ID), zap.Error(err))
+	}
+	return outcome
+}
+
+// retryable reports whether an attempt may succeed later: no answer at all,
+// or 408, 425, 429 and 5xx.
+func retryable(status int, err error) bool {
+	if err != nil {
+		return true
+	}
+	switch status {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+		return true
+	}
+	return status >= 500
+}
+
+// retryAfter parses a Retry-After value: delay-seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -1,0 +1,127 @@
+// Package queue holds the durable message queue of Hookgate: the message
+// model, the Store interface with its embedded (bbolt) implementation, the
+// retry schedule, and the dispatcher whose workers deliver due messages.
+package queue
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// State is where a message is in its life.
+type State string
+
+// The states a stored message can be in. A delivered message is removed.
+const (
+	StateQueued State = "queued"
+	StateDead   State = "dead"
+)
+
+// Message is one webhook waiting for delivery. Body and Header are the
+// request as received; they are never logged.
+type Message struct {
+	ID         string      `json:"id"`
+	Queue      string      `json:"queue"`
+	Method     string      `json:"method"`
+	URL        string      `json:"url"` // the delivery target
+	Header     http.Header `json:"header,omitempty"`
+	Body       []byte      `json:"-"`
+	Size       int         `json:"size"` // of Body, kept when Body is not loaded
+	DedupeKey  string      `json:"dedupe_key,omitempty"`
+	ReceivedAt time.Time   `json:"received_at"`
+
+	State       State     `json:"state"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastStatus  int       `json:"last_status,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	DeadAt      time.Time `json:"dead_at,omitzero"`
+}
+
+// Key is a dedupe record to claim: Value within Scope, held until Expires.
+type Key struct {
+	Scope   string
+	Value   string
+	Expires time.Time
+}
+
+// Empty reports whether there is no key to claim.
+func (k Key) Empty() bool { return k.Value == "" }
+
+// Errors returned by stores.
+var (
+	// ErrDuplicate: the dedupe key is already held by an unexpired record.
+	ErrDuplicate = errors.New("duplicate")
+	// ErrNotFound: no message with that id.
+	ErrNotFound = errors.New("message not found")
+	// ErrClosed: the store has been closed.
+	ErrClosed = errors.New("store closed")
+)
+
+// NewID returns a new message id: "msg_" and 26 Crockford base32 characters,
+// sortable by creation time (ULID layout: 48-bit milliseconds, 80 random bits).
+func NewID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	var out [26]byte
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	for i := 25; i >= 0; i-- {
+		out[i] = alphabet[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return "msg_" + string(out[:])
+}
+
+// ValidID reports whether s has the shape of a message id, so that admin
+// requests with garbage ids are refused before they reach a store.
+func ValidID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "msg_")
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	for _, c := range rest {
+		if !strings.ContainsRune("0123456789ABCDEFGHJKMNPQRSTVWXYZ", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// encode lays out a message as a length-prefixed JSON header followed by the
+// raw body, so that bodies are stored without base64 inflation.
+func (m *Message) encode() ([]byte, error) {
+	m.Size = len(m.Body)
+	meta, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 4, 4+len(meta)+len(m.Body))
+	binary.BigEndian.PutUint32(out, uint32(len(meta)))
+	out = append(out, meta...)
+	return append(out, m.Body...), nil
+}
+
+func decode(b []byte) (*Message, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("message record too short (%d bytes)", len(b))
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	if n > len(b)-4 {
+		return nil, fmt.Errorf("message record truncated")
+	}
+	m := new(Message)
+	if err := json.Unmarshal(b[4:4+n], m); err != nil {
+		return nil, fmt.Errorf("message record: %w", err)
+	}
+	m.Body = append([]byte(nil), b[4+n:]...)
+	return m, nil
+}

@@ -1,0 +1,125 @@
+package queue
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// Defaults of a delivery Policy.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultBackoffMin  = time.Second
+	DefaultBackoffMax  = time.Hour
+	DefaultMaxAttempts = 10
+	DefaultConcurrency = 8
+	maxRetryAfter      = 24 * time.Hour
+)
+
+// Policy says where and how a queue's messages are delivered.
+type Policy struct {
+	// URL of the upstream. A URL without a path keeps the path and query the
+	// webhook was received on (as reverse_proxy does); a URL with a path is
+	// used as it is.
+	URL string `json:"url"`
+	// Timeout of one delivery attempt. Default: 30s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// Retry is an explicit schedule: the delay before the 2nd, 3rd, …
+	// attempt. Past its end the last delay repeats until MaxAttempts. When
+	// empty, delays grow exponentially from BackoffMin to BackoffMax with
+	// full jitter.
+	Retry []caddy.Duration `json:"retry,omitempty"`
+	// BackoffMin is the first exponential delay. Default: 1s.
+	BackoffMin caddy.Duration `json:"backoff_min,omitempty"`
+	// BackoffMax caps the exponential delay. Default: 1h.
+	BackoffMax caddy.Duration `json:"backoff_max,omitempty"`
+	// MaxAttempts bounds the attempts before a message is dead-lettered.
+	// Default: len(Retry)+1 with an explicit schedule, else 10.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// MaxAge dead-letters a message whose next attempt would come later than
+	// this after it was received. Default: no limit.
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+	// Concurrency bounds the deliveries in flight to this upstream. Default: 8.
+	Concurrency int `json:"concurrency,omitempty"`
+
+	target *url.URL
+}
+
+// Provision fills in defaults and parses the URL.
+func (p *Policy) Provision() error {
+	u, err := url.Parse(p.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("upstream %q: want an http:// or https:// URL with a host", p.URL)
+	}
+	p.target = u
+	if p.Timeout <= 0 {
+		p.Timeout = caddy.Duration(DefaultTimeout)
+	}
+	if p.BackoffMin <= 0 {
+		p.BackoffMin = caddy.Duration(DefaultBackoffMin)
+	}
+	if p.BackoffMax <= 0 {
+		p.BackoffMax = caddy.Duration(DefaultBackoffMax)
+	}
+	if p.BackoffMax < p.BackoffMin {
+		return fmt.Errorf("backoff maximum %s is below its minimum %s", time.Duration(p.BackoffMax), time.Duration(p.BackoffMin))
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+		if len(p.Retry) > 0 {
+			p.MaxAttempts = len(p.Retry) + 1
+		}
+	}
+	if p.Concurrency <= 0 {
+		p.Concurrency = DefaultConcurrency
+	}
+	for _, d := range p.Retry {
+		if d < 0 {
+			return fmt.Errorf("retry delay %s is negative", time.Duration(d))
+		}
+	}
+	return nil
+}
+
+// Target returns the URL a request received on path (with query) is
+// delivered to.
+func (p *Policy) Target(requestURI string) string {
+	if p.target.Path != "" && p.target.Path != "/" {
+		return p.target.String()
+	}
+	return p.target.Scheme + "://" + p.target.Host + requestURI
+}
+
+// Next returns when to try m again after its attempt number m.Attempts
+// failed, or ok=false when it must be dead-lettered. retryAfter is the
+// upstream's Retry-After (0 if none): it is honoured when longer than the
+// schedule's own delay.
+func (p *Policy) Next(m *Message, now time.Time, retryAfter time.Duration) (at time.Time, ok bool) {
+	if m.Attempts >= p.MaxAttempts {
+		return time.Time{}, false
+	}
+	delay := p.delay(m.Attempts)
+	if retryAfter > delay {
+		delay = min(retryAfter, maxRetryAfter)
+	}
+	at = now.Add(delay)
+	if p.MaxAge > 0 && at.Sub(m.ReceivedAt) > time.Duration(p.MaxAge) {
+		return time.Time{}, false
+	}
+	return at, true
+}
+
+// delay is the schedule's wait after the failed attempt number n (n ≥ 1).
+func (p *Policy) delay(n int) time.Duration {
+	if len(p.Retry) > 0 {
+		return time.Duration(p.Retry[min(n, len(p.Retry))-1])
+	}
+	ceiling := time.Duration(p.BackoffMax)
+	if shift := n - 1; shift < 40 {
+		ceiling = min(ceiling, time.Duration(p.BackoffMin)<<shift)
+	}
+	return rand.N(ceiling + 1) // full jitter: uniform in [0, ceiling]
+}

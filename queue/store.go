@@ -1,0 +1,54 @@
+package queue
+
+import "time"
+
+// Store is the durable state behind the queue: messages, their schedule, the
+// dead-letter queue and dedupe records. Every write is durable (on disk, or
+// confirmed by Redis) when the call returns.
+type Store interface {
+	// Enqueue stores m as queued and, unless key is empty, claims key for
+	// m.ID in the same atomic commit. When the key is already held, nothing
+	// is stored and Enqueue returns the holder's id with ErrDuplicate.
+	Enqueue(m *Message, key Key) (string, error)
+	// Claim claims key for id without storing a message (verify-only
+	// routes); like Enqueue, it returns the holder's id with ErrDuplicate.
+	Claim(key Key, id string) (string, error)
+	// Release drops key if id still holds it, so a retry of a message that
+	// could not be handed on is not taken for a duplicate.
+	Release(key Key, id string) error
+
+	// Lease returns up to limit queued messages of queue that are due at now
+	// and not leased, and leases them for d. next is when the earliest
+	// message not returned becomes due (zero if unknown or none).
+	Lease(queue string, now time.Time, limit int, d time.Duration) (msgs []*Message, next time.Time, err error)
+	// Delivered removes a delivered message and its lease.
+	Delivered(id string) error
+	// Update stores m after a failed attempt, as queued for m.NextAttempt or
+	// as dead (m.State), and drops its lease. It returns ErrNotFound if the
+	// message was deleted meanwhile.
+	Update(m *Message) error
+
+	// Get returns one message with its body.
+	Get(id string) (*Message, error)
+	// List returns messages in state, of queue if not empty, oldest first,
+	// without bodies.
+	List(state State, queue string, limit int) ([]*Message, error)
+	// Replay queues a dead message again, due at now, its attempts reset.
+	Replay(id string, now time.Time) (*Message, error)
+	// Delete removes a message, queued or dead. Its dedupe record stays.
+	Delete(id string) error
+	// Stats counts messages per queue.
+	Stats() (map[string]Stats, error)
+	// Purge drops expired dedupe records and dead messages that died
+	// before deadBefore. It returns how many records it removed.
+	Purge(now, deadBefore time.Time) (int, error)
+
+	Close() error
+}
+
+// Stats describes one queue.
+type Stats struct {
+	Queued int `json:"queued"`
+	Leased int `json:"in_flight"`
+	Dead   int `json:"dead"`
+}

@@ -1,0 +1,138 @@
+package signature
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Asymmetric schemes verify with public keys and sign with private keys, so
+// the "secrets" differ by direction:
+//   - Ed25519 (Discord): verify with the application's public key, 64 hex
+//     digits; sign with a private key, its 32-byte seed (64 hex digits) or
+//     the 64-byte private key (128 hex digits).
+//   - ECDSA P-256 (SendGrid): verify with the public key, base64 DER
+//     (SubjectPublicKeyInfo, as SendGrid shows it) or PEM; sign with a
+//     private key, base64 DER (PKCS #8 or SEC 1) or PEM.
+
+type ed25519Keys []ed25519.PublicKey
+
+func parseEd25519Public(secrets []string) (ed25519Keys, error) {
+	keys := make(ed25519Keys, 0, len(secrets))
+	for i, s := range secrets {
+		b, err := hex.DecodeString(strings.TrimSpace(s))
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("key #%d: want an ed25519 public key as %d hex digits", i+1, 2*ed25519.PublicKeySize)
+		}
+		keys = append(keys, ed25519.PublicKey(b))
+	}
+	return keys, nil
+}
+
+func (ed25519Keys) sigLen() int { return ed25519.SignatureSize }
+
+func (k ed25519Keys) verify(msg []byte, sigs [][]byte) bool {
+	for _, pub := range k {
+		for _, s := range sigs {
+			if ed25519.Verify(pub, msg, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type ed25519Signer ed25519.PrivateKey
+
+func parseEd25519Private(s string) (ed25519Signer, error) {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+	case len(b) == ed25519.SeedSize:
+		return ed25519Signer(ed25519.NewKeyFromSeed(b)), nil
+	case len(b) == ed25519.PrivateKeySize:
+		priv := ed25519.NewKeyFromSeed(b[:ed25519.SeedSize])
+		if priv.Equal(ed25519.PrivateKey(b)) {
+			return ed25519Signer(priv), nil
+		}
+	}
+	return nil, errors.New("want an ed25519 private key: the 32-byte seed or the 64-byte key, in hex")
+}
+
+func (k ed25519Signer) sign(msg []byte) ([]byte, error) {
+	return ed25519.Sign(ed25519.PrivateKey(k), msg), nil
+}
+
+type ecdsaKeys []*ecdsa.PublicKey
+
+// keyDER reads PEM, or else base64 DER.
+func keyDER(s string) ([]byte, bool) {
+	s = strings.TrimSpace(s)
+	if blk, _ := pem.Decode([]byte(s)); blk != nil {
+		return blk.Bytes, true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
+func parseECDSAPublic(secrets []string) (ecdsaKeys, error) {
+	keys := make(ecdsaKeys, 0, len(secrets))
+	for i, s := range secrets {
+		der, ok := keyDER(s)
+		var pub any
+		var err error
+		if ok {
+			pub, err = x509.ParsePKIXPublicKey(der)
+		}
+		k, isEC := pub.(*ecdsa.PublicKey)
+		if !ok || err != nil || !isEC || k.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("key #%d: want an ecdsa p-256 public key, base64 der or pem", i+1)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func (ecdsaKeys) sigLen() int { return 0 } // ASN.1 DER, variable length
+
+func (k ecdsaKeys) verify(msg []byte, sigs [][]byte) bool {
+	sum := sha256.Sum256(msg)
+	for _, pub := range k {
+		for _, s := range sigs {
+			if ecdsa.VerifyASN1(pub, sum[:], s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type ecdsaSigner struct{ key *ecdsa.PrivateKey }
+
+func parseECDSAPrivate(s string) (ecdsaSigner, error) {
+	der, ok := keyDER(s)
+	if ok {
+		if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
+			if ek, isEC := k.(*ecdsa.PrivateKey); isEC && ek.Curve == elliptic.P256() {
+				return ecdsaSigner{ek}, nil
+			}
+		} else if ek, err := x509.ParseECPrivateKey(der); err == nil && ek.Curve == elliptic.P256() {
+			return ecdsaSigner{ek}, nil
+		}
+	}
+	return ecdsaSigner{}, errors.New("want an ecdsa p-256 private key, base64 der (pkcs #8 or sec 1) or pem")
+}
+
+func (s ecdsaSigner) sign(msg []byte) ([]byte, error) {
+	sum := sha256.Sum256(msg)
+	return ecdsa.SignASN1(rand.Reader, s.key, sum[:])
+}

@@ -1,0 +1,332 @@
+package signature
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config describes a signature scheme: the generic "hmac" scheme or a named preset
+// whose fields act as defaults that any non-empty field here overrides.
+type Config struct {
+	// Scheme is "hmac" (the default) or a preset name: github, stripe, …
+	// (see Presets).
+	Scheme string `json:"scheme,omitempty"`
+
+	// Header is the header carrying the signature. Required for "hmac".
+	Header string `json:"header,omitempty"`
+
+	// Algorithm is the HMAC hash: sha1, sha256 (default) or sha512.
+	Algorithm string `json:"algorithm,omitempty"`
+
+	// Encoding is how the signature is written: hex (default) or base64.
+	Encoding string `json:"encoding,omitempty"`
+
+	// Prefix precedes the encoded signature in the header, e.g. "sha256=".
+	Prefix string `json:"prefix,omitempty"`
+
+	// SignedContent is the template of the signed bytes: literals mixed with
+	// {body}, {timestamp}, {id}, {method}, {url}, {form} and {header.X}.
+	// Default "{body}".
+	SignedContent string `json:"signed_content,omitempty"`
+
+	// TimestampHeader is the header holding the timestamp (unix seconds for
+	// "hmac"). It enables the tolerance check, and SignedContent must then
+	// include {timestamp} so that the timestamp is authenticated.
+	TimestampHeader string `json:"timestamp_header,omitempty"`
+
+	// IDHeader is the header carrying the message id that {id} stands for:
+	// the signer sets it, the verifier reads it.
+	IDHeader string `json:"id_header,omitempty"`
+
+	// URL is the URL the sender signs, for schemes whose signed content
+	// includes {url} (Square's notification URL, Twilio, HubSpot). Default:
+	// the request URL, with https when the connection is TLS. Set it when
+	// a proxy in front of Caddy terminates TLS or rewrites the URL.
+	URL string `json:"url,omitempty"`
+
+	// Secrets are the active secrets (several during a rotation), given as
+	// placeholders like {env.X} or {file./path}; the caller resolves them
+	// and passes the values to NewVerifier / NewSigner. For Discord and
+	// SendGrid they are keys (see the presets). Never logged.
+	Secrets []string `json:"secrets,omitempty"`
+}
+
+// genericSpec is the "hmac" scheme before overrides.
+var genericSpec = spec{prim: primHMAC, alg: "sha256", enc: encHex, content: "{body}"}
+
+// Validate checks the configuration: scheme, algorithm, encoding, template,
+// and that each set field applies to the scheme. It does not look at the
+// secrets' values, which are still placeholders.
+func (c Config) Validate() error {
+	sc, err := c.resolve()
+	if err != nil {
+		return err
+	}
+	if sc.prim == primNone {
+		if len(c.Secrets) > 0 {
+			return c.errorf("the sender signs nothing, so secrets are not used; guard the route with a shared token, basic auth or the remote_ip matcher")
+		}
+		return nil
+	}
+	if len(c.Secrets) == 0 {
+		return c.errorf("at least one secret is required")
+	}
+	return nil
+}
+
+func (c Config) name() string {
+	if c.Scheme == "" {
+		return "hmac"
+	}
+	return c.Scheme
+}
+
+func (c Config) errorf(format string, args ...any) error {
+	return fmt.Errorf("signature scheme %q: %s", c.name(), fmt.Sprintf(format, args...))
+}
+
+// resolve applies the Config over its preset (or the generic scheme) and
+// compiles the result.
+func (c Config) resolve() (*scheme, error) {
+	var sp spec
+	if name := c.name(); name == "hmac" {
+		sp = genericSpec
+	} else {
+		p, ok := presets[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown signature scheme %q: want hmac or one of %s", name, strings.Join(Presets(), ", "))
+		}
+		sp = p.spec
+	}
+	if err := c.override(&sp); err != nil {
+		return nil, err
+	}
+	return c.compile(sp)
+}
+
+// override copies the non-empty fields of c over sp, refusing those that mean
+// nothing for the scheme's kind.
+func (c Config) override(sp *spec) error {
+	signsContent := sp.prim == primHMAC || sp.prim == primEd25519 || sp.prim == primECDSA
+	plain := sp.frame == nil
+	set := func(field, val string, applies bool, dst *string) error {
+		if val == "" {
+			return nil
+		}
+		if !applies {
+			return c.errorf("%s does not apply to this scheme", field)
+		}
+		*dst = val
+		return nil
+	}
+	var enc string
+	for _, o := range []struct {
+		field, val string
+		applies    bool
+		dst        *string
+	}{
+		{"header", c.Header, sp.prim != primNone && sp.prim != primMailgun, &sp.header},
+		{"algorithm", c.Algorithm, sp.prim == primHMAC, &sp.alg},
+		{"encoding", c.Encoding, sp.prim == primHMAC && plain, &enc},
+		{"prefix", c.Prefix, signsContent && plain, &sp.prefix},
+		{"signed_content", c.SignedContent, signsContent, &sp.content},
+		{"timestamp_header", c.TimestampHeader, signsContent && (plain || !sp.frame.carriesTimestamp()), &sp.tsHeader},
+		{"id_header", c.IDHeader, signsContent, &sp.idHeader},
+		{"url", c.URL, signsContent, &sp.url},
+	} {
+		if err := set(o.field, o.val, o.applies, o.dst); err != nil {
+			return err
+		}
+	}
+	if enc != "" {
+		e, ok := encodings[strings.ToLower(enc)]
+		if !ok {
+			return c.errorf("unknown encoding %q: want hex or base64", enc)
+		}
+		sp.enc = e
+	}
+	return nil
+}
+
+// compile checks a spec and compiles its template.
+func (c Config) compile(sp spec) (*scheme, error) {
+	if sp.prim == primNone || sp.prim == primMailgun {
+		return &scheme{spec: sp, timed: sp.prim == primMailgun}, nil
+	}
+	if sp.header == "" {
+		return nil, c.errorf("header is required")
+	}
+	for _, h := range []*string{&sp.header, &sp.tsHeader, &sp.idHeader} {
+		if *h == "" {
+			continue
+		}
+		if !validHeaderName(*h) {
+			return nil, c.errorf("invalid header name %q", *h)
+		}
+		*h = http.CanonicalHeaderKey(*h)
+	}
+	if sp.prim == primHMAC {
+		sp.alg = strings.ToLower(sp.alg)
+		if _, ok := algorithms[sp.alg]; !ok {
+			return nil, c.errorf("unknown algorithm %q: want sha1, sha256 or sha512", sp.alg)
+		}
+	}
+	if sp.frame == nil {
+		sp.frame = plainFraming{prefix: sp.prefix}
+	}
+	if sp.content == "" {
+		sp.content = "{body}"
+	}
+	tmpl, err := compileTemplate(sp.content)
+	if err != nil {
+		return nil, c.errorf("%v", err)
+	}
+	sc := &scheme{spec: sp, tmpl: tmpl, timed: sp.tsHeader != "" || sp.frame.carriesTimestamp()}
+	switch {
+	case tmpl.uses[partTimestamp] && !sc.timed:
+		return nil, c.errorf("signed_content uses {timestamp} but no timestamp_header is set")
+	case sc.timed && !tmpl.uses[partTimestamp]:
+		return nil, c.errorf("the timestamp is not in signed_content, so it would not be authenticated: add {timestamp}")
+	case tmpl.uses[partID] && sp.idHeader == "":
+		return nil, c.errorf("signed_content uses {id} but no id_header is set")
+	case sp.url != "" && !sc.needsURL():
+		return nil, c.errorf("url is set but signed_content does not use {url}")
+	}
+	if sp.url != "" {
+		if u, err := url.Parse(sp.url); err != nil || !u.IsAbs() || u.Host == "" {
+			return nil, c.errorf("url must be an absolute url")
+		}
+	}
+	return sc, nil
+}
+
+// nonEmpty drops unset rotation slots.
+func nonEmpty(secrets []string) []string {
+	out := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// NewVerifier builds the Verifier of c. secrets are resolved values; empty
+// ones (rotation slots left unset) are ignored, and at least one must remain
+// unless the sender signs nothing. tolerance bounds the timestamp's distance
+// from now for timestamped schemes: 0 means the preset's default (else
+// DefaultTolerance), a negative value disables the window check.
+func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier, error) {
+	sc, err := c.resolve()
+	if err != nil {
+		return nil, err
+	}
+	secrets = nonEmpty(secrets)
+	if sc.prim == primNone {
+		if len(secrets) > 0 {
+			return nil, c.errorf("the sender signs nothing, so secrets are not used")
+		}
+		return unsigned{}, nil
+	}
+	if len(secrets) == 0 {
+		return nil, c.errorf("%v", errNoSecret)
+	}
+	if tolerance == 0 {
+		tolerance = sc.tolerance
+	}
+	if tolerance == 0 {
+		tolerance = DefaultTolerance
+	}
+	keys, err := sc.verifyKeys(secrets)
+	if err != nil {
+		return nil, c.errorf("%v", err)
+	}
+	if sc.prim == primMailgun {
+		return &mailgunVerifier{keys: keys, tol: tolerance}, nil
+	}
+	return &headerVerifier{scheme: sc, keys: keys, tol: tolerance}, nil
+}
+
+// NewSigner builds the Signer of c. secrets are resolved values; empty ones
+// are ignored. The first signs; headers that hold several signatures (Stripe,
+// Standard Webhooks, Paddle, PagerDuty) get one per secret, so a receiver
+// holding either the old or the new secret accepts the message during a
+// rotation.
+func (c Config) NewSigner(secrets []string) (Signer, error) {
+	sc, err := c.resolve()
+	if err != nil {
+		return nil, err
+	}
+	secrets = nonEmpty(secrets)
+	switch sc.prim {
+	case primNone:
+		return unsigned{}, nil
+	case primMailgun:
+		return nil, c.errorf("mailgun puts its signature inside the body, which a signer cannot change")
+	}
+	if len(secrets) == 0 {
+		return nil, c.errorf("%v", errNoSecret)
+	}
+	keys, err := sc.signKeys(secrets)
+	if err != nil {
+		return nil, c.errorf("%v", err)
+	}
+	return &headerSigner{scheme: sc, keys: keys}, nil
+}
+
+// verifyKeys parses the secrets into the keys the scheme verifies with.
+func (s *scheme) verifyKeys(secrets []string) (verifyKeys, error) {
+	switch s.prim {
+	case primHMAC, primMailgun:
+		return newHMACKeys(s.alg, s.keyFmt, secrets)
+	case primToken:
+		k := make(tokenKeys, len(secrets))
+		for i, sec := range secrets {
+			k[i] = []byte(sec)
+		}
+		return k, nil
+	case primEd25519:
+		return parseEd25519Public(secrets)
+	case primECDSA:
+		return parseECDSAPublic(secrets)
+	}
+	return nil, errors.New("scheme has no keys")
+}
+
+// signKeys parses the secrets into the keys the scheme signs with.
+func (s *scheme) signKeys(secrets []string) ([]signKey, error) {
+	var out []signKey
+	if s.prim == primHMAC {
+		hk, err := newHMACKeys(s.alg, s.keyFmt, secrets)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range hk.keys {
+			out = append(out, hmacSigner{k})
+		}
+		return out, nil
+	}
+	for i, sec := range secrets {
+		var k signKey
+		var err error
+		switch s.prim {
+		case primToken:
+			k = tokenKeys{[]byte(sec)}
+		case primEd25519:
+			k, err = parseEd25519Private(sec)
+		case primECDSA:
+			k, err = parseECDSAPrivate(sec)
+		default:
+			err = errors.New("scheme cannot sign")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("secret #%d: %w", i+1, err)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}

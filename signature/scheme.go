@@ -1,0 +1,235 @@
+package signature
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// primitive is the cryptography of a scheme.
+type primitive uint8
+
+const (
+	primHMAC    primitive = iota // shared secret, HMAC over the signed content
+	primToken                    // shared token sent as is (GitLab)
+	primEd25519                  // Ed25519 over the signed content (Discord)
+	primECDSA                    // ECDSA P-256 + SHA-256 over the signed content (SendGrid)
+	primNone                     // the sender signs nothing (Ctxfy, super.AI)
+	primMailgun                  // HMAC over fields inside the body (Mailgun)
+)
+
+// spec is a scheme as data: presets are specs, and a Config is a spec with
+// overrides. resolve turns it into a compiled scheme.
+type spec struct {
+	prim      primitive
+	header    string    // signature header
+	alg       string    // HMAC algorithm
+	enc       encoding  // signature encoding within the header
+	prefix    string    // for the plain framing
+	frame     framing   // nil: plainFraming{prefix}
+	content   string    // signed-content template
+	tsHeader  string    // timestamp header, when not carried by the signature header
+	tsFormat  tsFormat  //
+	idHeader  string    // header carrying the message id ({id})
+	keyFmt    keyFormat // how HMAC secrets become keys
+	url       string    // fixed URL for {url}; "" means the request URL
+	bodyHash  string    // query parameter holding hex SHA-256 of a non-form body (Twilio)
+	tolerance time.Duration
+}
+
+// scheme is a resolved, compiled spec.
+type scheme struct {
+	spec
+	tmpl  *template
+	timed bool // the scheme carries a timestamp
+}
+
+func (s *scheme) needsURL() bool { return s.tmpl.uses[partURL] || s.bodyHash != "" }
+
+// headerValue is the first value of the canonical header name.
+func headerValue(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// requestURL is the URL the sender signed: the configured one, else the
+// request's own. The scheme is https when the connection is TLS; behind a
+// TLS-terminating proxy, set Config.URL.
+func (s *scheme) requestURL(r *http.Request) string {
+	if s.url != "" {
+		return s.url
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	uri := r.RequestURI
+	if uri == "" || uri[0] != '/' {
+		uri = r.URL.RequestURI()
+	}
+	return proto + "://" + r.Host + uri
+}
+
+// checkBodyHash verifies, for a non-form body, that the signed URL carries the
+// body's SHA-256 (Twilio's bodySHA256). The URL is covered by the signature,
+// so this binds the body to it.
+func (s *scheme) checkBodyHash(rawURL string, h http.Header, body []byte) *Error {
+	if s.bodyHash == "" || isForm(h) {
+		return nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fail(ReasonMalformed, "request url cannot be parsed")
+	}
+	want := u.Query().Get(s.bodyHash)
+	if want == "" {
+		return fail(ReasonMalformed, "url lacks the %s parameter", s.bodyHash)
+	}
+	sum := sha256.Sum256(body)
+	got, ok := encHex.decode(nil, want)
+	if !ok || len(got) != len(sum) {
+		return fail(ReasonMalformed, "%s parameter is not a hex sha-256", s.bodyHash)
+	}
+	if !bytes.Equal(got, sum[:]) {
+		return fail(ReasonMismatch, "body does not match %s", s.bodyHash)
+	}
+	return nil
+}
+
+// headerVerifier verifies every scheme whose signature is in a header.
+type headerVerifier struct {
+	*scheme
+	keys verifyKeys
+	tol  time.Duration // < 0: no window check
+}
+
+func (v *headerVerifier) Verify(r *http.Request, body []byte, now time.Time) error {
+	raw := headerValue(r.Header, v.header)
+	if raw == "" {
+		return fail(ReasonMissing, "no %s header", v.header)
+	}
+	var encBuf [4]string
+	encSigs, ts, perr := v.frame.parse(raw, encBuf[:0])
+	if perr != nil {
+		return perr
+	}
+	if v.tsHeader != "" {
+		if ts = headerValue(r.Header, v.tsHeader); ts == "" {
+			return fail(ReasonMissing, "no %s header", v.tsHeader)
+		}
+	}
+	var t time.Time
+	if v.timed {
+		var ok bool
+		if t, ok = v.tsFormat.parse(ts); !ok {
+			return fail(ReasonMalformed, "timestamp cannot be parsed")
+		}
+	}
+	vals := values{body: body, timestamp: ts, method: r.Method, header: r.Header}
+	if v.idHeader != "" {
+		if vals.id = headerValue(r.Header, v.idHeader); vals.id == "" {
+			return fail(ReasonMissing, "no %s header", v.idHeader)
+		}
+	}
+	var sigBuf [4][]byte
+	sigs := sigBuf[:0]
+	for _, s := range encSigs {
+		b, ok := v.enc.decode(nil, s)
+		if ok && (v.keys.sigLen() == 0 || len(b) == v.keys.sigLen()) {
+			sigs = append(sigs, b)
+		}
+	}
+	if len(sigs) == 0 {
+		return fail(ReasonMalformed, "no well-formed signature in %s", v.header)
+	}
+	if v.needsURL() {
+		vals.url = v.requestURL(r)
+		if err := v.checkBodyHash(vals.url, r.Header, body); err != nil {
+			return err
+		}
+	}
+	buf := bufPool.Get().(*[]byte)
+	ok := v.keys.verify(v.tmpl.render(buf, &vals), sigs)
+	putBuf(buf)
+	if !ok {
+		return fail(ReasonMismatch, "no configured secret matches")
+	}
+	if v.timed {
+		if err := checkWindow(now, t, v.tol); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 4<<20 {
+		bufPool.Put(b)
+	}
+}
+
+// headerSigner signs every scheme whose signature is in a header.
+type headerSigner struct {
+	*scheme
+	keys []signKey // the first signs; multi-signature headers get one per key
+}
+
+// Sign sets the signature header (and the timestamp and id headers the scheme
+// uses). {method} is signed as POST, the method Hookgate delivers with.
+func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error {
+	vals := values{body: body, id: id, method: http.MethodPost, header: h}
+	if s.timed {
+		vals.timestamp = s.tsFormat.format(now)
+		if s.tsHeader != "" {
+			h.Set(s.tsHeader, vals.timestamp)
+		}
+	}
+	if s.idHeader != "" {
+		if id == "" {
+			return errors.New("signature: this scheme signs the message id, which is empty")
+		}
+		h.Set(s.idHeader, id)
+	}
+	if s.needsURL() {
+		if s.url != "" {
+			vals.url = s.url
+		} else if target != nil {
+			vals.url = target.String()
+		} else {
+			return errors.New("signature: this scheme signs the target url, which is nil")
+		}
+		if err := s.checkBodyHash(vals.url, h, body); err != nil {
+			return fmt.Errorf("signature: cannot sign: %s", err.Detail)
+		}
+	}
+	keys := s.keys
+	if !s.frame.multi() {
+		keys = keys[:1]
+	}
+	buf := bufPool.Get().(*[]byte)
+	defer putBuf(buf)
+	msg := s.tmpl.render(buf, &vals)
+	sigs := make([]string, 0, len(keys))
+	for _, k := range keys {
+		sig, err := k.sign(msg)
+		if err != nil {
+			return fmt.Errorf("signature: %w", err)
+		}
+		sigs = append(sigs, s.enc.encode(sig))
+	}
+	h.Set(s.header, s.frame.format(vals.timestamp, sigs))
+	return nil
+}
+
+// hexSHA256 is the lowercase hex SHA-256 of b.
+func hexSHA256(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,69 @@
+// Package signature verifies the signatures webhook senders put on their
+// requests and signs the requests Hookgate sends. A scheme is described by a
+// Config: either the generic "hmac" scheme, whose header, algorithm, encoding,
+// prefix and signed content are all spelled out, or a named provider preset.
+// One Config yields both a Verifier (inbound) and a Signer (outbound), so every
+// scheme is tested by a sign→verify round trip.
+package signature
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Verifier checks the signature of an incoming request.
+type Verifier interface {
+	// Verify checks r's signature over body, the raw request bytes (r.Body
+	// has already been read). now is the current time, for timestamped
+	// schemes. It returns an *Error on any failure.
+	Verify(r *http.Request, body []byte, now time.Time) error
+}
+
+// Signer signs an outgoing request.
+type Signer interface {
+	// Sign sets on h the headers that sign body, sent to target as the
+	// message id at time now.
+	Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error
+}
+
+// Reason says why a verification failed; it is safe to log and to use as a
+// metric label.
+type Reason string
+
+// The reasons a verification fails.
+const (
+	ReasonMissing   Reason = "missing"   // no signature (or timestamp) header
+	ReasonMalformed Reason = "malformed" // the header cannot be parsed or decoded
+	ReasonMismatch  Reason = "mismatch"  // no configured secret produced the signature
+	ReasonStale     Reason = "stale"     // the signed timestamp is outside the tolerance
+)
+
+// Error is a verification failure. Its message never holds a secret nor a
+// signature value.
+type Error struct {
+	Reason Reason
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return "signature " + string(e.Reason)
+	}
+	return fmt.Sprintf("signature %s: %s", e.Reason, e.Detail)
+}
+
+// ReasonOf returns the Reason of err, or "" when err is not an *Error.
+func ReasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+func fail(r Reason, format string, args ...any) *Error {
+	return &Error{Reason: r, Detail: fmt.Sprintf(format, args...)}
+}

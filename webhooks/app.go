@@ -1,0 +1,165 @@
+// Package webhooks is the "webhooks" Caddy app: it owns the durable store
+// and the delivery workers that the webhook handlers share, and serves them
+// on the admin API. Store and workers live in a caddy.UsagePool, so that a
+// config reload hands them to the new config without dropping or
+// re-delivering a message.
+package webhooks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// DefaultDeadRetention is how long dead-lettered messages are kept.
+const DefaultDeadRetention = 7 * 24 * time.Hour
+
+// App is the webhooks app. Handlers reach it with ctx.App("webhooks").
+type App struct {
+	// Storage holds messages, their schedule, the dead-letter queue and the
+	// dedupe records. Default: the embedded store in Caddy's data directory.
+	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=webhooks.storage inline_key=engine"`
+	// DeadRetention is how long dead-lettered messages are kept before they
+	// are purged. Default: 7 days.
+	DeadRetention caddy.Duration `json:"dead_retention,omitempty"`
+
+	storage  Storage
+	engine   *engine
+	policies map[string]*queue.Policy
+	metrics  *metrics
+	log      *zap.Logger
+}
+
+// Storage is a webhooks.storage module: a way to open a queue.Store.
+type Storage interface {
+	// Key identifies the store: configs with the same key share one
+	// open store and its workers across reloads.
+	Key() string
+	// Open opens the store. It is called at most once per key at a time.
+	Open(log *zap.Logger) (queue.Store, error)
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "webhooks", New: func() caddy.Module { return new(App) }}
+}
+
+// Provision loads the storage module and takes (without opening it yet) a
+// reference to the engine for its key. Opening waits for Start, so that
+// `caddy validate` never contends for the running server's database lock.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.log = ctx.Logger()
+	a.policies = map[string]*queue.Policy{}
+	if a.DeadRetention <= 0 {
+		a.DeadRetention = caddy.Duration(DefaultDeadRetention)
+	}
+	if a.StorageRaw == nil {
+		a.StorageRaw = json.RawMessage(`{"engine":"embedded"}`)
+	}
+	mod, err := ctx.LoadModule(a, "StorageRaw")
+	if err != nil {
+		return fmt.Errorf("loading webhooks storage: %w", err)
+	}
+	a.storage = mod.(Storage)
+	a.metrics = registerMetrics(ctx.GetMetricsRegistry())
+	a.engine, err = loadEngine(a.storage, a.log, a.metrics)
+	return err
+}
+
+// RegisterQueue declares a queue and its delivery policy. Two handlers may
+// share a queue only with the same policy.
+func (a *App) RegisterQueue(name string, p *queue.Policy) error {
+	if old, ok := a.policies[name]; ok && !reflect.DeepEqual(old, p) {
+		return fmt.Errorf("queue %q is configured twice with different upstream settings: give one route its own queue name", name)
+	}
+	a.policies[name] = p
+	return nil
+}
+
+// Start opens the store and hands this config's queues to the workers.
+func (a *App) Start() error {
+	if err := a.engine.start(a); err != nil {
+		return err
+	}
+	current.Store(a)
+	return nil
+}
+
+// Stop gives the workers back to the previous config if this one was
+// started last (a reload whose new config failed to start), and otherwise
+// leaves them running for the config that replaced it.
+func (a *App) Stop() error {
+	a.engine.stop(a)
+	current.CompareAndSwap(a, nil)
+	return nil
+}
+
+// Cleanup drops this config's reference to the engine; the last one closes it.
+func (a *App) Cleanup() error {
+	if a.engine == nil {
+		return nil
+	}
+	_, err := engines.Delete(a.storage.Key())
+	return err
+}
+
+// store returns the open store, opening it if a request comes before Start
+// (apps start in no particular order).
+func (a *App) store() (queue.Store, error) { return a.engine.open() }
+
+// Enqueue durably stores m, claiming key with it, and wakes its queue.
+func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
+	s, err := a.store()
+	if err != nil {
+		return "", err
+	}
+	id, err := s.Enqueue(m, key)
+	if err == nil {
+		a.engine.wake(m.Queue)
+	}
+	return id, err
+}
+
+// Claim durably claims a dedupe key without a message.
+func (a *App) Claim(key queue.Key, id string) (string, error) {
+	s, err := a.store()
+	if err != nil {
+		return "", err
+	}
+	return s.Claim(key, id)
+}
+
+// Release drops a claimed dedupe key.
+func (a *App) Release(key queue.Key, id string) error {
+	s, err := a.store()
+	if err != nil {
+		return err
+	}
+	return s.Release(key, id)
+}
+
+// Received counts a request to route by its result.
+func (a *App) Received(route, result string) {
+	a.metrics.received.WithLabelValues(route, result).Inc()
+}
+
+// ErrUnavailable wraps every error of a store that cannot take writes now.
+var ErrUnavailable = errors.New("webhook storage unavailable")
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)
