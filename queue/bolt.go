@@ -32,11 +32,12 @@ const maxBatch = 512
 // Leases are held in memory: they only guard against delivering a message
 // twice at once within this process, and vanish with it.
 type Bolt struct {
-	db   *bolt.DB
-	path string
-	ops  chan *op
-	done chan struct{}
-	wg   sync.WaitGroup
+	db      *bolt.DB
+	path    string
+	ops     chan *op
+	done    chan struct{}
+	stopped chan struct{} // closed when the committer has returned
+	wg      sync.WaitGroup
 
 	mu     sync.Mutex
 	leases map[string]time.Time
@@ -75,7 +76,7 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising %s: %w", path, err)
 	}
-	s := &Bolt{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), leases: map[string]time.Time{}, now: time.Now}
+	s := &Bolt{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), leases: map[string]time.Time{}, now: time.Now}
 	s.wg.Add(1)
 	go s.commitLoop()
 	return s, nil
@@ -102,11 +103,25 @@ func (s *Bolt) commit(fn func(*bolt.Tx) error) error {
 	case <-s.done:
 		return ErrClosed
 	}
-	return <-o.err
+	select {
+	case err := <-o.err:
+		return err
+	case <-s.stopped:
+		// The send above may have won against a closed done; the committer
+		// answered every op it took before stopping, so no answer means
+		// the op was never run.
+		select {
+		case err := <-o.err:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
 }
 
 func (s *Bolt) commitLoop() {
 	defer s.wg.Done()
+	defer close(s.stopped)
 	batch := make([]*op, 0, maxBatch)
 	for {
 		select {

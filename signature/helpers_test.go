@@ -20,16 +20,22 @@ const testTarget = "https://hooks.example.com/in/provider?x=1"
 // with secrets (h holds headers set before signing, e.g. Content-Type).
 func signed(t *testing.T, cfg Config, secrets []string, body string, h http.Header) *http.Request {
 	t.Helper()
+	return signedTo(t, cfg, secrets, testTarget, body, h)
+}
+
+// signedTo is signed with another target URL.
+func signedTo(t *testing.T, cfg Config, secrets []string, target, body string, h http.Header) *http.Request {
+	t.Helper()
 	s, err := cfg.NewSigner(secrets)
 	require.NoError(t, err)
 	if h == nil {
 		h = http.Header{}
 	}
 	h = h.Clone()
-	u, err := url.Parse(testTarget)
+	u, err := url.Parse(target)
 	require.NoError(t, err)
 	require.NoError(t, s.Sign(h, u, "msg_2Xo3", []byte(body), t0))
-	return request(testTarget, h, body)
+	return request(target, h, body)
 }
 
 // request is a server-side request as Caddy would hand it over.

@@ -16,6 +16,8 @@ import (
 // webhook signing key, of timestamp+token, hex-encoded in "signature". Three
 // body forms are supported:
 //   - JSON (webhooks): {"signature": {"timestamp", "token", "signature"}, "event-data": …}
+//     (and "parent-signature", made with the primary account's key, for a
+//     subaccount's events)
 //   - application/x-www-form-urlencoded (legacy webhooks, routes): fields
 //     timestamp, token, signature
 //   - multipart/form-data (routes forwarding messages with attachments):
@@ -35,6 +37,9 @@ type mailgunFields struct {
 	Timestamp flexString `json:"timestamp"`
 	Token     flexString `json:"token"`
 	Signature flexString `json:"signature"`
+	// ParentSignature is sent for a subaccount's events, made with the
+	// primary account's key: either signature may match a configured key.
+	ParentSignature flexString `json:"parent-signature"`
 }
 
 // flexString accepts a JSON string or number.
@@ -65,7 +70,8 @@ func parseMailgun(h http.Header, body []byte) (mailgunFields, error) {
 		if err != nil {
 			return f, errMailgunBody
 		}
-		f.Timestamp, f.Token, f.Signature = flexString(q.Get("timestamp")), flexString(q.Get("token")), flexString(q.Get("signature"))
+		f.Timestamp, f.Token = flexString(q.Get("timestamp")), flexString(q.Get("token"))
+		f.Signature, f.ParentSignature = flexString(q.Get("signature")), flexString(q.Get("parent-signature"))
 	case mt == "multipart/form-data":
 		return parseMailgunMultipart(body, params["boundary"])
 	default: // JSON, whatever the content type says
@@ -102,6 +108,8 @@ func parseMailgunMultipart(body []byte, boundary string) (mailgunFields, error) 
 			dst = &f.Token
 		case "signature":
 			dst = &f.Signature
+		case "parent-signature":
+			dst = &f.ParentSignature
 		default:
 			continue
 		}
@@ -131,11 +139,16 @@ func (v *mailgunVerifier) Verify(r *http.Request, body []byte, now time.Time) er
 	if !ok {
 		return fail(ReasonMalformed, "timestamp cannot be parsed")
 	}
-	sig, ok := encHex.decode(nil, string(f.Signature))
-	if !ok || len(sig) != v.keys.sigLen() {
+	var sigs [][]byte
+	for _, s := range []flexString{f.Signature, f.ParentSignature} {
+		if b, ok := encHex.decode(nil, string(s)); ok && len(b) == v.keys.sigLen() {
+			sigs = append(sigs, b)
+		}
+	}
+	if len(sigs) == 0 {
 		return fail(ReasonMalformed, "signature is not hex sha-256")
 	}
-	if !v.keys.verify([]byte(string(f.Timestamp)+string(f.Token)), [][]byte{sig}) {
+	if !v.keys.verify([]byte(string(f.Timestamp)+string(f.Token)), sigs) {
 		return fail(ReasonMismatch, "no configured secret matches")
 	}
 	if err := checkWindow(now, t, v.tol); err != nil {

@@ -18,7 +18,8 @@ type Preset struct {
 	// FailureStatus is the status to answer a request that fails
 	// verification.
 	FailureStatus int
-	// Signed is false for senders that sign nothing.
+	// Signed is false for senders that sign nothing: guard their routes
+	// with a shared token, basic auth or the remote_ip matcher.
 	Signed bool
 	// Doc is the provider's documentation of the scheme.
 	Doc string
@@ -34,6 +35,9 @@ func register(p Preset) {
 	}
 	p.Signed = p.spec.prim != primNone
 	p.spec.tolerance = p.Tolerance
+	if _, dup := presets[p.Name]; dup {
+		panic("signature: duplicate preset " + p.Name)
+	}
 	presets[p.Name] = p
 }
 
@@ -51,4 +55,153 @@ func Presets() []string {
 func LookupPreset(name string) (Preset, bool) {
 	p, ok := presets[name]
 	return p, ok
+}
+
+// bodyHMAC is the most common scheme: an HMAC of the raw body in one header.
+func bodyHMAC(header, alg string, enc encoding, prefix string) spec {
+	return spec{prim: primHMAC, header: header, alg: alg, enc: enc, prefix: prefix, content: "{body}"}
+}
+
+// timedHMAC is an HMAC over content that includes a timestamp sent in its
+// own header (Slack, Zoom).
+func timedHMAC(header, prefix, content, tsHeader string) spec {
+	return spec{prim: primHMAC, header: header, alg: "sha256", enc: encHex, prefix: prefix, content: content, tsHeader: tsHeader}
+}
+
+// listHMAC is a hex HMAC-SHA256 in a key=value list that may carry several
+// signatures (rotation) and the timestamp.
+func listHMAC(header string, sep byte, tsKey, sigKey, content string) spec {
+	return spec{prim: primHMAC, header: header, alg: "sha256", enc: encHex, content: content,
+		frame: kvFraming{sep: sep, tsKey: tsKey, sigKey: sigKey}}
+}
+
+// standardWebhooks is the Standard Webhooks scheme under a header prefix
+// ("webhook" or "svix").
+func standardWebhooks(prefix string) spec {
+	return spec{prim: primHMAC, alg: "sha256", enc: encBase64, keyFmt: keyWhsec,
+		header: prefix + "-signature", tsHeader: prefix + "-timestamp", idHeader: prefix + "-id",
+		content: "{id}.{timestamp}.{body}", frame: versionedFraming{version: "v1"}}
+}
+
+func init() {
+	// --- Senders from the user's documents ---
+
+	// ContextFile: X-Webhook-Signature is the hex HMAC-SHA256 of the raw
+	// body; the secret (whsec_…) is used as raw bytes, not base64-decoded.
+	register(Preset{Name: "contextfile", DedupeKey: "{json.id}",
+		Doc:  "user document: ContextFile webhooks",
+		spec: bodyHMAC("X-Webhook-Signature", "sha256", encHex, "")})
+	// ChangeThisFile: X-CTF-Signature: sha256=<hex>; two secrets are active
+	// during a rotation (configure both).
+	register(Preset{Name: "changethisfile", DedupeKey: "{json.job_id}:{json.state}",
+		Doc:  "user document: ChangeThisFile webhooks",
+		spec: bodyHMAC("X-CTF-Signature", "sha256", encHex, "sha256=")})
+	// Posternity: HMAC-SHA256 hex of the raw body; the scheme is
+	// configurable on their side, so every field may be overridden.
+	register(Preset{Name: "posternity", DedupeKey: "{json.id}",
+		Doc:  "user document: Posternity webhooks",
+		spec: bodyHMAC("X-Posternity-Signature", "sha256", encHex, "")})
+	// Ctxfy postbacks and super.AI callbacks sign nothing.
+	register(Preset{Name: "ctxfy", DedupeKey: "{json.sourceId}:{json.status}",
+		Doc: "user document: Ctxfy postbacks", spec: spec{prim: primNone}})
+	register(Preset{Name: "superai", DedupeKey: "{json.uuid}:{json.state}:{json.action}",
+		Doc: "user document: super.AI callbacks", spec: spec{prim: primNone}})
+
+	// --- Common senders ---
+
+	register(Preset{Name: "github", DedupeKey: "{header.X-GitHub-Delivery}",
+		Doc:  "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+		spec: bodyHMAC("X-Hub-Signature-256", "sha256", encHex, "sha256=")})
+	// GitLab sends the secret token itself; it is compared in constant time.
+	register(Preset{Name: "gitlab", DedupeKey: "{header.X-Gitlab-Event-UUID}",
+		Doc:  "https://docs.gitlab.com/user/project/integrations/webhooks/#validate-payloads-by-using-a-secret-token",
+		spec: spec{prim: primToken, header: "X-Gitlab-Token", enc: encRaw}})
+	register(Preset{Name: "stripe", DedupeKey: "{json.id}", Tolerance: 5 * time.Minute,
+		Doc:  "https://docs.stripe.com/webhooks#verify-manually",
+		spec: listHMAC("Stripe-Signature", ',', "t", "v1", "{timestamp}.{body}")})
+	register(Preset{Name: "slack", DedupeKey: "{json.event_id}", Tolerance: 5 * time.Minute,
+		Doc:  "https://api.slack.com/authentication/verifying-requests-from-slack",
+		spec: timedHMAC("X-Slack-Signature", "v0=", "v0:{timestamp}:{body}", "X-Slack-Request-Timestamp")})
+	register(Preset{Name: "shopify", DedupeKey: "{header.X-Shopify-Webhook-Id}",
+		Doc:  "https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
+		spec: bodyHMAC("X-Shopify-Hmac-Sha256", "sha256", encBase64, "")})
+	register(Preset{Name: "standard_webhooks", DedupeKey: "{header.webhook-id}", Tolerance: 5 * time.Minute,
+		Doc:  "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
+		spec: standardWebhooks("webhook")})
+	register(Preset{Name: "svix", DedupeKey: "{header.svix-id}", Tolerance: 5 * time.Minute,
+		Doc:  "https://docs.svix.com/receiving/verifying-payloads/how-manual",
+		spec: standardWebhooks("svix")})
+	// Twilio: base64 HMAC-SHA1 of the full URL followed by the form
+	// parameters sorted by name; a JSON body is bound by the URL's
+	// bodySHA256 parameter instead. The URL is tried with and without its
+	// port, as Twilio's own validators do.
+	register(Preset{Name: "twilio", DedupeKey: "{header.I-Twilio-Idempotency-Token}",
+		Doc: "https://www.twilio.com/docs/usage/webhooks/webhooks-security",
+		spec: spec{prim: primHMAC, header: "X-Twilio-Signature", alg: "sha1", enc: encBase64,
+			content: "{url}{form}", bodyHash: "bodySHA256", urlAlt: togglePort}})
+	// Paddle Billing: "ts=…;h1=…", several h1 during a rotation. Paddle's
+	// SDKs allow 5 seconds of skew by default.
+	register(Preset{Name: "paddle", DedupeKey: "{json.event_id}", Tolerance: 5 * time.Second,
+		Doc:  "https://developer.paddle.com/webhooks/signature-verification",
+		spec: listHMAC("Paddle-Signature", ';', "ts", "h1", "{timestamp}:{body}")})
+	register(Preset{Name: "zoom", DedupeKey: "{json.event}:{json.event_ts}", Tolerance: 5 * time.Minute,
+		Doc:  "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events",
+		spec: timedHMAC("X-Zm-Signature", "v0=", "v0:{timestamp}:{body}", "X-Zm-Request-Timestamp")})
+	// Square signs the notification URL followed by the body; see Config.URL.
+	register(Preset{Name: "square", DedupeKey: "{json.event_id}",
+		Doc: "https://developer.squareup.com/docs/webhooks/step3validate",
+		spec: spec{prim: primHMAC, header: "X-Square-Hmacsha256-Signature", alg: "sha256", enc: encBase64,
+			content: "{url}{body}"}})
+	// Linear also puts webhookTimestamp (ms) in the body; that check is left
+	// to deduplication (see the package README).
+	register(Preset{Name: "linear", DedupeKey: "{header.Linear-Delivery}",
+		Doc:  "https://linear.app/developers/webhooks#securing-webhooks",
+		spec: bodyHMAC("Linear-Signature", "sha256", encHex, "")})
+	register(Preset{Name: "intercom", DedupeKey: "{json.id}",
+		Doc:  "https://developers.intercom.com/docs/webhooks/webhook-notifications#signed-notifications",
+		spec: bodyHMAC("X-Hub-Signature", "sha1", encHex, "sha1=")})
+	// HubSpot v3: base64 HMAC-SHA256 of method + URI + body + timestamp
+	// (milliseconds), with some percent-escapes of the URI decoded.
+	register(Preset{Name: "hubspot", DedupeKey: "{json.0.eventId}", Tolerance: 5 * time.Minute,
+		Doc: "https://developers.hubspot.com/docs/api/webhooks/validating-requests",
+		spec: spec{prim: primHMAC, header: "X-Hubspot-Signature-V3", alg: "sha256", enc: encBase64,
+			content: "{method}{url}{body}{timestamp}", tsHeader: "X-Hubspot-Request-Timestamp",
+			tsFormat: tsUnixMilli, urlFix: hubspotURI}})
+	register(Preset{Name: "mailgun", DedupeKey: "{json.event-data.id}", Tolerance: 5 * time.Minute,
+		Doc:  "https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks",
+		spec: spec{prim: primMailgun, alg: "sha256"}})
+	register(Preset{Name: "twitch", DedupeKey: "{header.Twitch-Eventsub-Message-Id}", Tolerance: 10 * time.Minute,
+		Doc: "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#verifying-the-event-message",
+		spec: spec{prim: primHMAC, header: "Twitch-Eventsub-Message-Signature", alg: "sha256", enc: encHex,
+			prefix: "sha256=", content: "{id}{timestamp}{body}", idHeader: "Twitch-Eventsub-Message-Id",
+			tsHeader: "Twitch-Eventsub-Message-Timestamp", tsFormat: tsRFC3339}})
+	register(Preset{Name: "pagerduty", DedupeKey: "{json.event.id}",
+		Doc:  "https://developer.pagerduty.com/docs/webhooks/webhook-signatures/",
+		spec: listHMAC("X-Pagerduty-Signature", ',', "", "v1", "{body}")})
+	register(Preset{Name: "vercel", DedupeKey: "{json.id}",
+		Doc:  "https://vercel.com/docs/webhooks/webhooks-api#securing-webhooks",
+		spec: bodyHMAC("X-Vercel-Signature", "sha1", encHex, "")})
+	register(Preset{Name: "calendly", DedupeKey: "{json.event}:{json.payload.uri}", Tolerance: 3 * time.Minute,
+		Doc:  "https://developer.calendly.com/api-docs/overview/webhooks/webhook-signatures",
+		spec: listHMAC("Calendly-Webhook-Signature", ',', "t", "v1", "{timestamp}.{body}")})
+	register(Preset{Name: "typeform", DedupeKey: "{json.event_id}",
+		Doc:  "https://www.typeform.com/developers/webhooks/secure-your-webhooks/",
+		spec: bodyHMAC("Typeform-Signature", "sha256", encBase64, "sha256=")})
+	// Xero's "intent to receive" check requires exactly 401 on a bad signature.
+	register(Preset{Name: "xero", DedupeKey: "{json.firstEventSequence}:{json.lastEventSequence}",
+		FailureStatus: http.StatusUnauthorized,
+		Doc:           "https://developer.xero.com/documentation/guides/webhooks/configuring-your-server/",
+		spec:          bodyHMAC("X-Xero-Signature", "sha256", encBase64, "")})
+	// Discord: Ed25519 over timestamp+body; Discord probes the endpoint with
+	// bad signatures and requires 401.
+	register(Preset{Name: "discord", DedupeKey: "{json.id}", Tolerance: DefaultTolerance,
+		FailureStatus: http.StatusUnauthorized,
+		Doc:           "https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers",
+		spec: spec{prim: primEd25519, header: "X-Signature-Ed25519", enc: encHex,
+			content: "{timestamp}{body}", tsHeader: "X-Signature-Timestamp"}})
+	// SendGrid signed Event Webhook: ECDSA P-256 over SHA-256(timestamp+body).
+	register(Preset{Name: "sendgrid", DedupeKey: "{json.0.sg_event_id}", Tolerance: DefaultTolerance,
+		Doc: "https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features",
+		spec: spec{prim: primECDSA, header: "X-Twilio-Email-Event-Webhook-Signature", enc: encBase64,
+			content: "{timestamp}{body}", tsHeader: "X-Twilio-Email-Event-Webhook-Timestamp"}})
 }

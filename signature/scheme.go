@@ -1,9 +1,6 @@
 package signature
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,18 +24,20 @@ const (
 // overrides. resolve turns it into a compiled scheme.
 type spec struct {
 	prim      primitive
-	header    string    // signature header
-	alg       string    // HMAC algorithm
-	enc       encoding  // signature encoding within the header
-	prefix    string    // for the plain framing
-	frame     framing   // nil: plainFraming{prefix}
-	content   string    // signed-content template
-	tsHeader  string    // timestamp header, when not carried by the signature header
-	tsFormat  tsFormat  //
-	idHeader  string    // header carrying the message id ({id})
-	keyFmt    keyFormat // how HMAC secrets become keys
-	url       string    // fixed URL for {url}; "" means the request URL
-	bodyHash  string    // query parameter holding hex SHA-256 of a non-form body (Twilio)
+	header    string              // signature header
+	alg       string              // HMAC algorithm
+	enc       encoding            // signature encoding within the header
+	prefix    string              // for the plain framing
+	frame     framing             // nil: plainFraming{prefix}
+	content   string              // signed-content template
+	tsHeader  string              // timestamp header, when not carried by the signature header
+	tsFormat  tsFormat            //
+	idHeader  string              // header carrying the message id ({id})
+	keyFmt    keyFormat           // how HMAC secrets become keys
+	url       string              // fixed URL for {url}; "" means the request URL
+	bodyHash  string              // query parameter holding hex SHA-256 of a non-form body (Twilio)
+	urlFix    func(string) string // normalises {url} before signing (HubSpot)
+	urlAlt    func(string) string // another spelling of {url} to try on mismatch (Twilio ports)
 	tolerance time.Duration
 }
 
@@ -57,50 +56,6 @@ func headerValue(h http.Header, name string) string {
 		return v[0]
 	}
 	return ""
-}
-
-// requestURL is the URL the sender signed: the configured one, else the
-// request's own. The scheme is https when the connection is TLS; behind a
-// TLS-terminating proxy, set Config.URL.
-func (s *scheme) requestURL(r *http.Request) string {
-	if s.url != "" {
-		return s.url
-	}
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	uri := r.RequestURI
-	if uri == "" || uri[0] != '/' {
-		uri = r.URL.RequestURI()
-	}
-	return proto + "://" + r.Host + uri
-}
-
-// checkBodyHash verifies, for a non-form body, that the signed URL carries the
-// body's SHA-256 (Twilio's bodySHA256). The URL is covered by the signature,
-// so this binds the body to it.
-func (s *scheme) checkBodyHash(rawURL string, h http.Header, body []byte) *Error {
-	if s.bodyHash == "" || isForm(h) {
-		return nil
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return fail(ReasonMalformed, "request url cannot be parsed")
-	}
-	want := u.Query().Get(s.bodyHash)
-	if want == "" {
-		return fail(ReasonMalformed, "url lacks the %s parameter", s.bodyHash)
-	}
-	sum := sha256.Sum256(body)
-	got, ok := encHex.decode(nil, want)
-	if !ok || len(got) != len(sum) {
-		return fail(ReasonMalformed, "%s parameter is not a hex sha-256", s.bodyHash)
-	}
-	if !bytes.Equal(got, sum[:]) {
-		return fail(ReasonMismatch, "body does not match %s", s.bodyHash)
-	}
-	return nil
 }
 
 // headerVerifier verifies every scheme whose signature is in a header.
@@ -157,6 +112,12 @@ func (v *headerVerifier) Verify(r *http.Request, body []byte, now time.Time) err
 	}
 	buf := bufPool.Get().(*[]byte)
 	ok := v.keys.verify(v.tmpl.render(buf, &vals), sigs)
+	if !ok && v.urlAlt != nil && vals.url != "" {
+		if alt := v.urlAlt(vals.url); alt != "" {
+			vals.url = alt
+			ok = v.keys.verify(v.tmpl.render(buf, &vals), sigs)
+		}
+	}
 	putBuf(buf)
 	if !ok {
 		return fail(ReasonMismatch, "no configured secret matches")
@@ -198,11 +159,12 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 		h.Set(s.idHeader, id)
 	}
 	if s.needsURL() {
-		if s.url != "" {
-			vals.url = s.url
-		} else if target != nil {
-			vals.url = target.String()
-		} else {
+		switch {
+		case s.url != "":
+			vals.url = s.fixURL(s.url)
+		case target != nil:
+			vals.url = s.fixURL(target.String())
+		default:
 			return errors.New("signature: this scheme signs the target url, which is nil")
 		}
 		if err := s.checkBodyHash(vals.url, h, body); err != nil {
@@ -226,10 +188,4 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 	}
 	h.Set(s.header, s.frame.format(vals.timestamp, sigs))
 	return nil
-}
-
-// hexSHA256 is the lowercase hex SHA-256 of b.
-func hexSHA256(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }

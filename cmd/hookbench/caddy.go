@@ -243,3 +243,34 @@ func caddyHasModule(bin, id string) (bool, error) {
 	}
 	return false, nil
 }
+
+// CPUTime returns the user+system CPU time the process has used.
+func (c *Caddy) CPUTime() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(c.Pid()) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(b))
+}
+
+// userHZ is the unit of the times in /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const userHZ = 100
+
+// parseStatCPU reads utime+stime from the text of /proc/<pid>/stat.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("malformed stat")
+	}
+	f := strings.Fields(stat[i+1:])
+	// After the command: state(3) … utime(14) stime(15); f[0] is field 3.
+	if len(f) < 13 {
+		return 0, errors.New("short stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("malformed stat times")
+	}
+	return time.Duration(ut+st) * time.Second / userHZ, nil
+}

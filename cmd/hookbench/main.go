@@ -1,0 +1,247 @@
+// Command hookbench measures Hookgate against plain Caddy on this machine.
+//
+// It starts the real Caddy binary once per scenario on loopback with a bench
+// Caddyfile, drives it with keep-alive HTTP/1.1 connections sending signed
+// 1 KiB JSON webhooks, and compares every gateway scenario with a baseline
+// measured in the same run. It prints a markdown table and writes it, with a
+// description of the machine, to -out, and an SVG chart beside it.
+//
+//	go run ./cmd/hookbench -caddy bin/caddy              # full run, < 5 min
+//	BENCH_QUICK=1 go run ./cmd/hookbench -caddy bin/caddy # ~30 s smoke run
+//
+// The exit status is 1 when a scenario could not run or got errors, and,
+// with -strict, when a goal is not met.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Options are the command-line settings of a run.
+type Options struct {
+	Caddy    string
+	Quick    bool
+	Out      string
+	Duration time.Duration
+	Warmup   time.Duration
+	Conns    int
+	Messages int
+	Run      string
+	Strict   bool
+	Keep     bool
+	Secret   string
+}
+
+const secretEnv = "CONTEXTFILE_SECRET"
+
+func main() {
+	var o Options
+	quickEnv := os.Getenv("BENCH_QUICK")
+	flag.StringVar(&o.Caddy, "caddy", "bin/caddy", "Caddy binary to measure")
+	flag.BoolVar(&o.Quick, "quick", quickEnv != "" && quickEnv != "0", "smoke run of about 30 s (also BENCH_QUICK=1): checks the harness, not speed")
+	flag.StringVar(&o.Out, "out", "", "markdown results file; the SVG chart goes beside it (default bench/results.md, or a temp dir with -quick)")
+	flag.DurationVar(&o.Duration, "duration", 0, "measured time per scenario (default 20s, 2s with -quick)")
+	flag.DurationVar(&o.Warmup, "warmup", 0, "unmeasured load before each window (default 3s, 1s with -quick)")
+	flag.IntVar(&o.Conns, "conns", 64, "keep-alive connections")
+	flag.IntVar(&o.Messages, "messages", 0, "requests of the queue scenarios (default their table count)")
+	flag.StringVar(&o.Run, "run", "", "regexp: run only the scenarios whose name matches (and their baselines)")
+	flag.BoolVar(&o.Strict, "strict", false, "exit 1 when a goal is not met")
+	flag.BoolVar(&o.Keep, "keep", false, "keep each scenario's temp dir (Caddyfile, data, caddy.log)")
+	flag.StringVar(&o.Secret, "secret", "bench-secret", "HMAC secret, passed to Caddy as "+secretEnv)
+	flag.Parse()
+
+	if o.Duration <= 0 {
+		o.Duration = 20 * time.Second
+		if o.Quick {
+			o.Duration = 2 * time.Second
+		}
+	}
+	if o.Warmup <= 0 {
+		o.Warmup = 3 * time.Second
+		if o.Quick {
+			o.Warmup = time.Second
+		}
+	}
+	if o.Out == "" {
+		o.Out = "bench/results.md"
+		if o.Quick {
+			o.Out = filepath.Join(os.TempDir(), "hookbench-quick", "results.md")
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code, err := run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hookbench:", err)
+	}
+	os.Exit(code)
+}
+
+// run executes the selected scenarios and writes the report. It returns the
+// exit status.
+func run(ctx context.Context, o Options) (int, error) {
+	if err := checkScenarios(Scenarios); err != nil {
+		return 2, err
+	}
+	sel, err := selectScenarios(Scenarios, o.Run)
+	if err != nil {
+		return 2, err
+	}
+	bin, err := filepath.Abs(o.Caddy)
+	if err != nil {
+		return 2, err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return 2, fmt.Errorf("caddy binary: %w (build it with `make build`)", err)
+	}
+	modules := map[string]bool{}
+	for _, s := range sel {
+		for _, m := range s.Needs {
+			if _, done := modules[m]; !done {
+				ok, err := caddyHasModule(bin, m)
+				if err != nil {
+					return 2, err
+				}
+				modules[m] = ok
+			}
+		}
+	}
+	root, err := os.MkdirTemp("", "hookbench-")
+	if err != nil {
+		return 2, err
+	}
+	if !o.Keep {
+		defer os.RemoveAll(root)
+	}
+	runID := randomID()
+	mode := "full"
+	if o.Quick {
+		mode = "quick (smoke run: checks the harness, not speed)"
+	}
+	fmt.Fprintf(os.Stderr, "hookbench: %s run, %d scenarios, %d conns, warm-up %s + %s each, caddy %s\n",
+		mode, len(sel), o.Conns, o.Warmup, o.Duration, bin)
+
+	results := make([]*Result, 0, len(sel))
+	byName := map[string]*Result{}
+	for i := range sel {
+		s := sel[i]
+		r := &Result{S: s}
+		for _, m := range s.Needs {
+			if !modules[m] {
+				r.Skipped = "binary lacks " + m
+			}
+		}
+		if r.Skipped == "" {
+			if ctx.Err() != nil {
+				return 130, ctx.Err()
+			}
+			fmt.Fprintf(os.Stderr, "hookbench: %-14s ", s.Name)
+			r = runScenario(ctx, s, o, bin, filepath.Join(root, s.Name), runID)
+			fmt.Fprintln(os.Stderr, r.Summary())
+		} else {
+			fmt.Fprintf(os.Stderr, "hookbench: %-14s skipped: %s\n", s.Name, r.Skipped)
+		}
+		if s.Baseline != "" {
+			r.Base = byName[s.Baseline]
+		}
+		r.Evaluate()
+		results = append(results, r)
+		byName[s.Name] = r
+	}
+	if ctx.Err() != nil {
+		return 130, ctx.Err()
+	}
+
+	rep := &Report{
+		Machine:  describeMachine(bin),
+		Quick:    o.Quick,
+		Conns:    o.Conns,
+		Warmup:   o.Warmup,
+		Duration: o.Duration,
+		When:     time.Now().UTC(),
+		Results:  results,
+	}
+	table := rep.Table()
+	fmt.Println(table)
+	svgPath := strings.TrimSuffix(o.Out, filepath.Ext(o.Out)) + ".svg"
+	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
+		return 1, err
+	}
+	if err := os.WriteFile(svgPath, []byte(rep.SVG()), 0o644); err != nil {
+		return 1, err
+	}
+	rep.ChartFile = filepath.Base(svgPath)
+	if err := os.WriteFile(o.Out, []byte(rep.Markdown()), 0o644); err != nil {
+		return 1, err
+	}
+	fmt.Fprintf(os.Stderr, "hookbench: wrote %s and %s\n", o.Out, svgPath)
+	if o.Keep {
+		fmt.Fprintf(os.Stderr, "hookbench: kept scenario dirs under %s\n", root)
+	}
+
+	code := 0
+	for _, r := range results {
+		switch {
+		case r.Skipped != "" || r.Err != nil:
+			code = 1
+		case o.Strict && !r.Met():
+			code = 1
+		}
+	}
+	return code, nil
+}
+
+// selectScenarios returns the scenarios matching expr, plus their baselines,
+// in table order. An empty expr selects all.
+func selectScenarios(list []Scenario, expr string) ([]*Scenario, error) {
+	want := map[string]bool{}
+	if expr == "" {
+		for _, s := range list {
+			want[s.Name] = true
+		}
+	} else {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("-run: %w", err)
+		}
+		for _, s := range list {
+			if re.MatchString(s.Name) {
+				want[s.Name] = true
+			}
+		}
+		// Baselines of selected scenarios, transitively (they come earlier).
+		for i := len(list) - 1; i >= 0; i-- {
+			if want[list[i].Name] && list[i].Baseline != "" {
+				want[list[i].Baseline] = true
+			}
+		}
+	}
+	var out []*Scenario
+	for i := range list {
+		if want[list[i].Name] {
+			out = append(out, &list[i])
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-run %q matches no scenario", expr)
+	}
+	return out, nil
+}
+
+func randomID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

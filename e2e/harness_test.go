@@ -1,0 +1,300 @@
+// Package e2e runs the real custom Caddy binary against real HTTP receivers
+// on loopback. `make test` points HOOKGATE_CADDY at bin/caddy; without it,
+// TestMain builds the binary.
+package e2e
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var caddyBin string
+
+func TestMain(m *testing.M) {
+	caddyBin = os.Getenv("HOOKGATE_CADDY")
+	if caddyBin == "" {
+		dir, err := os.MkdirTemp("", "hookgate-e2e")
+		if err != nil {
+			panic(err)
+		}
+		caddyBin = filepath.Join(dir, "caddy")
+		build := exec.Command("go", "build", "-o", caddyBin, "../cmd/caddy")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			panic("building caddy: " + err.Error())
+		}
+		defer os.RemoveAll(dir)
+	}
+	os.Exit(m.Run())
+}
+
+// secret is the HMAC secret of the test routes; no log line or answer may
+// ever contain it.
+const secret = "whsec_e2e_Zx9vQ3tL8mN2pR7k"
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// caddy is one running Caddy process with its own data directory.
+type caddy struct {
+	t       *testing.T
+	dir     string
+	config  string
+	HTTP    string // host:port of the site
+	Admin   string // host:port of the admin endpoint
+	Vars    map[string]any
+	cmd     *exec.Cmd
+	logFile string
+}
+
+// startCaddy writes caddyfile (a text/template over .HTTP, .Admin and vars)
+// and runs Caddy on it.
+func startCaddy(t *testing.T, caddyfile string, vars map[string]any) *caddy {
+	t.Helper()
+	c := &caddy{t: t, dir: t.TempDir(), Vars: vars,
+		HTTP:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		Admin: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+	}
+	c.config = filepath.Join(c.dir, "Caddyfile")
+	c.logFile = filepath.Join(c.dir, "caddy.log")
+	c.write(caddyfile)
+	c.start()
+	t.Cleanup(func() {
+		c.stop()
+		c.assertNoSecretInLogs()
+	})
+	return c
+}
+
+func (c *caddy) write(caddyfile string) {
+	tmpl := template.Must(template.New("Caddyfile").Parse(caddyfile))
+	data := map[string]any{"HTTP": c.HTTP, "Admin": c.Admin}
+	for k, v := range c.Vars {
+		data[k] = v
+	}
+	var buf bytes.Buffer
+	require.NoError(c.t, tmpl.Execute(&buf, data))
+	require.NoError(c.t, os.WriteFile(c.config, buf.Bytes(), 0o600))
+}
+
+func (c *caddy) start() {
+	c.t.Helper()
+	logf, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	require.NoError(c.t, err)
+	c.cmd = exec.Command(caddyBin, "run", "--config", c.config, "--adapter", "caddyfile")
+	c.cmd.Env = append(os.Environ(),
+		"HOME="+c.dir,
+		"XDG_DATA_HOME="+filepath.Join(c.dir, "data"),
+		"XDG_CONFIG_HOME="+filepath.Join(c.dir, "config"),
+		"HOOKGATE_SECRET="+secret,
+	)
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	require.NoError(c.t, c.cmd.Start())
+	go func() { _ = c.cmd.Wait(); logf.Close() }()
+	c.waitReady()
+}
+
+func (c *caddy) waitReady() {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + c.Admin + "/config/")
+		if err == nil {
+			resp.Body.Close()
+			if conn, err := net.Dial("tcp", c.HTTP); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("caddy did not start; log:\n%s", c.logs())
+}
+
+// kill sends SIGKILL: no shutdown code runs, as in a crash.
+func (c *caddy) kill() {
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	c.waitExit()
+}
+
+func (c *caddy) stop() {
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	c.waitExit()
+}
+
+func (c *caddy) waitExit() {
+	for i := 0; i < 200 && c.cmd.ProcessState == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// reload applies the Caddyfile through `caddy reload`, as an operator would.
+func (c *caddy) reload(caddyfile string) {
+	c.t.Helper()
+	c.write(caddyfile)
+	out, err := exec.Command(caddyBin, "reload", "--config", c.config, "--adapter", "caddyfile", "--address", c.Admin).CombinedOutput()
+	require.NoError(c.t, err, "caddy reload: %s", out)
+}
+
+func (c *caddy) logs() string {
+	b, _ := os.ReadFile(c.logFile)
+	return string(b)
+}
+
+func (c *caddy) assertNoSecretInLogs() {
+	if strings.Contains(c.logs(), secret) {
+		c.t.Errorf("a secret reached Caddy's log")
+	}
+}
+
+// post sends body to path, signed with secret unless sig is given.
+func (c *caddy) post(path, body string, header map[string]string) (int, string) {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+c.HTTP+path, strings.NewReader(body))
+	require.NoError(c.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Webhook-Signature", sign(body))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return do(c.t, req)
+}
+
+// admin calls the admin API and decodes a JSON answer into out (if not nil).
+func (c *caddy) admin(method, path string, out any) int {
+	c.t.Helper()
+	req, err := http.NewRequest(method, "http://"+c.Admin+path, nil)
+	require.NoError(c.t, err)
+	code, body := do(c.t, req)
+	require.NotContains(c.t, body, secret)
+	if out != nil && code < 300 {
+		require.NoError(c.t, json.Unmarshal([]byte(body), out), body)
+	}
+	return code
+}
+
+type stats struct {
+	Queues map[string]struct {
+		Queued, Dead int
+		InFlight     int `json:"in_flight"`
+	}
+}
+
+func (c *caddy) stats() stats {
+	var s stats
+	require.Equal(c.t, http.StatusOK, c.admin(http.MethodGet, "/webhooks/stats", &s))
+	return s
+}
+
+func do(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), secret)
+	return resp.StatusCode, string(b)
+}
+
+func sign(body string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(body))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// receiver is an upstream app that records what it receives. answer, when
+// set, chooses the status (and headers) of the n-th request (from 1).
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []delivery
+	answer func(n int, r *http.Request, w http.ResponseWriter) int
+}
+
+type delivery struct {
+	Method, URI string
+	Header      http.Header
+	Body        string
+	At          time.Time
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, delivery{r.Method, r.RequestURI, r.Header.Clone(), string(body), time.Now()})
+		n, answer := len(rc.got), rc.answer
+		rc.mu.Unlock()
+		code := http.StatusOK
+		if answer != nil {
+			code = answer(n, r, w)
+		}
+		w.WriteHeader(code)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) setAnswer(f func(n int, r *http.Request, w http.ResponseWriter) int) {
+	rc.mu.Lock()
+	rc.answer = f
+	rc.mu.Unlock()
+}
+
+func (rc *receiver) deliveries() []delivery {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]delivery(nil), rc.got...)
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// deliveredIDs counts deliveries per JSON "id" of their body.
+func (rc *receiver) deliveredIDs() map[string]int {
+	out := map[string]int{}
+	for _, d := range rc.deliveries() {
+		var v struct{ ID string }
+		_ = json.Unmarshal([]byte(d.Body), &v)
+		out[v.ID]++
+	}
+	return out
+}
