@@ -53,6 +53,12 @@ type Config struct {
 	// and passes the values to NewVerifier / NewSigner. For Discord and
 	// SendGrid they are keys (see the presets). Never logged.
 	Secrets []string `json:"secrets,omitempty"`
+
+	// VerifyToken is the token Meta's subscription GET carries in
+	// hub.verify_token (meta preset only), given like a secret as a
+	// placeholder; the caller resolves it before NewVerifier. Without it, that
+	// GET is not answered. Never logged.
+	VerifyToken string `json:"verify_token,omitempty"`
 }
 
 // genericSpec is the "hmac" scheme before overrides.
@@ -65,6 +71,9 @@ func (c Config) Validate() error {
 	sc, err := c.resolve()
 	if err != nil {
 		return err
+	}
+	if c.VerifyToken != "" && (sc.handshake == nil || !sc.handshake.verifyToken) {
+		return c.errorf("verify_token does not apply to this scheme")
 	}
 	if sc.prim == primNone {
 		if len(c.Secrets) > 0 {
@@ -248,7 +257,19 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 	if sc.prim == primMailgun {
 		return &mailgunVerifier{keys: keys, tol: tolerance}, nil
 	}
-	return &headerVerifier{scheme: sc, keys: keys, tol: tolerance}, nil
+	return withHandshake(&headerVerifier{scheme: sc, keys: keys, tol: tolerance}, sc, keys, c.VerifyToken), nil
+}
+
+// Preset returns the preset c names, if it names one.
+func (c Config) Preset() (Preset, bool) { return LookupPreset(c.Scheme) }
+
+// FailureStatus is the status to answer a request that fails verification:
+// the preset's, else 401.
+func (c Config) FailureStatus() int {
+	if p, ok := c.Preset(); ok {
+		return p.FailureStatus
+	}
+	return http.StatusUnauthorized
 }
 
 // NewSigner builds the Signer of c. secrets are resolved values; empty ones

@@ -75,6 +75,12 @@ func listHMAC(header string, sep byte, tsKey, sigKey, content string) spec {
 		frame: kvFraming{sep: sep, tsKey: tsKey, sigKey: sigKey}}
 }
 
+// withHS adds the sender's endpoint checks to a spec.
+func withHS(sp spec, hs *handshake) spec {
+	sp.handshake = hs
+	return sp
+}
+
 // standardWebhooks is the Standard Webhooks scheme under a header prefix
 // ("webhook" or "svix").
 func standardWebhooks(prefix string) spec {
@@ -121,7 +127,7 @@ func init() {
 		spec: listHMAC("Stripe-Signature", ',', "t", "v1", "{timestamp}.{body}")})
 	register(Preset{Name: "slack", DedupeKey: "{json.event_id}", Tolerance: 5 * time.Minute,
 		Doc:  "https://api.slack.com/authentication/verifying-requests-from-slack",
-		spec: timedHMAC("X-Slack-Signature", "v0=", "v0:{timestamp}:{body}", "X-Slack-Request-Timestamp")})
+		spec: withHS(timedHMAC("X-Slack-Signature", "v0=", "v0:{timestamp}:{body}", "X-Slack-Request-Timestamp"), slackHandshake)})
 	register(Preset{Name: "shopify", DedupeKey: "{header.X-Shopify-Webhook-Id}",
 		Doc:  "https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
 		spec: bodyHMAC("X-Shopify-Hmac-Sha256", "sha256", encBase64, "")})
@@ -146,7 +152,7 @@ func init() {
 		spec: listHMAC("Paddle-Signature", ';', "ts", "h1", "{timestamp}:{body}")})
 	register(Preset{Name: "zoom", DedupeKey: "{json.event}:{json.event_ts}", Tolerance: 5 * time.Minute,
 		Doc:  "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events",
-		spec: timedHMAC("X-Zm-Signature", "v0=", "v0:{timestamp}:{body}", "X-Zm-Request-Timestamp")})
+		spec: withHS(timedHMAC("X-Zm-Signature", "v0=", "v0:{timestamp}:{body}", "X-Zm-Request-Timestamp"), zoomHandshake)})
 	// Square signs the notification URL followed by the body; see Config.URL.
 	register(Preset{Name: "square", DedupeKey: "{json.event_id}",
 		Doc: "https://developer.squareup.com/docs/webhooks/step3validate",
@@ -174,7 +180,7 @@ func init() {
 		Doc: "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#verifying-the-event-message",
 		spec: spec{prim: primHMAC, header: "Twitch-Eventsub-Message-Signature", alg: "sha256", enc: encHex,
 			prefix: "sha256=", content: "{id}{timestamp}{body}", idHeader: "Twitch-Eventsub-Message-Id",
-			tsHeader: "Twitch-Eventsub-Message-Timestamp", tsFormat: tsRFC3339}})
+			tsHeader: "Twitch-Eventsub-Message-Timestamp", tsFormat: tsRFC3339, handshake: twitchHandshake}})
 	register(Preset{Name: "pagerduty", DedupeKey: "{json.event.id}",
 		Doc:  "https://developer.pagerduty.com/docs/webhooks/webhook-signatures/",
 		spec: listHMAC("X-Pagerduty-Signature", ',', "", "v1", "{body}")})
@@ -198,7 +204,20 @@ func init() {
 		FailureStatus: http.StatusUnauthorized,
 		Doc:           "https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers",
 		spec: spec{prim: primEd25519, header: "X-Signature-Ed25519", enc: encHex,
-			content: "{timestamp}{body}", tsHeader: "X-Signature-Timestamp"}})
+			content: "{timestamp}{body}", tsHeader: "X-Signature-Timestamp", handshake: discordHandshake}})
+	// Meta (Facebook, Instagram, WhatsApp, Messenger): the app secret signs
+	// the body; the subscription GET carries Config.VerifyToken instead.
+	// Meta's payloads batch entries without one event id: set a dedupe key
+	// that fits the subscribed object.
+	register(Preset{Name: "meta",
+		Doc:  "https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
+		spec: withHS(bodyHMAC("X-Hub-Signature-256", "sha256", encHex, "sha256="), metaHandshake)})
+	// Okta event hooks send the hook's authentication secret in a header
+	// (Authorization by default; the name is configurable in Okta), compared
+	// in constant time, also on the one-time verification GET.
+	register(Preset{Name: "okta", DedupeKey: "{json.eventId}",
+		Doc:  "https://developer.okta.com/docs/concepts/event-hooks/",
+		spec: spec{prim: primToken, header: "Authorization", enc: encRaw, handshake: oktaHandshake}})
 	// SendGrid signed Event Webhook: ECDSA P-256 over SHA-256(timestamp+body).
 	register(Preset{Name: "sendgrid", DedupeKey: "{json.0.sg_event_id}", Tolerance: DefaultTolerance,
 		Doc: "https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features",

@@ -39,6 +39,7 @@ type spec struct {
 	urlFix    func(string) string // normalises {url} before signing (HubSpot)
 	urlAlt    func(string) string // another spelling of {url} to try on mismatch (Twilio ports)
 	tolerance time.Duration
+	handshake *handshake // the sender's endpoint checks, answered by the verifier
 }
 
 // scheme is a resolved, compiled spec.

@@ -32,7 +32,7 @@ func init() {
 const (
 	DefaultMaxBody      = 1 << 20
 	DefaultDedupeWindow = 72 * time.Hour
-	DefaultTolerance    = 5 * time.Minute
+	DefaultTolerance    = signature.DefaultTolerance
 	// retryAfterUnavailable is the Retry-After sent with a 503 when the
 	// store cannot take the message.
 	retryAfterUnavailable = "5"
@@ -44,17 +44,23 @@ type Handler struct {
 	// labels metrics. Default: dedupe keys are scoped to the request path,
 	// and the queue is named after the upstream URL.
 	Name string `json:"name,omitempty"`
-	// Verify is the signature scheme the sender uses. Omit it for senders
-	// that sign nothing, and guard the route another way (a token, basic
-	// auth, or the remote_ip matcher).
+	// Verify is the signature scheme the sender uses: the generic "hmac"
+	// scheme or a preset (github, stripe, slack, …), whose defaults apply
+	// to Tolerance and Dedupe when those are unset, and whose sender's
+	// endpoint checks (Slack url_verification, Zoom url_validation, Meta
+	// hub.challenge, …) are answered here and never queued nor forwarded.
+	// The unsigned presets (ctxfy, superai) only set the dedupe key: guard
+	// their routes another way (a token header matcher, basic auth, or the
+	// remote_ip matcher). Omit it to verify nothing.
 	Verify *signature.Config `json:"verify,omitempty"`
 	// Tolerance bounds the age (and the skew into the future) of a signed
-	// timestamp. Default: 5m.
+	// timestamp. Default: the preset's tolerance, else 5m.
 	Tolerance caddy.Duration `json:"tolerance,omitempty"`
 	// Dedupe is the dedupe key template, e.g. "{json.id}",
 	// "{header.X-GitHub-Delivery}" or "{json.sourceId}:{json.status}".
 	// A webhook whose key was seen within DedupeWindow is acknowledged with
-	// 200 and not forwarded. Empty: no deduplication.
+	// 200 and not forwarded. Default: the preset's dedupe key (if any);
+	// "off" turns it off. Empty without a preset: no deduplication.
 	Dedupe string `json:"dedupe,omitempty"`
 	// DedupeWindow is how long a dedupe key is remembered. Default: 72h.
 	DedupeWindow caddy.Duration `json:"dedupe_window,omitempty"`
@@ -66,12 +72,14 @@ type Handler struct {
 	// handler and a dedupe key is released if that handler fails.
 	Upstream *queue.Policy `json:"upstream,omitempty"`
 
-	backend  Backend
-	verifier signature.Verifier
-	key      *dedupe.Template
-	label    string
-	log      *zap.Logger
-	now      func() time.Time
+	backend    Backend
+	verifier   signature.Verifier
+	handshaker signature.Handshaker // nil when the scheme has no endpoint checks
+	failStatus int                  // the answer to a failed verification
+	key        *dedupe.Template
+	label      string
+	log        *zap.Logger
+	now        func() time.Time
 }
 
 // Backend is what the handler needs of the webhooks app.
@@ -98,13 +106,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.DedupeWindow == 0 {
 		h.DedupeWindow = caddy.Duration(DefaultDedupeWindow)
 	}
-	if h.Tolerance == 0 {
-		h.Tolerance = caddy.Duration(DefaultTolerance)
-	}
 	if err := h.provisionVerifier(); err != nil {
 		return err
 	}
-	if h.Dedupe != "" {
+	if h.Dedupe != "" && h.Dedupe != DedupeOff {
 		var err error
 		if h.key, err = dedupe.Parse(h.Dedupe); err != nil {
 			return err
@@ -129,25 +134,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.label = h.Upstream.URL
 	}
 	return h.backend.RegisterQueue(h.label, h.Upstream)
-}
-
-// provisionVerifier resolves the secrets' placeholders ({env.X},
-// {file./path}); their values are never logged nor kept in the config.
-func (h *Handler) provisionVerifier() error {
-	if h.Verify == nil {
-		return nil
-	}
-	repl := caddy.NewReplacer()
-	secrets := make([]string, len(h.Verify.Secrets))
-	for i, s := range h.Verify.Secrets {
-		secrets[i] = repl.ReplaceAll(s, "")
-	}
-	v, err := h.Verify.NewVerifier(secrets, time.Duration(h.Tolerance))
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	h.verifier = v
-	return nil
 }
 
 // Validate checks the configuration.
@@ -175,13 +161,13 @@ const (
 	resultTooLarge     = "too_large"
 	resultBadRequest   = "bad_request"
 	resultUnavailable  = "unavailable"
+	resultHandshake    = "handshake"
 )
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return h.reject(w, http.StatusMethodNotAllowed, resultBadRequest, "method "+r.Method+" not allowed", nil)
+	if r.Method != http.MethodPost && h.handshaker == nil {
+		return h.rejectMethod(w, r)
 	}
 	body, err := readBody(w, r, h.MaxBody)
 	if err != nil {
@@ -192,14 +178,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.reject(w, http.StatusBadRequest, resultBadRequest, "reading body", err)
 	}
 	now := h.now()
-	if h.verifier != nil {
-		if err := h.verifier.Verify(r, body, now); err != nil {
-			result := resultUnauthorized
-			if signature.ReasonOf(err) == signature.ReasonStale {
-				result = resultStale
-			}
-			return h.reject(w, http.StatusUnauthorized, result, "invalid signature", err)
-		}
+	verr := h.verify(r, body, now)
+	if done, err := h.handshake(w, r, body, verr == nil); done {
+		return err
+	}
+	if r.Method != http.MethodPost {
+		return h.rejectMethod(w, r)
+	}
+	if verr != nil {
+		return h.rejectUnverified(w, verr)
 	}
 	key := queue.Key{Scope: h.Name, Expires: now.Add(time.Duration(h.DedupeWindow))}
 	if key.Scope == "" {
@@ -266,6 +253,11 @@ func (h *Handler) done(result, id, key string) {
 	if ce := h.log.Check(zap.InfoLevel, "webhook "+result); ce != nil {
 		ce.Write(zap.String("route", h.label), zap.String("id", id), zap.String("dedupe_key", key))
 	}
+}
+
+func (h *Handler) rejectMethod(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Allow", http.MethodPost)
+	return h.reject(w, http.StatusMethodNotAllowed, resultBadRequest, "method "+r.Method+" not allowed", nil)
 }
 
 // reject answers a request that is not accepted, logs why and counts it.
