@@ -98,6 +98,9 @@ func (r *runner) send(p *Policy, m *Message) (int, time.Duration, error) {
 	req.Header.Set("Webhook-Id", m.ID)
 	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
 	req.Header.Set("Idempotency-Key", m.ID)
+	if err := p.sign(req, m, time.Now()); err != nil {
+		return 0, 0, err
+	}
 	resp, err := r.client.Load().Do(req)
 	if err != nil {
 		return 0, 0, err

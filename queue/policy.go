@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/hookgate/hookgate/signature"
 )
 
 // Defaults of a delivery Policy.
@@ -44,8 +46,15 @@ type Policy struct {
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
 	// Concurrency bounds the deliveries in flight to this upstream. Default: 8.
 	Concurrency int `json:"concurrency,omitempty"`
+	// Sign re-signs every delivery attempt, at send time, with this scheme
+	// (normally "standard_webhooks"): the message id it signs is the dedupe
+	// key (see MessageID), and Webhook-Received-At is added. Its secrets are
+	// placeholders ({env.X}, {file./path}), resolved at provisioning and
+	// never stored. Default: deliveries keep only the sender's headers.
+	Sign *signature.Config `json:"sign,omitempty"`
 
-	target *url.URL
+	target      *url.URL
+	signSecrets []string // Sign's resolved secrets
 }
 
 // Provision fills in defaults and parses the URL.
@@ -81,7 +90,7 @@ func (p *Policy) Provision() error {
 			return fmt.Errorf("retry delay %s is negative", time.Duration(d))
 		}
 	}
-	return nil
+	return p.provisionSign()
 }
 
 // Target returns the URL a request received on path (with query) is

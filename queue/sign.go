@@ -1,0 +1,88 @@
+package queue
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// Re-signing: with Policy.Sign set, every delivery attempt carries Hookgate's
+// own signature, made at send time, so an upstream app verifies one scheme
+// (typically Standard Webhooks) whatever the sender, and a message delivered
+// late from the queue is not refused for an old provider timestamp.
+
+// ReceivedAtHeader carries, on re-signed deliveries, when Hookgate received
+// the webhook (unix seconds). It is informative: the signature does not
+// cover it.
+const ReceivedAtHeader = "Webhook-Received-At"
+
+// maxIDLen bounds a dedupe key used as it is for the message id.
+const maxIDLen = 200
+
+// provisionSign resolves the placeholders of the signing secrets and checks
+// that they make a signer. The resolved values stay in memory only: they are
+// neither stored with messages nor part of the JSON config.
+func (p *Policy) provisionSign() error {
+	if p.Sign == nil {
+		return nil
+	}
+	if err := p.Sign.Validate(); err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	repl := caddy.NewReplacer()
+	secrets := make([]string, len(p.Sign.Secrets))
+	for i, s := range p.Sign.Secrets {
+		secrets[i] = repl.ReplaceAll(s, "")
+	}
+	if _, err := p.Sign.NewSigner(secrets); err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	p.signSecrets = secrets
+	return nil
+}
+
+// sign signs one attempt of m in req, at now. The signer is built per
+// attempt (microseconds, beside a network round trip) so that a Policy holds
+// only comparable data.
+func (p *Policy) sign(req *http.Request, m *Message, now time.Time) error {
+	if p.Sign == nil {
+		return nil
+	}
+	s, err := p.Sign.NewSigner(p.signSecrets)
+	if err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	req.Header.Set(ReceivedAtHeader, strconv.FormatInt(m.ReceivedAt.Unix(), 10))
+	return s.Sign(req.Header, req.URL, MessageID(m), m.Body, now)
+}
+
+// MessageID is the id a re-signed delivery of m carries (webhook-id): its
+// dedupe key, which stays the same across the sender's retries, or its
+// queue id without one. A key that is long or not a plain token is replaced
+// by a digest of it, so it always makes a valid header value.
+func MessageID(m *Message) string {
+	k := m.DedupeKey
+	switch {
+	case k == "":
+		return m.ID
+	case len(k) <= maxIDLen && plainToken(k):
+		return k
+	}
+	sum := sha256.Sum256([]byte(k))
+	return "key_" + hex.EncodeToString(sum[:16])
+}
+
+// plainToken reports whether s is printable ASCII without spaces.
+func plainToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
