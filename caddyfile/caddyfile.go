@@ -29,17 +29,11 @@ func init() {
 //
 //	webhook_inbound {
 //		name          <name>
-//		verify        <hmac|preset> {
-//			header           <field>
-//			algorithm        sha1|sha256|sha512
-//			encoding         hex|base64
-//			prefix           <string>
-//			signed_content   <template>
-//			timestamp_header <field>
-//			secret           <secret>   # repeat for rotation
+//		verify        <hmac|preset> {   # options: see parseVerify
+//			secret <secret>             # repeat for rotation
 //		}
-//		tolerance     <duration>
-//		dedupe        <template>
+//		tolerance     <duration>         # default: the preset's, else 5m
+//		dedupe        <template>|off     # default: the preset's key
 //		dedupe_window <duration>
 //		max_body      <size>
 //		upstream      <url> {
@@ -49,6 +43,7 @@ func init() {
 //			max_attempts <n>
 //			max_age      <duration>
 //			concurrency  <n>
+//			sign         standard_webhooks { secret <secret> }
 //		}
 //	}
 func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -89,7 +84,23 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 // {http.request.header.X}, so signed-content templates keep their own form.
 var longHeader = strings.NewReplacer("{http.request.header.", "{header.")
 
+// parseVerify parses a signature scheme, for verify and for the upstream's
+// sign; every option overrides the preset's:
+//
+//	verify|sign <hmac|preset> {
+//		header           <field>
+//		algorithm        sha1|sha256|sha512
+//		encoding         hex|base64
+//		prefix           <string>
+//		signed_content   <template>
+//		timestamp_header <field>
+//		id_header        <field>
+//		url              <signed url>
+//		secret           <secret>   # repeat for rotation
+//		verify_token     <token>    # meta: the subscription GET's token
+//	}
 func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
+	directive := d.Val()
 	scheme, err := oneArg(d)
 	if err != nil {
 		return nil, err
@@ -99,6 +110,7 @@ func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
 		field := map[string]*string{
 			"header": &c.Header, "algorithm": &c.Algorithm, "encoding": &c.Encoding,
 			"prefix": &c.Prefix, "signed_content": &c.SignedContent, "timestamp_header": &c.TimestampHeader,
+			"id_header": &c.IDHeader, "url": &c.URL, "verify_token": &c.VerifyToken,
 		}
 		switch opt := d.Val(); {
 		case opt == "secret":
@@ -112,12 +124,12 @@ func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
 				return nil, err
 			}
 		default:
-			return nil, d.Errf("unrecognized verify option %q", opt)
+			return nil, d.Errf("unrecognized %s option %q", directive, opt)
 		}
 	}
 	c.SignedContent = longHeader.Replace(c.SignedContent)
 	if err := c.Validate(); err != nil {
-		return nil, d.Errf("verify %s: %v", scheme, err)
+		return nil, d.Errf("%s %s: %v", directive, scheme, err)
 	}
 	return c, nil
 }
@@ -148,6 +160,8 @@ func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
 			p.MaxAge, err = durationArg(d)
 		case "concurrency":
 			p.Concurrency, err = intArg(d)
+		case "sign":
+			p.Sign, err = parseVerify(d)
 		default:
 			return nil, d.Errf("unrecognized upstream option %q", d.Val())
 		}
@@ -155,7 +169,10 @@ func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
 			return nil, err
 		}
 	}
-	check := *p // provisioning fills in defaults, which stay out of the JSON
+	// Provisioning fills in defaults, which stay out of the JSON. Sign was
+	// validated by parseVerify; its secrets resolve at run time only.
+	check := *p
+	check.Sign = nil
 	if err := check.Provision(); err != nil {
 		return nil, d.Err(err.Error())
 	}
