@@ -230,18 +230,19 @@ func caddyVersion(bin string) string {
 	return line
 }
 
-// caddyHasModule reports whether `caddy list-modules` lists id.
-func caddyHasModule(bin, id string) (bool, error) {
+// caddyModules returns the set of module IDs `caddy list-modules` lists.
+func caddyModules(bin string) (map[string]bool, error) {
 	out, err := exec.Command(bin, "list-modules").Output()
 	if err != nil {
-		return false, fmt.Errorf("%s list-modules: %w", bin, err)
+		return nil, fmt.Errorf("%s list-modules: %w", bin, err)
 	}
+	mods := map[string]bool{}
 	for _, l := range strings.Split(string(out), "\n") {
-		if strings.TrimSpace(l) == id {
-			return true, nil
+		if l = strings.TrimSpace(l); l != "" {
+			mods[l] = true
 		}
 	}
-	return false, nil
+	return mods, nil
 }
 
 // CPUTime returns the user+system CPU time the process has used.

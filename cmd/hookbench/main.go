@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -41,6 +42,7 @@ type Options struct {
 	Strict   bool
 	Keep     bool
 	Secret   string
+	Profile  string
 }
 
 const secretEnv = "CONTEXTFILE_SECRET"
@@ -58,6 +60,7 @@ func main() {
 	flag.StringVar(&o.Run, "run", "", "regexp: run only the scenarios whose name matches (and their baselines)")
 	flag.BoolVar(&o.Strict, "strict", false, "exit 1 when a goal is not met")
 	flag.BoolVar(&o.Keep, "keep", false, "keep each scenario's temp dir (Caddyfile, data, caddy.log)")
+	flag.StringVar(&o.Profile, "pprof", "", "dir: save a CPU profile of Caddy over each scenario's measured window as <dir>/<scenario>.cpu.pprof")
 	flag.StringVar(&o.Secret, "secret", "bench-secret", "HMAC secret, passed to Caddy as "+secretEnv)
 	flag.Parse()
 
@@ -82,77 +85,114 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, o)
+	_, code, err := run(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hookbench:", err)
 	}
 	os.Exit(code)
 }
 
-// run executes the selected scenarios and writes the report. It returns the
-// exit status.
-func run(ctx context.Context, o Options) (int, error) {
-	if err := checkScenarios(Scenarios); err != nil {
-		return 2, err
-	}
-	sel, err := selectScenarios(Scenarios, o.Run)
+// run executes the selected scenarios, writes the report and returns it
+// with the exit status: 1 if a scenario that could run failed (or, with
+// Strict, missed a goal), 2 if the run could not start. A scenario whose
+// feature is not built yet is reported, not failed.
+func run(ctx context.Context, o Options) (*Report, int, error) {
+	sel, bin, err := prepare(o)
 	if err != nil {
-		return 2, err
+		return nil, 2, err
 	}
-	bin, err := filepath.Abs(o.Caddy)
+	missing, err := missingFeatures(bin, sel)
 	if err != nil {
-		return 2, err
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return 2, fmt.Errorf("caddy binary: %w (build it with `make build`)", err)
-	}
-	modules := map[string]bool{}
-	for _, s := range sel {
-		for _, m := range s.Needs {
-			if _, done := modules[m]; !done {
-				ok, err := caddyHasModule(bin, m)
-				if err != nil {
-					return 2, err
-				}
-				modules[m] = ok
-			}
-		}
+		return nil, 2, err
 	}
 	root, err := os.MkdirTemp("", "hookbench-")
 	if err != nil {
-		return 2, err
+		return nil, 2, err
 	}
 	if !o.Keep {
 		defer os.RemoveAll(root)
 	}
-	runID := randomID()
 	mode := "full"
 	if o.Quick {
 		mode = "quick (smoke run: checks the harness, not speed)"
 	}
-	fmt.Fprintf(os.Stderr, "hookbench: %s run, %d scenarios, %d conns, warm-up %s + %s each, caddy %s\n",
-		mode, len(sel), o.Conns, o.Warmup, o.Duration, bin)
+	load := loadAvg()
+	fmt.Fprintf(os.Stderr, "hookbench: %s run, %d scenarios, %d conns, warm-up %s + %s each, caddy %s, load average %s\n",
+		mode, len(sel), o.Conns, o.Warmup, o.Duration, bin, load)
+	rep := &Report{Quick: o.Quick, Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
+		When: time.Now().UTC(), LoadBefore: load}
+	rep.Results = runAll(ctx, o, sel, missing, bin, root)
+	if ctx.Err() != nil {
+		return rep, 130, ctx.Err()
+	}
+	rep.LoadAfter = loadAvg()
+	rep.Machine = describeMachine(bin)
+	if err := writeReport(rep, o.Out); err != nil {
+		return rep, 1, err
+	}
+	if o.Keep {
+		fmt.Fprintf(os.Stderr, "hookbench: kept scenario dirs under %s\n", root)
+	}
+	return rep, exitCode(rep.Results, o.Strict), nil
+}
 
+// prepare selects the scenarios and finds the binary.
+func prepare(o Options) ([]*Scenario, string, error) {
+	if err := checkScenarios(Scenarios); err != nil {
+		return nil, "", err
+	}
+	sel, err := selectScenarios(Scenarios, o.Run)
+	if err != nil {
+		return nil, "", err
+	}
+	bin, err := filepath.Abs(o.Caddy)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return nil, "", fmt.Errorf("caddy binary: %w (build it with `make build`)", err)
+	}
+	return sel, bin, nil
+}
+
+// missingFeatures maps each scenario that cannot run here to the module
+// its binary lacks or the program this machine lacks.
+func missingFeatures(bin string, sel []*Scenario) (map[string]string, error) {
+	mods, err := caddyModules(bin)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, s := range sel {
+		for _, c := range s.NeedsCmd {
+			if _, err := exec.LookPath(c); err != nil {
+				out[s.Name] = c + " is not installed"
+			}
+		}
+		for _, m := range s.Needs {
+			if !mods[m] {
+				out[s.Name] = "not built yet (binary lacks " + m + ")"
+			}
+		}
+	}
+	return out, nil
+}
+
+// runAll runs the scenarios in order, wiring each to its baseline's result.
+func runAll(ctx context.Context, o Options, sel []*Scenario, missing map[string]string, bin, root string) []*Result {
+	runID := randomID()
 	results := make([]*Result, 0, len(sel))
 	byName := map[string]*Result{}
-	for i := range sel {
-		s := sel[i]
-		r := &Result{S: s}
-		for _, m := range s.Needs {
-			if !modules[m] {
-				r.Skipped = "binary lacks " + m
-			}
+	for _, s := range sel {
+		if ctx.Err() != nil {
+			break
 		}
+		r := &Result{S: s, Skipped: missing[s.Name]}
+		fmt.Fprintf(os.Stderr, "hookbench: %-14s ", s.Name)
 		if r.Skipped == "" {
-			if ctx.Err() != nil {
-				return 130, ctx.Err()
-			}
-			fmt.Fprintf(os.Stderr, "hookbench: %-14s ", s.Name)
 			r = runScenario(ctx, s, o, bin, filepath.Join(root, s.Name), runID)
-			fmt.Fprintln(os.Stderr, r.Summary())
-		} else {
-			fmt.Fprintf(os.Stderr, "hookbench: %-14s skipped: %s\n", s.Name, r.Skipped)
 		}
+		fmt.Fprintln(os.Stderr, r.Summary())
 		if s.Baseline != "" {
 			r.Base = byName[s.Baseline]
 		}
@@ -160,47 +200,40 @@ func run(ctx context.Context, o Options) (int, error) {
 		results = append(results, r)
 		byName[s.Name] = r
 	}
-	if ctx.Err() != nil {
-		return 130, ctx.Err()
-	}
+	return results
+}
 
-	rep := &Report{
-		Machine:  describeMachine(bin),
-		Quick:    o.Quick,
-		Conns:    o.Conns,
-		Warmup:   o.Warmup,
-		Duration: o.Duration,
-		When:     time.Now().UTC(),
-		Results:  results,
-	}
-	table := rep.Table()
-	fmt.Println(table)
-	svgPath := strings.TrimSuffix(o.Out, filepath.Ext(o.Out)) + ".svg"
-	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
-		return 1, err
+// writeReport prints the table and writes the markdown file and the SVG
+// chart beside it.
+func writeReport(rep *Report, out string) error {
+	fmt.Println(rep.Table())
+	svgPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".svg"
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
 	}
 	if err := os.WriteFile(svgPath, []byte(rep.SVG()), 0o644); err != nil {
-		return 1, err
+		return err
 	}
 	rep.ChartFile = filepath.Base(svgPath)
-	if err := os.WriteFile(o.Out, []byte(rep.Markdown()), 0o644); err != nil {
-		return 1, err
+	if err := os.WriteFile(out, []byte(rep.Markdown()), 0o644); err != nil {
+		return err
 	}
-	fmt.Fprintf(os.Stderr, "hookbench: wrote %s and %s\n", o.Out, svgPath)
-	if o.Keep {
-		fmt.Fprintf(os.Stderr, "hookbench: kept scenario dirs under %s\n", root)
-	}
+	fmt.Fprintf(os.Stderr, "hookbench: wrote %s and %s\n", out, svgPath)
+	return nil
+}
 
+func exitCode(results []*Result, strict bool) int {
 	code := 0
 	for _, r := range results {
 		switch {
-		case r.Skipped != "" || r.Err != nil:
+		case r.Skipped != "":
+		case r.Err != nil:
 			code = 1
-		case o.Strict && !r.Met():
+		case strict && !r.Met():
 			code = 1
 		}
 	}
-	return code, nil
+	return code
 }
 
 // selectScenarios returns the scenarios matching expr, plus their baselines,

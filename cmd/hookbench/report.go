@@ -31,6 +31,8 @@ type Report struct {
 	When      time.Time
 	Results   []*Result
 	ChartFile string // SVG file name, relative to the markdown file
+
+	LoadBefore, LoadAfter string // /proc/loadavg's 1, 5, 15 min averages
 }
 
 // describeMachine gathers the machine description.
@@ -161,7 +163,7 @@ func actualText(c Check) string {
 func (r *Result) metText() string {
 	switch {
 	case r.Skipped != "":
-		return "skipped"
+		return r.skipText()
 	case r.Err != nil:
 		return "**error**"
 	case len(r.Checks) == 0:
@@ -179,6 +181,14 @@ func (r *Result) metText() string {
 		return "yes"
 	}
 	return "**no** (" + strings.Join(failed, "; ") + ")"
+}
+
+// skipText is the short form of why a scenario did not run.
+func (r *Result) skipText() string {
+	if strings.HasPrefix(r.Skipped, "not built yet") {
+		return "not built yet"
+	}
+	return "skipped"
 }
 
 // Table renders the results as one markdown table.
@@ -231,6 +241,9 @@ func (rep *Report) Notes() string {
 			if r.CPUPerReq > 0 {
 				lines = append(lines, fmt.Sprintf("Caddy CPU %.0f µs per answer", float64(r.CPUPerReq)/float64(time.Microsecond)))
 			}
+			if c := r.CPU; c.Caddy+c.Harness > 0 {
+				lines = append(lines, fmt.Sprintf("cores busy: Caddy %.2f, hookbench %.2f, rest of the machine %.2f", c.Caddy, c.Harness, c.Other))
+			}
 			if r.S.Upstream == FastUpstream || r.S.Upstream == SlowUpstream {
 				if r.S.Count == 0 {
 					lines = append(lines, fmt.Sprintf("acked %s/s, upstream received %s/s in the same window",
@@ -281,7 +294,11 @@ func (rep *Report) Markdown() string {
 	fmt.Fprintf(&b, "- Memory: %s\n", m.Memory)
 	fmt.Fprintf(&b, "- Kernel: %s\n", m.Kernel)
 	fmt.Fprintf(&b, "- Go: %s\n", m.Go)
-	fmt.Fprintf(&b, "- Caddy: %s\n\n", m.Caddy)
+	fmt.Fprintf(&b, "- Caddy: %s\n", m.Caddy)
+	if rep.LoadBefore != "" {
+		fmt.Fprintf(&b, "- Load average (1, 5, 15 min): %s before the run, %s after\n", rep.LoadBefore, rep.LoadAfter)
+	}
+	b.WriteString("\n")
 	b.WriteString("## Results\n\n")
 	fmt.Fprintf(&b, "%d keep-alive HTTP/1.1 connections, 1 KiB signed JSON bodies, %s warm-up then %s measured per scenario.\n\n",
 		rep.Conns, rep.Warmup, rep.Duration)
@@ -361,9 +378,9 @@ func (rep *Report) SVG() string {
 		}
 		fmt.Fprintf(&b, `<text x="10" y="%d">%s</text>`+"\n", cy, xmlEsc(truncate(strings.ReplaceAll(r.Title(), "`", ""), 52)))
 		if r.Skipped != "" || r.Err != nil || r.Load == nil {
-			why := "skipped"
-			if r.Err != nil {
-				why = "error"
+			why := "error"
+			if r.Skipped != "" {
+				why = r.skipText()
 			}
 			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#a00">%s</text>`+"\n", x1, cy, why)
 			continue

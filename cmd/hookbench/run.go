@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +30,7 @@ type Result struct {
 	Slices    []float64
 	Count     int           // requests of a count run
 	CPUPerReq time.Duration // Caddy's CPU time per 2xx answer in the window
+	CPU       CPUShare      // cores used in the window by Caddy, hookbench, the rest
 
 	Checks []Check // one per goal
 }
@@ -43,13 +43,54 @@ type Check struct {
 	Why    string // set when it could not be evaluated
 }
 
-// runScenario starts what s needs, loads it, and tears everything down.
-func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID string) *Result {
-	r := &Result{S: s}
-	fail := func(err error) *Result { r.Err = err; return r }
+// stage is what a scenario runs against: the upstream receiver, Redis and
+// Caddy, each present only if the scenario needs it.
+type stage struct {
+	recv     *Receiver
+	redis    *Redis
+	cad      *Caddy
+	adminURL string
+	httpAddr string
+	path     string
+}
 
-	var recv *Receiver
-	upstream := ""
+// setUp starts what s needs; on error it stops what it started.
+func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *stage, err error) {
+	st = &stage{path: s.Path}
+	if st.path == "" {
+		st.path = "/hooks/contextfile"
+	}
+	defer func() {
+		if err != nil {
+			st.tearDown()
+		}
+	}()
+	upstream, err := st.startUpstream(s)
+	if err != nil {
+		return st, err
+	}
+	p := CaddyfileParams{Path: st.path, Route: RouteData{
+		Upstream: upstream, UpstreamURL: "http://" + upstream, SecretEnv: secretEnv}}
+	if p.Storage, err = st.storage(ctx, s, dir); err != nil {
+		return st, err
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return st, err
+	}
+	p.AdminAddr, p.HTTPPort = fmt.Sprintf("127.0.0.1:%d", ports[0]), ports[1]
+	st.adminURL, st.httpAddr = p.AdminAddr, fmt.Sprintf("127.0.0.1:%d", ports[1])
+	cf, err := renderCaddyfile(s, p)
+	if err != nil {
+		return st, err
+	}
+	st.cad, err = StartCaddy(ctx, bin, dir, cf, p.AdminAddr, st.httpAddr, []string{secretEnv + "=" + o.Secret})
+	return st, err
+}
+
+// startUpstream starts the receiver, or picks a closed port, and returns
+// the upstream's host:port ("" when Caddy answers by itself).
+func (st *stage) startUpstream(s *Scenario) (string, error) {
 	switch s.Upstream {
 	case FastUpstream, SlowUpstream:
 		delay := time.Duration(0)
@@ -57,72 +98,60 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 			delay = s.Delay
 		}
 		var err error
-		if recv, err = StartReceiver(delay); err != nil {
-			return fail(fmt.Errorf("receiver: %w", err))
+		if st.recv, err = StartReceiver(delay); err != nil {
+			return "", fmt.Errorf("receiver: %w", err)
 		}
-		defer recv.Close()
-		upstream = recv.Addr()
+		return st.recv.Addr(), nil
 	case DownUpstream:
 		port, err := freePort()
-		if err != nil {
-			return fail(err)
+		return fmt.Sprintf("127.0.0.1:%d", port), err
+	}
+	return "", nil
+}
+
+// storage returns the arguments of the storage option, starting Redis if
+// the scenario uses it.
+func (st *stage) storage(ctx context.Context, s *Scenario, dir string) (string, error) {
+	switch s.Store {
+	case EmbeddedStore:
+		return "embedded " + filepath.Join(dir, "webhooks"), nil
+	case RedisStore:
+		var err error
+		if st.redis, err = StartRedis(ctx, filepath.Join(dir, "redis")); err != nil {
+			return "", err
 		}
-		upstream = fmt.Sprintf("127.0.0.1:%d", port)
+		return "redis " + st.redis.URL(), nil
 	}
+	return "", nil
+}
 
-	adminPort, err := freePort()
-	if err != nil {
-		return fail(err)
+func (st *stage) tearDown() {
+	if st.cad != nil {
+		st.cad.Stop()
 	}
-	httpPort, err := freePort()
-	if err != nil {
-		return fail(err)
+	if st.recv != nil {
+		st.recv.Close()
 	}
-	path := s.Path
-	if path == "" {
-		path = "/hooks/contextfile"
+	if st.redis != nil {
+		st.redis.Stop()
 	}
-	p := CaddyfileParams{
-		AdminAddr: fmt.Sprintf("127.0.0.1:%d", adminPort),
-		HTTPPort:  httpPort,
-		Path:      path,
-		Route: RouteData{
-			Upstream:    upstream,
-			UpstreamURL: "http://" + upstream,
-			SecretEnv:   secretEnv,
-		},
-	}
-	if s.Storage {
-		p.StorageDir = filepath.Join(dir, "webhooks")
-	}
-	cf, err := renderCaddyfile(s, p)
-	if err != nil {
-		return fail(err)
-	}
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", httpPort)
-	cad, err := StartCaddy(ctx, bin, dir, cf, p.AdminAddr, httpAddr, []string{secretEnv + "=" + o.Secret})
-	if err != nil {
-		return fail(err)
-	}
-	defer cad.Stop()
+}
 
-	sampCtx, stopSamp := context.WithCancel(ctx)
-	var sampWG sync.WaitGroup
-	sampWG.Add(1)
-	go func() { defer sampWG.Done(); cad.SampleRSS(sampCtx, 100*time.Millisecond) }()
-
-	spec := LoadSpec{
-		Addr:     httpAddr,
-		Path:     path,
-		Conns:    o.Conns,
-		Warmup:   o.Warmup,
-		Duration: o.Duration,
-		RunID:    runID,
+// delivered returns what the receiver has answered so far (0 without one).
+func (st *stage) delivered() int64 {
+	if st.recv == nil {
+		return 0
 	}
+	return st.recv.Delivered()
+}
+
+// loadSpec is the load s applies; count is its request count (0: timed).
+func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec LoadSpec, count int) {
+	spec = LoadSpec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns,
+		Warmup: o.Warmup, Duration: o.Duration, RunID: runID}
 	if !s.Unsign {
 		spec.Secret = []byte(o.Secret)
 	}
-	count := 0
 	if s.Count > 0 {
 		count = s.Count
 		if o.Quick && s.QuickCount > 0 {
@@ -131,227 +160,134 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 		if o.Messages > 0 {
 			count = o.Messages
 		}
-		spec.Count = count
-		r.Count = count
-		spec.MaxTime = s.MaxTime
+		spec.Count, spec.MaxTime = count, s.MaxTime
+	}
+	return spec, count
+}
+
+// window is a reading at one edge of the measured window.
+type window struct {
+	delivered int64
+	cpu       CPUSnap
+}
+
+// runScenario starts what s needs, loads it, and tears everything down.
+func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID string) *Result {
+	r := &Result{S: s}
+	st, err := setUp(ctx, s, o, bin, dir)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	defer st.tearDown()
+	spec, count := loadSpec(s, o, st, runID)
+	r.Count = count
+
+	sampCtx, stopSamp := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	bg.Add(1)
+	go func() { defer bg.Done(); st.cad.SampleRSS(sampCtx, 100*time.Millisecond) }()
+	if o.Profile != "" {
+		bg.Add(1)
+		go func() { defer bg.Done(); st.profile(ctx, s, o, count) }()
 	}
 
-	// Deliveries and Caddy's CPU time counted over the client's window.
-	var d0, d1 int64
-	var cpu0, cpu1 time.Duration
-	var dmu sync.Mutex
-	sample := func(d *int64, c *time.Duration) {
-		dmu.Lock()
-		defer dmu.Unlock()
-		if recv != nil {
-			*d = recv.Delivered()
-		}
-		*c, _ = cad.CPUTime()
+	var mu sync.Mutex
+	var w0, w1 window
+	take := func(w *window) {
+		mu.Lock()
+		defer mu.Unlock()
+		*w = window{delivered: st.delivered(), cpu: takeCPUSnap(st.cad)}
 	}
 	if count == 0 {
-		t0 := time.AfterFunc(o.Warmup, func() { sample(&d0, &cpu0) })
-		t1 := time.AfterFunc(o.Warmup+o.Duration, func() { sample(&d1, &cpu1) })
+		t0 := time.AfterFunc(o.Warmup, func() { take(&w0) })
+		t1 := time.AfterFunc(o.Warmup+o.Duration, func() { take(&w1) })
 		defer t0.Stop()
 		defer t1.Stop()
 	} else {
-		sample(&d0, &cpu0)
+		take(&w0)
 	}
 	lr, lerr := runLoad(ctx, spec)
 	if count > 0 {
-		sample(&d1, &cpu1)
+		take(&w1)
 	}
-	if fr, err := cad.RSS(); err == nil {
+	if fr, err := st.cad.RSS(); err == nil {
 		r.FinalRSS = fr
 	}
 	stopSamp()
-	sampWG.Wait()
-	r.PeakRSS = max(cad.PeakRSS(), r.FinalRSS)
+	bg.Wait()
+	r.PeakRSS = max(st.cad.PeakRSS(), r.FinalRSS)
 	r.Load = lr
 	if lerr != nil {
-		return fail(lerr)
+		r.Err = lerr
+		return r
 	}
-	if !cad.Alive() {
-		return fail(fmt.Errorf("caddy exited during the load\n%s", cad.LogTail(20)))
+	if !st.cad.Alive() {
+		r.Err = fmt.Errorf("caddy exited during the load\n%s", st.cad.LogTail(20))
+		return r
 	}
+	mu.Lock()
+	r.fill(lr, w0, w1, count, st.recv != nil, o.Duration)
+	mu.Unlock()
+	if r.Err = r.problems(); r.Err != nil && o.Keep {
+		fmt.Fprintf(os.Stderr, "\n%s\n", st.cad.LogTail(10))
+	}
+	return r
+}
 
+// profile saves a CPU profile of Caddy over the measured window.
+func (st *stage) profile(ctx context.Context, s *Scenario, o Options, count int) {
+	wait, d := o.Warmup, o.Duration
+	if count > 0 {
+		wait, d = 0, s.MaxTime/3
+	}
+	profileCPU(ctx, st.adminURL, wait, d, filepath.Join(o.Profile, s.Name+".cpu.pprof"))
+}
+
+// fill computes the figures from the load result and the window readings.
+func (r *Result) fill(lr *LoadResult, w0, w1 window, count int, recv bool, d time.Duration) {
 	r.AckRate = lr.Rate()
 	r.P50 = lr.Hist.Quantile(50)
 	r.P99 = lr.Hist.Quantile(99)
 	r.P999 = lr.Hist.Quantile(99.9)
-	dmu.Lock()
-	if recv != nil && count == 0 {
-		r.Delivered = d1 - d0
-		r.DelivRate = float64(r.Delivered) / o.Duration.Seconds()
+	if recv && count == 0 {
+		r.Delivered = w1.delivered - w0.delivered
+		r.DelivRate = float64(r.Delivered) / d.Seconds()
 	}
-	if lr.OK > 0 && cpu1 > cpu0 {
-		r.CPUPerReq = (cpu1 - cpu0) / time.Duration(lr.OK)
+	if lr.OK > 0 && w1.cpu.Caddy > w0.cpu.Caddy {
+		r.CPUPerReq = (w1.cpu.Caddy - w0.cpu.Caddy) / time.Duration(lr.OK)
 	}
-	dmu.Unlock()
+	r.CPU = shareSince(w0.cpu, w1.cpu)
 	r.Rate = r.AckRate
-	if s.Metric == Delivered {
+	if r.S.Metric == Delivered {
 		r.Rate = r.DelivRate
 	}
 	if count > 0 && lr.Sent == count {
 		r.Slices = lr.SliceRates(count)
 	}
+}
 
-	var problems []string
+// problems says what makes the run invalid, or nil.
+func (r *Result) problems() error {
+	lr := r.Load
+	var out []string
 	if lr.OK == 0 {
-		problems = append(problems, "no 2xx answer")
+		out = append(out, "no 2xx answer")
 	}
 	if lr.Non2xx > 0 {
-		problems = append(problems, fmt.Sprintf("%d non-2xx answers (%s)", lr.Non2xx, statusList(lr.Statuses)))
+		out = append(out, fmt.Sprintf("%d non-2xx answers (%s)", lr.Non2xx, statusList(lr.Statuses)))
 	}
 	if lr.Errors > 0 {
-		problems = append(problems, fmt.Sprintf("%d transport errors (last: %s)", lr.Errors, lr.LastErr))
+		out = append(out, fmt.Sprintf("%d transport errors (last: %s)", lr.Errors, lr.LastErr))
 	}
-	if count > 0 && lr.Sent < count {
-		problems = append(problems, fmt.Sprintf("only %d of %d requests answered within %s", lr.Sent, count, s.MaxTime))
+	if r.Count > 0 && lr.Sent < r.Count {
+		out = append(out, fmt.Sprintf("only %d of %d requests answered within %s", lr.Sent, r.Count, r.S.MaxTime))
 	}
-	if s.Metric == Delivered && r.Delivered == 0 {
-		problems = append(problems, "nothing delivered to the upstream")
+	if r.S.Metric == Delivered && r.Delivered == 0 {
+		out = append(out, "nothing delivered to the upstream")
 	}
-	if len(problems) > 0 {
-		r.Err = errors.New(strings.Join(problems, "; "))
-		if o.Keep {
-			fmt.Fprintf(os.Stderr, "\n%s\n", cad.LogTail(10))
-		}
+	if len(out) == 0 {
+		return nil
 	}
-	return r
+	return errors.New(strings.Join(out, "; "))
 }
-
-func statusList(m map[int]uint64) string {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%d×%d", m[k], k))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// Evaluate fills r.Checks from the goals and the baseline.
-func (r *Result) Evaluate() {
-	r.Checks = nil
-	for _, g := range r.S.Goals {
-		c := Check{Goal: g}
-		switch {
-		case r.Skipped != "":
-			c.Why = "skipped"
-		case r.Err != nil:
-			c.Why = "error"
-		case (g.Kind == RateRatioMin || g.Kind == P99RatioMax) && (r.Base == nil || r.Base.Skipped != "" || r.Base.Err != nil):
-			c.Why = "no baseline"
-		default:
-			switch g.Kind {
-			case RateRatioMin:
-				if r.Base.Rate > 0 {
-					c.Actual = r.Rate / r.Base.Rate
-				}
-				c.Met = c.Actual >= g.Value
-			case P99Max:
-				c.Actual = ms(r.P99)
-				c.Met = c.Actual <= g.Value
-			case P99RatioMax:
-				if r.Base.P99 > 0 {
-					c.Actual = float64(r.P99) / float64(r.Base.P99)
-				}
-				c.Met = r.Base.P99 > 0 && c.Actual <= g.Value
-			case RSSMax:
-				c.Actual = mib(r.PeakRSS)
-				c.Met = c.Actual <= g.Value
-			case RateFlat:
-				if len(r.Slices) < 6 {
-					c.Why = "incomplete run"
-					break
-				}
-				first := mean(r.Slices[:3])
-				last := mean(r.Slices[len(r.Slices)-3:])
-				if first > 0 {
-					c.Actual = last / first
-				}
-				c.Met = c.Actual >= 1-g.Value
-			}
-		}
-		r.Checks = append(r.Checks, c)
-	}
-}
-
-// Met reports whether the scenario ran and met every goal.
-func (r *Result) Met() bool {
-	if r.Skipped != "" || r.Err != nil {
-		return false
-	}
-	for _, c := range r.Checks {
-		if !c.Met {
-			return false
-		}
-	}
-	return true
-}
-
-// Ratio returns the scenario's headline ratio to its baseline and what it is
-// a ratio of ("req/s" or "p99"), or ok=false without a usable baseline.
-func (r *Result) Ratio() (v float64, of string, ok bool) {
-	b := r.Base
-	if b == nil || b.Skipped != "" || b.Err != nil || r.Skipped != "" || r.Err != nil {
-		return 0, "", false
-	}
-	for _, g := range r.S.Goals {
-		if g.Kind == P99RatioMax {
-			if b.P99 == 0 {
-				return 0, "", false
-			}
-			return float64(r.P99) / float64(b.P99), "p99", true
-		}
-	}
-	if b.Rate == 0 {
-		return 0, "", false
-	}
-	return r.Rate / b.Rate, "req/s", true
-}
-
-// Title is the scenario's label with its request count filled in.
-func (r *Result) Title() string {
-	n := r.Count
-	if n == 0 {
-		n = r.S.Count
-	}
-	return strings.ReplaceAll(r.S.Title, "{n}", fmtRate(float64(n)))
-}
-
-// Summary is a one-line progress report.
-func (r *Result) Summary() string {
-	if r.Skipped != "" {
-		return "skipped: " + r.Skipped
-	}
-	var b strings.Builder
-	if r.Load != nil {
-		fmt.Fprintf(&b, "%8.0f req/s  p50 %s  p99 %s  p99.9 %s  RSS %.0f MiB",
-			r.Rate, fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), mib(r.PeakRSS))
-		if r.DelivRate > 0 {
-			fmt.Fprintf(&b, "  delivered %.0f/s", r.DelivRate)
-		}
-	}
-	if r.Err != nil {
-		fmt.Fprintf(&b, "  ERROR: %v", r.Err)
-	}
-	return b.String()
-}
-
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-func mib(b int64) float64        { return float64(b) / (1 << 20) }

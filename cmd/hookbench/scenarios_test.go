@@ -30,11 +30,11 @@ func TestScenarioTableIsConsistent(t *testing.T) {
 func TestRenderCaddyfile(t *testing.T) {
 	s := &Scenario{Name: "inbound", Route: queuedRoute}
 	got, err := renderCaddyfile(s, CaddyfileParams{
-		AdminAddr:  "127.0.0.1:2999",
-		HTTPPort:   8080,
-		StorageDir: "/tmp/x/webhooks",
-		Path:       "/hooks/contextfile",
-		Route:      RouteData{Upstream: "127.0.0.1:9000", UpstreamURL: "http://127.0.0.1:9000", SecretEnv: "CONTEXTFILE_SECRET"},
+		AdminAddr: "127.0.0.1:2999",
+		HTTPPort:  8080,
+		Storage:   "embedded /tmp/x/webhooks",
+		Path:      "/hooks/contextfile",
+		Route:     RouteData{Upstream: "127.0.0.1:9000", UpstreamURL: "http://127.0.0.1:9000", SecretEnv: "CONTEXTFILE_SECRET"},
 	})
 	require.NoError(t, err)
 	want := `{
