@@ -9,16 +9,21 @@ type Store interface {
 	// Enqueue stores m as queued and, unless key is empty, claims key for
 	// m.ID in the same atomic commit. When the key is already held, nothing
 	// is stored and Enqueue returns the holder's id with ErrDuplicate.
+	// A store may keep dedupe records per queue (Redis does, so that a
+	// message and its record share a cluster slot): a key is a duplicate
+	// within the queue of the message that holds it.
 	Enqueue(m *Message, key Key) (string, error)
 	// Claim claims key for id without storing a message (verify-only
 	// routes); like Enqueue, it returns the holder's id with ErrDuplicate.
+	// Claims may live apart from the records of queued messages.
 	Claim(key Key, id string) (string, error)
-	// Release drops key if id still holds it, so a retry of a message that
-	// could not be handed on is not taken for a duplicate.
+	// Release drops key, taken with Claim, if id still holds it, so a retry
+	// of a message that could not be handed on is not taken for a duplicate.
 	Release(key Key, id string) error
 
 	// Lease returns up to limit queued messages of queue that are due at now
-	// and not leased, and leases them for d. next is when the earliest
+	// and not leased, and leases them for d (a shared store may lease for
+	// less and renew the lease while the caller holds the message). next is when the earliest
 	// message not returned becomes due (zero if unknown or none).
 	Lease(queue string, now time.Time, limit int, d time.Duration) (msgs []*Message, next time.Time, err error)
 	// Delivered removes a delivered message and its lease.

@@ -1,0 +1,261 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// Defaults of the Redis store.
+const (
+	DefaultRedisPrefix  = "hookgate:"
+	DefaultRedisLease   = 30 * time.Second
+	DefaultRedisTimeout = 3 * time.Second
+)
+
+// ErrLeaseLost: another instance holds an unexpired lease on the message,
+// so this instance's result of an attempt is not recorded.
+var ErrLeaseLost = errors.New("lease held by another instance")
+
+// RedisOptions configures a Redis store.
+type RedisOptions struct {
+	// Client says how to reach Redis: one address (standalone), a master
+	// name and Sentinel addresses, or several cluster nodes.
+	Client *redis.UniversalOptions
+	// Prefix starts every key, so several deployments can share a Redis.
+	Prefix string
+	// Lease is how long a message stays leased without renewal; a live
+	// worker renews it, so it only bounds how soon another instance takes
+	// over the messages of an instance that died.
+	Lease time.Duration
+	// MinReplicas, if positive, makes acknowledged writes wait (WAIT) until
+	// that many replicas confirmed them.
+	MinReplicas int
+	// Timeout bounds dialling, reading and writing, so that callers fail
+	// fast (and inbound answers 503) while Redis is unreachable.
+	Timeout time.Duration
+	// Log receives lease-keeping problems. Default: no logging.
+	Log *zap.Logger
+}
+
+// Redis is the shared Store: many Caddy instances on one Redis (standalone,
+// Sentinel or Cluster) share dedupe records, queues and the dead-letter
+// queue. Every key of a queue, its messages and their dedupe records
+// carries the queue's hash tag, so each Lua script touches one slot.
+type Redis struct {
+	c       redis.UniversalClient
+	cluster *redis.ClusterClient // c, when it is a cluster client (for WAIT)
+	prefix  string
+	lease   time.Duration
+	minRep  int
+	wait    time.Duration // WAIT's own timeout, below the read timeout
+	token   string        // this instance's lease-owner id
+	log     *zap.Logger
+
+	now func() time.Time // the clock, replaced in tests
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	stopKeep  chan struct{}
+	keeperWG  sync.WaitGroup
+
+	mu     sync.Mutex
+	held   map[string]heldLease // leases this instance renews, by message id
+	queues sync.Map             // queue names known to be in the queues set
+}
+
+// OpenRedis returns a store on the Redis described by o. It does not wait
+// for Redis: while Redis is unreachable, calls fail fast and the store
+// recovers by itself when Redis returns.
+func OpenRedis(o RedisOptions) (*Redis, error) {
+	if o.Client == nil {
+		return nil, errors.New("redis: no address")
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultRedisPrefix
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultRedisLease
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultRedisTimeout
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	opts := *o.Client
+	applyTimeouts(&opts, o.Timeout)
+	s := &Redis{
+		c: redis.NewUniversalClient(&opts), prefix: o.Prefix, lease: o.Lease,
+		minRep: o.MinReplicas, wait: o.Timeout / 2, token: newToken(), log: o.Log,
+		now: time.Now, stopKeep: make(chan struct{}), held: map[string]heldLease{},
+	}
+	s.cluster, _ = s.c.(*redis.ClusterClient)
+	s.keeperWG.Add(1)
+	go s.keepLeases()
+	return s, nil
+}
+
+// applyTimeouts sets the bounds that make calls fail fast when Redis is
+// down; retries are few because the sender of a webhook retries anyway.
+func applyTimeouts(o *redis.UniversalOptions, d time.Duration) {
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = d
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = d
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = d
+	}
+	if o.PoolTimeout == 0 {
+		o.PoolTimeout = d
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 1
+	}
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Ping checks that Redis answers.
+func (s *Redis) Ping() error {
+	return s.wrap(s.c.Ping(context.Background()).Err())
+}
+
+// Close releases this instance's leases, so that other instances take those
+// messages at once, and closes the connections.
+func (s *Redis) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stopKeep)
+		s.keeperWG.Wait()
+		s.releaseAll()
+		s.closed.Store(true)
+		err = s.c.Close()
+	})
+	return err
+}
+
+// wrap turns client errors into the store's: a closed client is ErrClosed,
+// anything else names Redis as its cause.
+func (s *Redis) wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case s.closed.Load() || errors.Is(err, redis.ErrClosed):
+		return ErrClosed
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrDuplicate), errors.Is(err, ErrLeaseLost):
+		return err
+	}
+	return fmt.Errorf("redis: %w", err)
+}
+
+// Key layout. A queue's tag, {q:<name>}, puts its indexes, its messages and
+// their dedupe records in one cluster slot. Claims (verify-only routes)
+// have no message and live under their scope's tag, {c:<scope>}.
+func (s *Redis) tag(queue string) string { return s.prefix + "{q:" + escapeTag(queue) + "}:" }
+
+type queueKeys struct{ tag, due, dead, lease, owner string }
+
+func (s *Redis) keys(queue string) queueKeys {
+	t := s.tag(queue)
+	return queueKeys{tag: t, due: t + "due", dead: t + "dead", lease: t + "lease", owner: t + "owner"}
+}
+
+func (k queueKeys) msg(id string) string { return k.tag + "m:" + id }
+
+// dedupe is the key of a dedupe record of this queue. The scope's length
+// keeps scope and value from running together.
+func (k queueKeys) dedupe(key Key) string {
+	return k.tag + "k:" + strconv.Itoa(len(key.Scope)) + ":" + key.Scope + ":" + key.Value
+}
+
+func (s *Redis) claimKey(key Key) string {
+	return s.prefix + "{c:" + escapeTag(key.Scope) + "}:k:" + key.Value
+}
+
+func (s *Redis) queuesKey() string { return s.prefix + "queues" }
+
+// escapeTag keeps braces out of a hash tag, injectively.
+var escapeTag = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D").Replace
+
+// register adds queue to the set of queues that admin calls walk. It runs
+// before the first write to a queue, so the set never misses a queue with
+// messages.
+func (s *Redis) register(ctx context.Context, queue string) error {
+	if _, ok := s.queues.Load(queue); ok {
+		return nil
+	}
+	if err := s.c.SAdd(ctx, s.queuesKey(), queue).Err(); err != nil {
+		return err
+	}
+	s.queues.Store(queue, true)
+	return nil
+}
+
+// queueNames lists the known queues, sorted.
+func (s *Redis) queueNames(ctx context.Context) ([]string, error) {
+	names, err := s.c.SMembers(ctx, s.queuesKey()).Result()
+	sort.Strings(names)
+	return names, err
+}
+
+// locate finds the queue of message id: from the leases held here, else by
+// asking every queue (admin calls only, and queues are few).
+func (s *Redis) locate(ctx context.Context, id string) (string, error) {
+	s.mu.Lock()
+	h, ok := s.held[id]
+	s.mu.Unlock()
+	if ok {
+		return h.queue, nil
+	}
+	names, err := s.queueNames(ctx)
+	if err != nil {
+		return "", err
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.IntCmd, len(names))
+	for i, q := range names {
+		cmds[i] = pipe.Exists(ctx, s.keys(q).msg(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return "", err
+	}
+	for i, c := range cmds {
+		if c.Val() == 1 {
+			return names[i], nil
+		}
+	}
+	return "", ErrNotFound
+}
+
+// micros is a sorted-set score: microseconds fit a float64 exactly.
+func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+func fromMicros(v string) time.Time {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMicro(n)
+}
+
+// nanos20 is a time as 20 digits, so Lua compares dedupe expiries exactly
+// as strings (a float64 would round nanoseconds).
+func nanos20(t time.Time) string { return fmt.Sprintf("%020d", max(t.UnixNano(), 0)) }

@@ -1,0 +1,235 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// eval runs script on the node of keys[0]. With MinReplicas, WAIT follows
+// on the same connection, as WAIT counts that connection's writes only, and
+// the call fails unless enough replicas confirmed in time.
+func (s *Redis) eval(ctx context.Context, script *redis.Script, durable bool, keys []string, args ...any) (any, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if !durable || s.minRep <= 0 {
+		return script.Run(ctx, s.c, keys, args...).Result()
+	}
+	var node redis.Cmdable = s.c
+	if s.cluster != nil {
+		c, err := s.cluster.MasterForKey(ctx, keys[0])
+		if err != nil {
+			return nil, err
+		}
+		node = c
+	}
+	res, err := s.evalWait(ctx, node, script, keys, args)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err = script.Load(ctx, node).Err(); err == nil {
+			res, err = s.evalWait(ctx, node, script, keys, args)
+		}
+	}
+	return res, err
+}
+
+func (s *Redis) evalWait(ctx context.Context, node redis.Cmdable, script *redis.Script, keys []string, args []any) (any, error) {
+	var run *redis.Cmd
+	var wait *redis.Cmd
+	_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		run = script.EvalSha(ctx, p, keys, args...)
+		wait = p.Do(ctx, "wait", s.minRep, s.wait.Milliseconds())
+		return nil
+	})
+	if err := run.Err(); err != nil {
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := wait.Int64(); n < int64(s.minRep) {
+		return nil, fmt.Errorf("only %d of %d replicas confirmed the write within %s", n, s.minRep, s.wait)
+	}
+	return run.Val(), nil
+}
+
+// claimArgs are the arguments of claimLua for key, held by id.
+func (s *Redis) claimArgs(key Key, id string) []any {
+	now := s.now()
+	ttl := key.Expires.Sub(now)
+	ms := int64(0)
+	if ttl > 0 {
+		// Redis may forget the record a little after it expired, never before.
+		ms = ttl.Milliseconds() + 1000
+	}
+	return []any{id, nanos20(now), nanos20(key.Expires), ms}
+}
+
+// Enqueue implements Store. The dedupe record and the message are written
+// by one script; the call returns once Redis (and MinReplicas replicas)
+// confirmed it.
+func (s *Redis) Enqueue(m *Message, key Key) (string, error) {
+	ctx := context.Background()
+	m.State = StateQueued
+	meta, err := encodeMeta(m)
+	if err != nil {
+		return "", err
+	}
+	if err := s.register(ctx, m.Queue); err != nil {
+		return "", s.wrap(err)
+	}
+	k := s.keys(m.Queue)
+	keys := []string{k.msg(m.ID), k.due}
+	if !key.Empty() {
+		keys = append(keys, k.dedupe(key))
+	}
+	args := append(s.claimArgs(key, m.ID), meta, m.Body, micros(m.NextAttempt))
+	res, err := s.eval(ctx, enqueueScript, true, keys, args...)
+	return s.claimed(m.ID, res, err)
+}
+
+// Claim implements Store. Claims live apart from the dedupe records of
+// queued messages: a route either queues or claims.
+func (s *Redis) Claim(key Key, id string) (string, error) {
+	if key.Empty() {
+		return id, nil
+	}
+	res, err := s.eval(context.Background(), claimScript, true, []string{s.claimKey(key)}, s.claimArgs(key, id)...)
+	return s.claimed(id, res, err)
+}
+
+func (s *Redis) claimed(id string, res any, err error) (string, error) {
+	if err != nil {
+		return "", s.wrap(err)
+	}
+	if holder, _ := res.(string); holder != "" {
+		return holder, ErrDuplicate
+	}
+	return id, nil
+}
+
+// Release implements Store, for keys taken with Claim.
+func (s *Redis) Release(key Key, id string) error {
+	if key.Empty() {
+		return nil
+	}
+	_, err := s.eval(context.Background(), releaseScript, false, []string{s.claimKey(key)}, id)
+	return s.wrap(err)
+}
+
+// Lease implements Store. A lease lasts d, at most the store's Lease, and
+// is renewed while this instance holds the message, so a slow delivery is
+// not taken by another instance; if this instance dies, its leases expire
+// and other instances deliver the messages.
+func (s *Redis) Lease(queue string, now time.Time, limit int, d time.Duration) ([]*Message, time.Time, error) {
+	d = min(d, s.lease)
+	k := s.keys(queue)
+	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:"}
+	res, err := s.eval(context.Background(), leaseScript, false, []string{k.due, k.lease, k.owner}, args...)
+	if err != nil {
+		return nil, time.Time{}, s.wrap(err)
+	}
+	row, _ := res.([]any)
+	if len(row) == 0 {
+		return nil, time.Time{}, errors.New("redis: empty lease answer")
+	}
+	var next time.Time
+	if v, _ := row[0].(string); v != "" {
+		next = fromMicros(v)
+	}
+	msgs, err := decodeRows(row[1:])
+	s.hold(queue, msgs, now, d)
+	return msgs, next, err
+}
+
+// decodeRows turns {id, meta, body, …} into messages.
+func decodeRows(row []any) ([]*Message, error) {
+	var out []*Message
+	for i := 0; i+2 < len(row); i += 3 {
+		meta, _ := row[i+1].(string)
+		body, _ := row[i+2].(string)
+		m, err := decodeMeta(meta)
+		if err != nil {
+			return out, fmt.Errorf("message %v: %w", row[i], err)
+		}
+		m.Body = []byte(body)
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Delivered implements Store.
+func (s *Redis) Delivered(id string) error {
+	defer s.unhold(id)
+	_, err := s.remove(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (s *Redis) remove(id string) (bool, error) {
+	ctx := context.Background()
+	queue, err := s.locate(ctx, id)
+	if err != nil {
+		return false, s.wrap(err)
+	}
+	k := s.keys(queue)
+	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner}, id)
+	if err != nil {
+		return false, s.wrap(err)
+	}
+	return res == int64(1), nil
+}
+
+// Update implements Store. It returns ErrLeaseLost, recording nothing, if
+// another instance leased the message after this one's lease expired.
+func (s *Redis) Update(m *Message) error {
+	defer s.unhold(m.ID)
+	meta, err := encodeMeta(m)
+	if err != nil {
+		return err
+	}
+	state, at := "queued", m.NextAttempt
+	if m.State == StateDead {
+		state, at = "dead", m.DeadAt
+	}
+	if err := s.register(context.Background(), m.Queue); err != nil {
+		return s.wrap(err)
+	}
+	k := s.keys(m.Queue)
+	keys := []string{k.msg(m.ID), k.due, k.dead, k.lease, k.owner}
+	args := []any{m.ID, meta, state, micros(at), s.token, micros(s.now())}
+	res, err := s.eval(context.Background(), updateScript, false, keys, args...)
+	switch {
+	case err != nil:
+		return s.wrap(err)
+	case res == int64(0):
+		return ErrNotFound
+	case res == int64(-1):
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// encodeMeta is a message without its body, which is stored beside it so
+// that listing and updating never move bodies.
+func encodeMeta(m *Message) (string, error) {
+	if m.Body != nil {
+		m.Size = len(m.Body)
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func decodeMeta(meta string) (*Message, error) {
+	m := new(Message)
+	if err := json.Unmarshal([]byte(meta), m); err != nil {
+		return nil, fmt.Errorf("message record: %w", err)
+	}
+	return m, nil
+}

@@ -1,0 +1,168 @@
+package queue
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts of the Redis store. Each touches the keys of one queue
+// (one hash tag), so it runs atomically on standalone, Sentinel and Cluster
+// alike. Message keys are built inside a script from the queue's tag: they
+// share its slot, which is all Cluster requires.
+
+// claimLua claims the dedupe record KEYS[dk] for ARGV[1] unless it is held
+// by another id and unexpired at ARGV[2]. Records hold "<expiry ns> <id>";
+// the TTL (ARGV[4] ms) only lets Redis forget them. A record already held
+// by the same id counts as claimed, so a retried script is harmless.
+const claimLua = `
+local function claim(dk, id, now, exp, ttl)
+  local held = redis.call('GET', dk)
+  if held and string.sub(held, 1, 20) > now then
+    local holder = string.sub(held, 22)
+    if holder ~= id then return holder end
+  end
+  if tonumber(ttl) > 0 then
+    redis.call('SET', dk, exp .. ' ' .. id, 'PX', ttl)
+  elseif held then
+    redis.call('DEL', dk)
+  end
+  return false
+end
+`
+
+// enqueueScript: KEYS msg, due[, dedupe]; ARGV id, now, exp, ttl, meta,
+// body, due score. Returns "" when stored, else the holder's id.
+var enqueueScript = redis.NewScript(claimLua + `
+if #KEYS == 3 then
+  local holder = claim(KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+  if holder then return holder end
+end
+redis.call('HSET', KEYS[1], 'meta', ARGV[5], 'body', ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
+return ''
+`)
+
+// claimScript: KEYS dedupe; ARGV id, now, exp, ttl. Like enqueueScript.
+var claimScript = redis.NewScript(claimLua + `
+return claim(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) or ''
+`)
+
+// releaseScript: KEYS dedupe; ARGV id. Drops the record if id holds it.
+var releaseScript = redis.NewScript(`
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 22) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// leaseScript: KEYS due, lease, owner; ARGV now µs, limit, until µs, token,
+// message key prefix. It leases up to limit due messages whose lease is
+// absent or expired, and returns {next, id, meta, body, …}: next is the
+// score of the earliest message not yet due ("" if none or unknown).
+// Leased messages stay in due, so the scan skips at most ZCARD(lease).
+var leaseScript = redis.NewScript(`
+local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out, taken = {''}, 0
+if limit <= 0 then return out end
+local scan = limit + redis.call('ZCARD', KEYS[2])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, scan)
+for _, id in ipairs(ids) do
+  if taken >= limit then return out end
+  local l = redis.call('ZSCORE', KEYS[2], id)
+  if not l or tonumber(l) <= now then
+    local rec = redis.call('HMGET', ARGV[5] .. id, 'meta', 'body')
+    if rec[1] then
+      redis.call('ZADD', KEYS[2], ARGV[3], id)
+      redis.call('HSET', KEYS[3], id, ARGV[4])
+      table.insert(out, id); table.insert(out, rec[1]); table.insert(out, rec[2] or '')
+      taken = taken + 1
+    end
+  end
+end
+if taken < limit then
+  local nxt = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if nxt[2] then out[1] = nxt[2] end
+end
+return out
+`)
+
+// removeScript: KEYS msg, due, dead, lease, owner; ARGV id. Returns 1 if
+// the message existed.
+var removeScript = redis.NewScript(`
+local existed = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
+return existed
+`)
+
+// updateScript: KEYS msg, due, dead, lease, owner; ARGV id, meta, state,
+// score, token, now µs. Returns 0 if the message is gone, -1 if another
+// instance holds an unexpired lease on it, else 1.
+var updateScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local owner = redis.call('HGET', KEYS[5], ARGV[1])
+if owner and owner ~= ARGV[5] then
+  local l = redis.call('ZSCORE', KEYS[4], ARGV[1])
+  if l and tonumber(l) > tonumber(ARGV[6]) then return -1 end
+end
+redis.call('HSET', KEYS[1], 'meta', ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
+if ARGV[3] == 'dead' then
+  redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+else
+  redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+end
+return 1
+`)
+
+// replayScript: KEYS msg, due, dead; ARGV id, meta, score. Queues a dead
+// message again; returns 0 if it is not (or no longer) dead.
+var replayScript = redis.NewScript(`
+if not redis.call('ZSCORE', KEYS[3], ARGV[1]) or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'meta', ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`)
+
+// renewScript: KEYS lease, owner; ARGV token, until µs, ids…. Extends the
+// leases token still owns and returns the ids it no longer owns.
+var renewScript = redis.NewScript(`
+local lost = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  if redis.call('HGET', KEYS[2], id) == ARGV[1] and redis.call('ZSCORE', KEYS[1], id) then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+  else
+    table.insert(lost, id)
+  end
+end
+return lost
+`)
+
+// unleaseScript: KEYS lease, owner; ARGV token, ids…. Drops the leases
+// token owns, so other instances need not wait for them to expire.
+var unleaseScript = redis.NewScript(`
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
+    redis.call('ZREM', KEYS[1], ARGV[i]); redis.call('HDEL', KEYS[2], ARGV[i])
+  end
+end
+return 0
+`)
+
+// listScript: KEYS index; ARGV limit, message key prefix. Returns the
+// metadata of the first limit messages of the index.
+var listScript = redis.NewScript(`
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)) do
+  local meta = redis.call('HGET', ARGV[2] .. id, 'meta')
+  if meta then table.insert(out, meta) end
+end
+return out
+`)
+
+// purgeScript: KEYS dead; ARGV before µs, chunk, message key prefix.
+// Removes up to chunk messages that died before ARGV[1].
+var purgeScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[3] .. id); redis.call('ZREM', KEYS[1], id)
+end
+return #ids
+`)

@@ -1,0 +1,122 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookgate/hookgate/internal/redistest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	redistest.StopShared()
+	os.Exit(code)
+}
+
+var prefixes atomic.Int64
+
+// redisBackend gives each backing store its own key prefix on the shared
+// server. Its leases are long, so the tests' lease lengths (d) govern.
+func redisBackend(t *testing.T) func() testStore {
+	srv := redistest.Shared(t)
+	prefix := fmt.Sprintf("t%d:", prefixes.Add(1))
+	return func() testStore { return openRedis(t, srv, prefix, time.Hour) }
+}
+
+func openRedis(t *testing.T, srv *redistest.Server, prefix string, lease time.Duration) *Redis {
+	t.Helper()
+	u, err := ParseRedisURL(srv.URL())
+	require.NoError(t, err)
+	s, err := OpenRedis(RedisOptions{Client: u.Options(), Prefix: prefix, Lease: lease, Timeout: time.Second})
+	require.NoError(t, err)
+	return s
+}
+
+// TestRedisStore runs the store suite against the Redis store.
+func TestRedisStore(t *testing.T) { runStoreSuite(t, redisBackend) }
+
+func (s *Redis) setClock(now func() time.Time) { s.now = now }
+
+// holder looks for k among claims and the dedupe records of every queue.
+func (s *Redis) holder(t *testing.T, k Key) string {
+	t.Helper()
+	ctx := context.Background()
+	names, err := s.queueNames(ctx)
+	require.NoError(t, err)
+	for _, dk := range append([]string{s.claimKey(k)}, dedupeKeys(s, names, k)...) {
+		v, err := s.c.Get(ctx, dk).Result()
+		if err == redis.Nil {
+			continue
+		}
+		require.NoError(t, err)
+		return v[21:]
+	}
+	return ""
+}
+
+func dedupeKeys(s *Redis, queues []string, k Key) []string {
+	var out []string
+	for _, q := range queues {
+		out = append(out, s.keys(q).dedupe(k))
+	}
+	return out
+}
+
+func (s *Redis) count(t *testing.T, what string) int {
+	t.Helper()
+	ctx := context.Background()
+	if what == "messages" || what == "keys" {
+		return len(scanKeys(t, s, map[string]string{"messages": "*}:m:*", "keys": "*}:k:*"}[what]))
+	}
+	names, err := s.queueNames(ctx)
+	require.NoError(t, err)
+	n := 0
+	for _, q := range names {
+		idx := s.keys(q).due
+		if what == "dead" {
+			idx = s.keys(q).dead
+		}
+		c, err := s.c.ZCard(ctx, idx).Result()
+		require.NoError(t, err)
+		n += int(c)
+	}
+	return n
+}
+
+func scanKeys(t *testing.T, s *Redis, pattern string) []string {
+	t.Helper()
+	var out []string
+	iter := s.c.Scan(context.Background(), 0, s.prefix+pattern, 1000).Iterator()
+	for iter.Next(context.Background()) {
+		out = append(out, iter.Val())
+	}
+	require.NoError(t, iter.Err())
+	return out
+}
+
+// TestRedisKeysShareTag: every key a queue's messages use carries the
+// queue's hash tag, so Cluster keeps them in one slot.
+func TestRedisKeysShareTag(t *testing.T) {
+	s := openRedis(t, redistest.Shared(t), "tag:", time.Hour)
+	defer s.Close()
+	s.setClock(func() time.Time { return t0 })
+	m := newMsg("https://up.example/{x}", t0)
+	_, err := s.Enqueue(m, key("evt"))
+	require.NoError(t, err)
+	_, _, err = s.Lease(m.Queue, t0, 1, time.Minute)
+	require.NoError(t, err)
+	keys := scanKeys(t, s, "{q:*")
+	require.Len(t, keys, 5, "message, due, dedupe record, lease, owner: %v", keys)
+	for _, k := range keys {
+		assert.True(t, strings.HasPrefix(k, "tag:{q:https://up.example/%7Bx%7D}:"), k)
+	}
+}
