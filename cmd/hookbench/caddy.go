@@ -191,23 +191,36 @@ func (c *Caddy) LogCount(s string) int {
 }
 
 // readVmRSS reads VmRSS from /proc/<pid>/status, in bytes.
-func readVmRSS(pid int) (int64, error) {
+func readVmRSS(pid int) (int64, error) { return readStatusKB(pid, "VmRSS") }
+
+// RSSSplit returns the anonymous (heap, stacks) and file-backed (mmap'd
+// files such as the bbolt database, which the kernel can drop) parts of RSS.
+func (c *Caddy) RSSSplit() (anon, file int64) {
+	anon, _ = readStatusKB(c.Pid(), "RssAnon")
+	file, _ = readStatusKB(c.Pid(), "RssFile")
+	return anon, file
+}
+
+// readStatusKB reads a "<field>: N kB" line of /proc/<pid>/status, in bytes.
+func readStatusKB(pid int, field string) (int64, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	return parseVmRSS(f)
+	return parseStatusKB(f, field)
 }
 
-func parseVmRSS(f io.Reader) (int64, error) {
+func parseVmRSS(f io.Reader) (int64, error) { return parseStatusKB(f, "VmRSS") }
+
+func parseStatusKB(f io.Reader, field string) (int64, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "VmRSS:") {
+		rest, ok := strings.CutPrefix(sc.Text(), field+":")
+		if !ok {
 			continue
 		}
-		fields := strings.Fields(line[len("VmRSS:"):])
+		fields := strings.Fields(rest)
 		if len(fields) < 1 {
 			break
 		}
@@ -217,7 +230,7 @@ func parseVmRSS(f io.Reader) (int64, error) {
 		}
 		return kb << 10, nil
 	}
-	return 0, errors.New("no VmRSS line")
+	return 0, errors.New("no " + field + " line")
 }
 
 // caddyVersion returns the first line of `caddy version`.

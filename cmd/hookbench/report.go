@@ -226,64 +226,16 @@ func (rep *Report) Table() string {
 	return b.String()
 }
 
-// Notes renders per-scenario details that do not fit the table.
-func (rep *Report) Notes() string {
-	var b strings.Builder
-	for _, r := range rep.Results {
-		var lines []string
-		if r.Skipped != "" {
-			lines = append(lines, "skipped: "+r.Skipped)
-		}
-		if r.Err != nil {
-			lines = append(lines, "error: "+strings.ReplaceAll(r.Err.Error(), "\n", " "))
-		}
-		if r.Load != nil && r.Skipped == "" {
-			if r.CPUPerReq > 0 {
-				lines = append(lines, fmt.Sprintf("Caddy CPU %.0f µs per answer", float64(r.CPUPerReq)/float64(time.Microsecond)))
-			}
-			if c := r.CPU; c.Caddy+c.Harness > 0 {
-				lines = append(lines, fmt.Sprintf("cores busy: Caddy %.2f, hookbench %.2f, rest of the machine %.2f", c.Caddy, c.Harness, c.Other))
-			}
-			if r.S.Upstream == FastUpstream || r.S.Upstream == SlowUpstream {
-				if r.S.Count == 0 {
-					lines = append(lines, fmt.Sprintf("acked %s/s, upstream received %s/s in the same window",
-						fmtRate(r.AckRate), fmtRate(r.DelivRate)))
-				}
-			}
-			if r.S.Count > 0 {
-				lines = append(lines, fmt.Sprintf("%s requests answered in %.1f s (%s/s); RSS peak %.0f MiB, after the load %.0f MiB",
-					fmtRate(float64(r.Load.Sent)), r.Load.Window.Seconds(), fmtRate(r.AckRate), mib(r.PeakRSS), mib(r.FinalRSS)))
-				if len(r.Slices) > 0 {
-					var ss []string
-					for _, v := range r.Slices {
-						ss = append(ss, fmtRate(v))
-					}
-					lines = append(lines, "enqueue rate per tenth (req/s): "+strings.Join(ss, ", "))
-				}
-			}
-		}
-		for _, c := range r.Checks {
-			// An absolute latency goal the plain-Caddy baseline itself misses
-			// says more about the load than about the gateway: say so.
-			if c.Goal.Kind == P99Max && r.Base != nil && r.Base.Err == nil && r.Base.Skipped == "" && ms(r.Base.P99) > c.Goal.Value {
-				lines = append(lines, fmt.Sprintf("the baseline `%s` itself has p99 %s > %g ms at this load: the closed loop keeps the cores saturated, so p99 here measures queueing as much as the gateway",
-					r.Base.S.Name, fmtDur(r.Base.P99), c.Goal.Value))
-			}
-		}
-		if len(lines) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "- **%s** (`%s`): %s\n", r.Title(), r.S.Name, strings.Join(lines, "; "))
-	}
-	return b.String()
-}
-
 // Markdown renders the whole results file.
 func (rep *Report) Markdown() string {
 	var b strings.Builder
 	b.WriteString("# Hookgate benchmark results\n\n")
 	if rep.Quick {
 		b.WriteString("> **Quick smoke run**: it checks that the harness works; its numbers judge nothing.\n\n")
+	}
+	if n := rep.noisy(); len(n) > 0 {
+		fmt.Fprintf(&b, "> **Noisy run**: other processes kept more than %.2g cores busy during %s; "+
+			"compare those rows with care, or run again on a quiet machine.\n\n", noisyCores, strings.Join(n, ", "))
 	}
 	fmt.Fprintf(&b, "Measured by `cmd/hookbench` on %s. Every figure is meaningful only as a ratio to the "+
 		"baseline measured in the same run on the same machine; the absolute numbers describe this machine.\n\n",
@@ -328,7 +280,12 @@ const method = `
 - The generator and the upstream receiver run in one process on the same cores as Caddy, so
   every scenario pays for them alike; ratios, not absolute figures, are the claim.
 - **req/s** counts 2xx answers per second, except *delivered*, which counts requests the
-  upstream received in the window. **RSS** is Caddy's peak VmRSS, sampled every 100 ms.
+  upstream received in the window. **RSS** is Caddy's peak VmRSS, sampled every 100 ms; it
+  counts the pages of the bbolt file Caddy has mapped, which the details split out.
+- **Cores busy** (details): Caddy's CPU time, hookbench's own and everything else's over the
+  window, from /proc. A row where other processes used more than 0.25 cores is flagged noisy:
+  this machine is shared, and the load generator competes with Caddy for the same cores.
+  *Caddy CPU per answer*, and its ratio to the baseline's, is the figure least moved by noise.
 - *Upstream takes 2 s*: the receiver answers each delivery after 2 s; the goal compares the
   ack p99 with the fast-upstream run. *Upstream down*: deliveries go to a closed port; the
   enqueue rate of each tenth of the messages shows whether it falls as the queue grows.

@@ -25,6 +25,8 @@ type Result struct {
 	P999      time.Duration
 	PeakRSS   int64   // bytes, sampled every 100 ms
 	FinalRSS  int64   // bytes, after the load
+	FinalAnon int64   // bytes of FinalRSS that are anonymous (heap, stacks)
+	FinalFile int64   // bytes of FinalRSS that are mapped files (the bbolt file)
 	Delivered int64   // received by the upstream in the window
 	DelivRate float64 // Delivered per second
 	Slices    []float64
@@ -214,6 +216,7 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 	if fr, err := st.cad.RSS(); err == nil {
 		r.FinalRSS = fr
 	}
+	r.FinalAnon, r.FinalFile = st.cad.RSSSplit()
 	stopSamp()
 	bg.Wait()
 	r.PeakRSS = max(st.cad.PeakRSS(), r.FinalRSS)
@@ -262,8 +265,8 @@ func (r *Result) fill(lr *LoadResult, w0, w1 window, count int, recv bool, d tim
 	if r.S.Metric == Delivered {
 		r.Rate = r.DelivRate
 	}
-	if count > 0 && lr.Sent == count {
-		r.Slices = lr.SliceRates(count)
+	if count > 0 && len(lr.Slices) > 0 {
+		r.Slices = lr.SliceRates(count) // the tenths completed, if cut short
 	}
 }
 
