@@ -182,7 +182,7 @@ func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
 // parseGlobal sets up the webhooks app:
 //
 //	webhooks {
-//		storage embedded [<dir>]
+//		storage embedded [<dir>] | redis <url> { … }
 //		dead_retention <duration>
 //	}
 func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
@@ -214,7 +214,7 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 
 func parseStorage(d *caddyfile.Dispenser) (webhooks.Storage, string, error) {
 	if !d.NextArg() {
-		return nil, "", d.Err("storage needs an engine: embedded")
+		return nil, "", d.Err("storage needs an engine: embedded or redis")
 	}
 	switch name := d.Val(); name {
 	case "embedded":
@@ -226,6 +226,9 @@ func parseStorage(d *caddyfile.Dispenser) (webhooks.Storage, string, error) {
 			return nil, "", d.ArgErr()
 		}
 		return e, name, nil
+	case "redis":
+		r, err := parseRedisStorage(d)
+		return r, name, err
 	default:
 		return nil, "", d.Errf("unknown storage engine %q", name)
 	}

@@ -93,6 +93,8 @@ func OpenRedis(o RedisOptions) (*Redis, error) {
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()
+	} else {
+		clientLogOnce.Do(func() { redis.SetLogger(clientLog{o.Log.Named("redis")}) })
 	}
 	opts := *o.Client
 	applyTimeouts(&opts, o.Timeout)
@@ -125,7 +127,21 @@ func applyTimeouts(o *redis.UniversalOptions, d time.Duration) {
 	if o.MaxRetries == 0 {
 		o.MaxRetries = 1
 	}
+	if o.DialerRetries == 0 {
+		o.DialerRetries = 1 // each dial may take DialTimeout: no more than one
+	}
 }
+
+// clientLog routes go-redis's own messages (pool and dial problems) to zap
+// instead of stderr. go-redis has one logger per process: the first store
+// opened with a logger sets it.
+type clientLog struct{ log *zap.Logger }
+
+func (l clientLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warn(fmt.Sprintf(format, v...))
+}
+
+var clientLogOnce sync.Once
 
 func newToken() string {
 	var b [12]byte

@@ -1,0 +1,144 @@
+package webhooks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+func init() {
+	caddy.RegisterModule(Redis{})
+}
+
+// Redis is the shared store: several Caddy instances on one Redis
+// (standalone, Sentinel or Cluster) share dedupe records, queues and the
+// dead-letter queue, and deliver the messages of an instance that died
+// once its leases expire. A 2xx is as durable as Redis makes it: run Redis
+// with appendonly yes and appendfsync always (or everysec, accepting its
+// one-second window), and set min_replicas where replicas must confirm.
+type Redis struct {
+	// URL of Redis: redis://[user[:password]@]host[:port][/db], rediss://
+	// for TLS. Several comma-separated hosts are Cluster nodes, or Sentinels
+	// with ?master_name=NAME. Placeholders such as {env.REDIS_URL} are
+	// expanded.
+	URL string `json:"url"`
+	// Username, if Redis uses ACLs and the URL names none.
+	Username string `json:"username,omitempty"`
+	// Password of Redis, e.g. {env.REDIS_PASSWORD}; overrides one in the
+	// URL. It is never logged nor shown.
+	Password string `json:"password,omitempty"`
+	// SentinelPassword is the Sentinels' own password, if they require one.
+	SentinelPassword string `json:"sentinel_password,omitempty"`
+	// KeyPrefix starts every key. Default: "hookgate:".
+	KeyPrefix string `json:"key_prefix,omitempty"`
+	// Lease is how long a message being delivered stays leased without
+	// renewal: a live instance renews it, so this bounds how long the
+	// messages of a dead instance wait before another delivers them.
+	// Default: 30s.
+	Lease caddy.Duration `json:"lease,omitempty"`
+	// MinReplicas makes every acknowledged write wait until this many
+	// replicas confirmed it (WAIT); fewer within Timeout/2 answers 503.
+	// Default: 0 (the primary's confirmation is enough).
+	MinReplicas int `json:"min_replicas,omitempty"`
+	// Timeout bounds dialling, reading and writing, so that requests fail
+	// fast (503) while Redis is unreachable. Default: 3s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	url  *queue.RedisURL // resolved, secrets included
+	pass string
+	sent string
+}
+
+// CaddyModule returns the Caddy module information.
+func (Redis) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "webhooks.storage.redis", New: func() caddy.Module { return new(Redis) }}
+}
+
+// Provision expands placeholders and parses the URL. Resolved secrets stay
+// in unexported fields, out of the config and its JSON.
+func (r *Redis) Provision(caddy.Context) error {
+	repl := caddy.NewReplacer()
+	u, err := queue.ParseRedisURL(repl.ReplaceAll(r.URL, ""))
+	if err != nil {
+		return fmt.Errorf("webhooks storage: %w", err) // never quotes the URL
+	}
+	if v := repl.ReplaceAll(r.Username, ""); v != "" {
+		u.Username = v
+	}
+	if v := repl.ReplaceAll(r.Password, ""); v != "" {
+		u.Password = v
+	}
+	r.url, r.sent = u, repl.ReplaceAll(r.SentinelPassword, "")
+	r.KeyPrefix = repl.ReplaceAll(r.KeyPrefix, "")
+	if r.KeyPrefix == "" {
+		r.KeyPrefix = queue.DefaultRedisPrefix
+	}
+	if r.Lease <= 0 {
+		r.Lease = caddy.Duration(queue.DefaultRedisLease)
+	}
+	if r.Timeout <= 0 {
+		r.Timeout = caddy.Duration(queue.DefaultRedisTimeout)
+	}
+	return nil
+}
+
+// Validate checks the configuration.
+func (r *Redis) Validate() error {
+	if r.MinReplicas < 0 {
+		return fmt.Errorf("webhooks storage: min_replicas must not be negative")
+	}
+	if time.Duration(r.Lease) < 100*time.Millisecond {
+		return fmt.Errorf("webhooks storage: lease must be at least 100ms")
+	}
+	return nil
+}
+
+// Key implements Storage: configs naming the same Redis, prefix and
+// settings share one store. It holds no password, only a short digest of
+// it, so that a changed password opens a new client on reload.
+func (r *Redis) Key() string {
+	return fmt.Sprintf("redis:%s|%s|%s|%d|%s|%s", r.url, r.KeyPrefix, time.Duration(r.Lease),
+		r.MinReplicas, time.Duration(r.Timeout), digest(r.url.Password+"\x00"+r.sent))
+}
+
+func digest(secret string) string {
+	if secret == "\x00" {
+		return "-"
+	}
+	sum := sha256.Sum256([]byte("hookgate redis key\x00" + secret))
+	return hex.EncodeToString(sum[:4])
+}
+
+// Open implements Storage. Redis need not be up: the store connects when
+// used, answers errors (and inbound 503s) meanwhile, and recovers by itself.
+func (r *Redis) Open(log *zap.Logger) (queue.Store, error) {
+	opts := r.url.Options()
+	opts.SentinelPassword = r.sent
+	st, err := queue.OpenRedis(queue.RedisOptions{
+		Client: opts, Prefix: r.KeyPrefix, Lease: time.Duration(r.Lease),
+		MinReplicas: r.MinReplicas, Timeout: time.Duration(r.Timeout), Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	fields := []zap.Field{zap.String("url", r.url.String()), zap.String("key_prefix", r.KeyPrefix)}
+	if err := st.Ping(); err != nil {
+		log.Warn("redis webhook store unreachable; requests get 503 until it answers", append(fields, zap.Error(err))...)
+	} else {
+		log.Info("redis webhook store open", fields...)
+	}
+	return st, nil
+}
+
+// Interface guards
+var (
+	_ Storage           = (*Redis)(nil)
+	_ caddy.Provisioner = (*Redis)(nil)
+	_ caddy.Validator   = (*Redis)(nil)
+)
