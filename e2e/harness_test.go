@@ -68,6 +68,7 @@ type caddy struct {
 	Admin   string // host:port of the admin endpoint
 	Vars    map[string]any
 	cmd     *exec.Cmd
+	exited  chan struct{} // closed when the process has exited
 	logFile string
 }
 
@@ -114,7 +115,8 @@ func (c *caddy) start() {
 	)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	require.NoError(c.t, c.cmd.Start())
-	go func() { _ = c.cmd.Wait(); logf.Close() }()
+	c.exited = make(chan struct{})
+	go func() { _ = c.cmd.Wait(); logf.Close(); close(c.exited) }()
 	c.waitReady()
 }
 
@@ -122,6 +124,11 @@ func (c *caddy) waitReady() {
 	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-c.exited:
+			c.t.Fatalf("caddy exited at start; log:\n%s", c.logs())
+		default:
+		}
 		resp, err := http.Get("http://" + c.Admin + "/config/")
 		if err == nil {
 			resp.Body.Close()
@@ -142,16 +149,20 @@ func (c *caddy) kill() {
 }
 
 func (c *caddy) stop() {
-	if c.cmd.ProcessState != nil {
+	select {
+	case <-c.exited:
 		return
+	default:
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	c.waitExit()
 }
 
 func (c *caddy) waitExit() {
-	for i := 0; i < 200 && c.cmd.ProcessState == nil; i++ {
-		time.Sleep(50 * time.Millisecond)
+	select {
+	case <-c.exited:
+	case <-time.After(10 * time.Second):
+		c.t.Errorf("caddy did not exit within 10s")
 	}
 }
 
@@ -177,6 +188,11 @@ func (c *caddy) assertNoSecretInLogs() {
 // post sends body to path, signed with secret unless sig is given.
 func (c *caddy) post(path, body string, header map[string]string) (int, string) {
 	c.t.Helper()
+	return do(c.t, c.request(path, body, header))
+}
+
+// request builds a signed JSON POST of body to path; header overrides.
+func (c *caddy) request(path, body string, header map[string]string) *http.Request {
 	req, err := http.NewRequest(http.MethodPost, "http://"+c.HTTP+path, strings.NewReader(body))
 	require.NoError(c.t, err)
 	req.Header.Set("Content-Type", "application/json")
@@ -184,7 +200,7 @@ func (c *caddy) post(path, body string, header map[string]string) (int, string) 
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	return do(c.t, req)
+	return req
 }
 
 // admin calls the admin API and decodes a JSON answer into out (if not nil).
@@ -215,13 +231,21 @@ func (c *caddy) stats() stats {
 
 func do(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	code, body, err := send(req)
 	require.NoError(t, err)
+	require.NotContains(t, body, secret)
+	return code, body
+}
+
+// send is do for goroutines other than the test's: it fails nothing.
+func send(req *http.Request) (int, string, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NotContains(t, string(b), secret)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), err
 }
 
 func sign(body string) string {
