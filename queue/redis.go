@@ -72,7 +72,7 @@ type Redis struct {
 
 	mu     sync.Mutex
 	held   map[string]heldLease // leases this instance renews, by message id
-	queues sync.Map             // queue names known to be in the queues set
+	queues sync.Map             // queue name → when it was last added to the queues set
 }
 
 // OpenRedis returns a store on the Redis described by o. It does not wait
@@ -212,18 +212,22 @@ func (s *Redis) queuesKey() string { return s.prefix + "queues" }
 var escapeTag = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D").Replace
 
 // register adds queue to the set of queues that admin calls walk. It runs
-// before the first write to a queue, so the set never misses a queue with
-// messages.
+// before writes to a queue, so the set never misses a queue with messages;
+// it is repeated every registerEvery in case Redis lost the set (a restart
+// without persistence, a failover to a stale replica).
 func (s *Redis) register(ctx context.Context, queue string) error {
-	if _, ok := s.queues.Load(queue); ok {
+	now := time.Now()
+	if at, ok := s.queues.Load(queue); ok && now.Sub(at.(time.Time)) < registerEvery {
 		return nil
 	}
 	if err := s.c.SAdd(ctx, s.queuesKey(), queue).Err(); err != nil {
 		return err
 	}
-	s.queues.Store(queue, true)
+	s.queues.Store(queue, now)
 	return nil
 }
+
+const registerEvery = 10 * time.Second
 
 // queueNames lists the known queues, sorted.
 func (s *Redis) queueNames(ctx context.Context) ([]string, error) {
