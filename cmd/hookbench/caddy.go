@@ -259,8 +259,11 @@ func caddyModules(bin string) (map[string]bool, error) {
 }
 
 // CPUTime returns the user+system CPU time the process has used.
-func (c *Caddy) CPUTime() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(c.Pid()) + "/stat")
+func (c *Caddy) CPUTime() (time.Duration, error) { return procCPU(c.Pid()) }
+
+// procCPU returns the user+system CPU time process pid has used.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, err
 	}

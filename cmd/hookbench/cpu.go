@@ -9,11 +9,13 @@ import (
 	"time"
 )
 
-// CPUSnap is a point-in-time reading of CPU time: Caddy's, this process's
-// (load generator and receiver) and the whole machine's busy time.
+// CPUSnap is a point-in-time reading of CPU time: Caddy's, redis-server's
+// (when a scenario runs one), this process's (load generator and receiver)
+// and the whole machine's busy time.
 type CPUSnap struct {
 	At    time.Time
 	Caddy time.Duration
+	Redis time.Duration
 	Self  time.Duration
 	Busy  time.Duration // all CPUs, not idle nor iowait
 }
@@ -21,14 +23,17 @@ type CPUSnap struct {
 // CPUShare is how many cores each party kept busy over a window. Other is
 // everything else on the machine: a large value means the run was noisy.
 type CPUShare struct {
-	Caddy, Harness, Other float64
+	Caddy, Redis, Harness, Other float64
 }
 
-// takeCPUSnap reads the three clocks; a reading that fails stays zero.
-func takeCPUSnap(c *Caddy) CPUSnap {
+// takeCPUSnap reads the clocks; a reading that fails stays zero.
+func takeCPUSnap(c *Caddy, r *Redis) CPUSnap {
 	s := CPUSnap{At: time.Now()}
 	if c != nil {
 		s.Caddy, _ = c.CPUTime()
+	}
+	if r != nil {
+		s.Redis, _ = procCPU(r.cmd.Process.Pid)
 	}
 	s.Self = selfCPU()
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -44,9 +49,10 @@ func shareSince(a, b CPUSnap) CPUShare {
 		return CPUShare{}
 	}
 	caddy := (b.Caddy - a.Caddy).Seconds() / wall
+	redis := (b.Redis - a.Redis).Seconds() / wall
 	self := (b.Self - a.Self).Seconds() / wall
 	busy := (b.Busy - a.Busy).Seconds() / wall
-	return CPUShare{Caddy: caddy, Harness: self, Other: max(0, busy-caddy-self)}
+	return CPUShare{Caddy: caddy, Redis: redis, Harness: self, Other: max(0, busy-caddy-redis-self)}
 }
 
 func selfCPU() time.Duration {

@@ -27,6 +27,9 @@ func TestCPUShare(t *testing.T) {
 	assert.InDelta(t, 0.5, s.Harness, 1e-9)
 	assert.InDelta(t, 0.5, s.Other, 1e-9)
 	assert.Equal(t, CPUShare{}, shareSince(b, b))
+	b.Redis = time.Second
+	assert.InDelta(t, 0.5, shareSince(a, b).Redis, 1e-9)
+	assert.InDelta(t, 0, shareSince(a, b).Other, 1e-9, "redis-server is not another process")
 }
 
 func TestNotBuiltIsReportedNotFailed(t *testing.T) {

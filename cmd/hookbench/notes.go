@@ -61,7 +61,11 @@ func (r *Result) cpuNotes() []string {
 		lines = append(lines, l)
 	}
 	if c := r.CPU; c.Caddy+c.Harness > 0 {
-		l := fmt.Sprintf("cores busy: Caddy %.2f, hookbench %.2f, other processes %.2f", c.Caddy, c.Harness, c.Other)
+		l := fmt.Sprintf("cores busy: Caddy %.2f, ", c.Caddy)
+		if c.Redis > 0 {
+			l += fmt.Sprintf("redis-server %.2f, ", c.Redis)
+		}
+		l += fmt.Sprintf("hookbench %.2f, other processes %.2f", c.Harness, c.Other)
 		if c.Other > noisyCores {
 			l = "**noisy** " + l
 		}

@@ -199,7 +199,7 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 	take := func(w *window) {
 		mu.Lock()
 		defer mu.Unlock()
-		*w = window{delivered: st.delivered(), cpu: takeCPUSnap(st.cad)}
+		*w = window{delivered: st.delivered(), cpu: takeCPUSnap(st.cad, st.redis)}
 	}
 	if count == 0 {
 		t0 := time.AfterFunc(o.Warmup, func() { take(&w0) })
