@@ -64,6 +64,7 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 			hd.Tolerance, err = durationArg(d)
 		case "dedupe":
 			hd.Dedupe, err = oneArg(d)
+			hd.Dedupe = shortForms.Replace(hd.Dedupe)
 		case "dedupe_window":
 			hd.DedupeWindow, err = durationArg(d)
 		case "max_body":
@@ -80,9 +81,10 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	return hd, nil
 }
 
-// longHeader undoes the adapter's rewrite of {header.X} into
-// {http.request.header.X}, so signed-content templates keep their own form.
-var longHeader = strings.NewReplacer("{http.request.header.", "{header.")
+// shortForms undoes the adapter's rewrite of {header.X} into
+// {http.request.header.X} (and of {query.x}), so templates reach the JSON
+// in the form the user wrote.
+var shortForms = strings.NewReplacer("{http.request.header.", "{header.", "{http.request.uri.query.", "{query.")
 
 // parseVerify parses a signature scheme, for verify and for the upstream's
 // sign; every option overrides the preset's:
@@ -127,7 +129,7 @@ func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
 			return nil, d.Errf("unrecognized %s option %q", directive, opt)
 		}
 	}
-	c.SignedContent = longHeader.Replace(c.SignedContent)
+	c.SignedContent = shortForms.Replace(c.SignedContent)
 	if err := c.Validate(); err != nil {
 		return nil, d.Errf("%s %s: %v", directive, scheme, err)
 	}
@@ -246,13 +248,14 @@ func oneArg(d *caddyfile.Dispenser) (string, error) {
 }
 
 func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	opt := d.Val()
 	v, err := oneArg(d)
 	if err != nil {
 		return 0, err
 	}
 	dur, err := caddy.ParseDuration(v)
 	if err != nil || dur < 0 {
-		return 0, d.Errf("%s: invalid duration %q", d.Val(), v)
+		return 0, d.Errf("%s: invalid duration %q", opt, v)
 	}
 	return caddy.Duration(dur), nil
 }
