@@ -94,12 +94,8 @@ func (s *Redis) count(t *testing.T, what string) int {
 
 func scanKeys(t *testing.T, s *Redis, pattern string) []string {
 	t.Helper()
-	var out []string
-	iter := s.c.Scan(context.Background(), 0, s.prefix+pattern, 1000).Iterator()
-	for iter.Next(context.Background()) {
-		out = append(out, iter.Val())
-	}
-	require.NoError(t, iter.Err())
+	out, err := scanAll(context.Background(), s, s.prefix+pattern)
+	require.NoError(t, err)
 	return out
 }
 

@@ -23,14 +23,19 @@ const Hint = "install it with `apt-get install redis-server` (Debian/Ubuntu) or 
 // CI=true) when there is none.
 func Binary(t testing.TB) string {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
+	return need(t, "redis-server")
+}
+
+func need(t testing.TB, program string) string {
+	t.Helper()
+	path, err := exec.LookPath(program)
 	if err == nil {
 		return path
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("redis-server not found and CI=true: %s", Hint)
+		t.Fatalf("%s not found and CI=true: %s", program, Hint)
 	}
-	t.Skipf("redis-server not found, skipping Redis tests: %s", Hint)
+	t.Skipf("%s not found, skipping Redis tests: %s", program, Hint)
 	return ""
 }
 

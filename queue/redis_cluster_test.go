@@ -1,0 +1,69 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookgate/hookgate/internal/redistest"
+)
+
+// TestRedisClusterStore runs the store suite on a three-node Redis Cluster:
+// every script must find its keys in one slot, through the same code path
+// as standalone Redis.
+func TestRedisClusterStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster")
+	}
+	c := redistest.StartCluster(t)
+	u, err := ParseRedisURL(c.URL())
+	require.NoError(t, err)
+	require.True(t, u.Cluster)
+	t.Run("min_replicas waits on the key's own node", func(t *testing.T) {
+		s, err := OpenRedis(RedisOptions{Client: u.Options(), Prefix: "wait:", MinReplicas: 1, Timeout: time.Second})
+		require.NoError(t, err)
+		defer s.Close()
+		_, err = s.Enqueue(newMsg("q", time.Now()), Key{})
+		require.ErrorContains(t, err, "only 0 of 1 replicas confirmed", "the cluster has no replicas")
+	})
+	runStoreSuite(t, func(t *testing.T) func() testStore {
+		prefix := fmt.Sprintf("c%d:", prefixes.Add(1))
+		return func() testStore {
+			s, err := OpenRedis(RedisOptions{Client: u.Options(), Prefix: prefix, Lease: time.Hour, Timeout: time.Second})
+			require.NoError(t, err)
+			require.IsType(t, &redis.ClusterClient{}, s.c)
+			return s
+		}
+	})
+}
+
+// scanAll scans every master of a cluster, or the one server.
+func scanAll(ctx context.Context, s *Redis, match string) ([]string, error) {
+	scan := func(c redis.UniversalClient) ([]string, error) {
+		var out []string
+		iter := c.Scan(ctx, 0, match, 1000).Iterator()
+		for iter.Next(ctx) {
+			out = append(out, iter.Val())
+		}
+		return out, iter.Err()
+	}
+	if s.cluster == nil {
+		return scan(s.c)
+	}
+	var all []string
+	ch := make(chan []string, 16)
+	err := s.cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		keys, err := scan(node)
+		ch <- keys
+		return err
+	})
+	close(ch)
+	for keys := range ch {
+		all = append(all, keys...)
+	}
+	return all, err
+}
