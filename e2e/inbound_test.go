@@ -266,7 +266,8 @@ func TestPermanentFailureIsDeadAtOnceAndReplayable(t *testing.T) {
 func TestAdminAPIRefusesBadRequests(t *testing.T) {
 	rc := newReceiver(t)
 	c := startInbound(t, rc, nil)
-	assert.Equal(t, http.StatusNotFound, c.admin(http.MethodGet, "/webhooks/messages/not-an-id", nil))
+	assert.Equal(t, http.StatusBadRequest, c.admin(http.MethodGet, "/webhooks/messages/not-an-id", nil))
+	assert.Equal(t, http.StatusBadRequest, c.admin(http.MethodDelete, "/webhooks/messages/msg_short", nil))
 	assert.Equal(t, http.StatusNotFound, c.admin(http.MethodGet, "/webhooks/messages/msg_01M82MAFVSA0RW4001RXKQ5X2S", nil))
 	assert.Equal(t, http.StatusNotFound, c.admin(http.MethodDelete, "/webhooks/messages/msg_01M82MAFVSA0RW4001RXKQ5X2S", nil))
 	assert.Equal(t, http.StatusNotFound, c.admin(http.MethodPost, "/webhooks/messages/msg_01M82MAFVSA0RW4001RXKQ5X2S/replay", nil))

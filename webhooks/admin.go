@@ -124,8 +124,11 @@ func (adminAPI) list(w http.ResponseWriter, r *http.Request) error {
 func (adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 	rest := strings.TrimPrefix(r.URL.Path, "/webhooks/messages/")
 	id, action, _ := strings.Cut(rest, "/")
-	if !queue.ValidID(id) || (action != "" && action != "replay") {
-		return apiError(http.StatusNotFound, "no such message or action")
+	if action != "" && action != "replay" {
+		return apiError(http.StatusNotFound, "no such action %q", action)
+	}
+	if !queue.ValidID(id) {
+		return apiError(http.StatusBadRequest, "malformed message id")
 	}
 	methods := []string{http.MethodGet, http.MethodDelete}
 	if action == "replay" {
