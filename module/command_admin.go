@@ -1,0 +1,218 @@
+package module
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+)
+
+// adminFlags find the admin endpoint as `caddy reload` does: --address, else
+// the admin address of --config, else Caddy's default.
+type adminFlags struct{ address, config, adapter string }
+
+func (f *adminFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.address, "address", "", "the admin API's address")
+	fl.StringVarP(&f.config, "config", "c", "", "a config file to read the admin address from")
+	fl.StringVarP(&f.adapter, "adapter", "a", "", "the config file's adapter")
+}
+
+// call makes an admin API request and decodes a JSON answer into out.
+func (f *adminFlags) call(method, uri string, out any) error {
+	addr, err := caddycmd.DetermineAdminAPIAddress(f.address, nil, f.config, f.adapter)
+	if err != nil {
+		return err
+	}
+	resp, err := caddycmd.AdminAPIRequest(addr, method, uri, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// listedMessage is what the admin API lists of a message.
+type listedMessage struct {
+	ID          string    `json:"id"`
+	Queue       string    `json:"queue"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	ReceivedAt  time.Time `json:"received_at"`
+	NextAttempt time.Time `json:"next_attempt"`
+	DeadAt      time.Time `json:"dead_at"`
+	LastStatus  int       `json:"last_status"`
+	LastError   string    `json:"last_error"`
+}
+
+func (f *adminFlags) list(state, queue string, limit int) ([]listedMessage, error) {
+	q := url.Values{"state": {state}, "limit": {strconv.Itoa(limit)}}
+	if queue != "" {
+		q.Set("queue", queue)
+	}
+	var answer struct{ Messages []listedMessage }
+	err := f.call(http.MethodGet, "/webhooks/messages?"+q.Encode(), &answer)
+	return answer.Messages, err
+}
+
+func messagesCommand() *cobra.Command {
+	var f adminFlags
+	var dead bool
+	var route string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "messages [--dead] [--route <name>]",
+		Short: "List queued or dead messages",
+		Args:  cobra.NoArgs,
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&dead, "dead", false, "list the dead-letter queue")
+	cmd.Flags().StringVar(&route, "route", "", "only this route's queue (its name, or its upstream URL)")
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many (1-1000)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		state := "queued"
+		if dead {
+			state = "dead"
+		}
+		msgs, err := f.list(state, route, limit)
+		if err != nil {
+			return err
+		}
+		printMessages(cmd.OutOrStdout(), msgs)
+		return nil
+	}
+	return cmd
+}
+
+func printMessages(out io.Writer, msgs []listedMessage) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tQUEUE\tSTATE\tATTEMPTS\tLAST\tWHEN\tLAST ERROR")
+	for _, m := range msgs {
+		when := m.NextAttempt
+		if m.State == "dead" {
+			when = m.DeadAt
+		}
+		last := "-"
+		if m.LastStatus != 0 {
+			last = strconv.Itoa(m.LastStatus)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.Queue, m.State, m.Attempts,
+			last, formatTime(when), m.LastError)
+	}
+	_ = w.Flush()
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+func replayCommand() *cobra.Command {
+	var f adminFlags
+	var allDead bool
+	var route string
+	cmd := &cobra.Command{
+		Use:   "replay <id> | --all-dead [--route <name>]",
+		Short: "Queue a dead message again, or every dead message",
+		Args:  cobra.MaximumNArgs(1),
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&allDead, "all-dead", false, "replay the whole dead-letter queue")
+	cmd.Flags().StringVar(&route, "route", "", "with --all-dead: only this route's queue")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		switch {
+		case allDead == (len(args) == 1):
+			return fmt.Errorf("give a message id or --all-dead")
+		case allDead:
+			n, err := f.replayAllDead(route)
+			fmt.Fprintf(cmd.OutOrStdout(), "replayed %d messages\n", n)
+			return err
+		}
+		if err := f.call(http.MethodPost, "/webhooks/messages/"+url.PathEscape(args[0])+"/replay", nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "replayed %s\n", args[0])
+		return nil
+	}
+	return cmd
+}
+
+// replayAllDead replays dead messages page by page: a replayed message
+// leaves the dead-letter queue, so each page is the next one.
+func (f *adminFlags) replayAllDead(route string) (int, error) {
+	n := 0
+	for {
+		msgs, err := f.list("dead", route, 1000)
+		if err != nil || len(msgs) == 0 {
+			return n, err
+		}
+		for _, m := range msgs {
+			if err := f.call(http.MethodPost, "/webhooks/messages/"+url.PathEscape(m.ID)+"/replay", nil); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+func endpointsCommand() *cobra.Command {
+	var f adminFlags
+	cmd := &cobra.Command{
+		Use:   "endpoints",
+		Short: "List outbound endpoints and whether they are active",
+		Args:  cobra.NoArgs,
+	}
+	f.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		var answer struct {
+			Endpoints []struct {
+				ID, URL, Route string
+				Events         []string
+				Active         bool
+				DisabledReason string `json:"disabled_reason"`
+			}
+		}
+		if err := f.call(http.MethodGet, "/webhooks/endpoints", &answer); err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tROUTE\tURL\tEVENTS\tACTIVE\tWHY DISABLED")
+		for _, e := range answer.Endpoints {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%t\t%s\n", e.ID, e.Route, e.URL, strings.Join(e.Events, ","), e.Active, e.DisabledReason)
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func enableCommand() *cobra.Command {
+	var f adminFlags
+	cmd := &cobra.Command{
+		Use:   "enable <endpoint id>",
+		Short: "Enable an outbound endpoint that was disabled",
+		Args:  cobra.ExactArgs(1),
+	}
+	f.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := f.call(http.MethodPost, "/webhooks/endpoints/"+url.PathEscape(args[0])+"/enable", nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "enabled %s\n", args[0])
+		return nil
+	}
+	return cmd
+}
