@@ -319,6 +319,8 @@ func (rep *Report) SVG() string {
 	title := "Hookgate vs plain Caddy, same run"
 	if rep.Quick {
 		title += " (quick smoke run: not a measurement)"
+	} else if len(rep.noisy()) > 0 {
+		title += " (noisy machine: see results.md)"
 	}
 	fmt.Fprintf(&b, `<text x="10" y="22" font-size="16" font-weight="bold">%s</text>`+"\n", xmlEsc(title))
 	fmt.Fprintf(&b, `<text x="10" y="40" fill="#555">%s</text>`+"\n",
@@ -351,6 +353,9 @@ func (rep *Report) SVG() string {
 		label := fmtRate(r.Rate)
 		if r.S.Metric == Delivered {
 			label += " delivered"
+		}
+		if v, of, ok := r.Ratio(); ok && of == "req/s" {
+			label += fmt.Sprintf(" (%.2f×)", v)
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", x1+w+4, cy, xmlEsc(label))
 		w = barWidth(ms(r.P99), maxP99, panelW-70)
