@@ -134,7 +134,13 @@ func (r *runner) settle(p *Policy, m *Message, status int, wait time.Duration, e
 		m.State, m.DeadAt, outcome = StateDead, now, "dead"
 		err = r.d.store.Update(m)
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	switch {
+	case err == nil, errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrLeaseLost):
+		// A shared store: this instance stalled past its lease and another
+		// took the message over; its own attempt decides.
+		r.d.log.Warn("delivery result not recorded", zap.String("id", m.ID), zap.Error(err))
+	default:
 		r.d.log.Error("recording delivery result", zap.String("id", m.ID), zap.Error(err))
 	}
 	return outcome
