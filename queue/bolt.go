@@ -473,6 +473,9 @@ func (s *Bolt) Stats() (map[string]Stats, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		count(tx, bucketDue, func(st *Stats, id string) {
 			st.Queued++
+			if t := IDTime(id); st.Oldest.IsZero() || t.Before(st.Oldest) {
+				st.Oldest = t
+			}
 			if until, ok := s.leases[id]; ok && until.After(now) {
 				st.Leased++
 			}

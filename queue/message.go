@@ -64,21 +64,33 @@ var (
 	ErrClosed = errors.New("store closed")
 )
 
+// idAlphabet is Crockford's base32, in which ids are written.
+const idAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
 // NewID returns a new message id: "msg_" and 26 Crockford base32 characters,
 // sortable by creation time (ULID layout: 48-bit milliseconds, 80 random bits).
 func NewID(now time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
 	_, _ = rand.Read(b[6:])
-	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	var out [26]byte
 	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	for i := 25; i >= 0; i-- {
-		out[i] = alphabet[lo&31]
+		out[i] = idAlphabet[lo&31]
 		lo = lo>>5 | hi<<59
 		hi >>= 5
 	}
 	return "msg_" + string(out[:])
+}
+
+// IDTime returns the creation time that a valid id carries, to the
+// millisecond: its first ten characters are the 48-bit milliseconds.
+func IDTime(id string) time.Time {
+	var ms int64
+	for _, c := range strings.TrimPrefix(id, "msg_")[:10] {
+		ms = ms<<5 | int64(strings.IndexRune(idAlphabet, c))
+	}
+	return time.UnixMilli(ms)
 }
 
 // ValidID reports whether s has the shape of a message id, so that admin
@@ -89,7 +101,7 @@ func ValidID(s string) bool {
 		return false
 	}
 	for _, c := range rest {
-		if !strings.ContainsRune("0123456789ABCDEFGHJKMNPQRSTVWXYZ", c) {
+		if !strings.ContainsRune(idAlphabet, c) {
 			return false
 		}
 	}

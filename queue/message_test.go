@@ -86,6 +86,7 @@ func TestNewIDSortableAndValid(t *testing.T) {
 		id := NewID(at)
 		require.True(t, ValidID(id), "NewID output %q refused by ValidID", id)
 		require.Len(t, id, len("msg_")+26)
+		require.Equal(t, at.UnixMilli(), IDTime(id).UnixMilli(), "IDTime of %s", id)
 		require.False(t, seen[id], "duplicate id %q", id)
 		seen[id] = true
 		ids = append(ids, id)

@@ -56,4 +56,7 @@ type Stats struct {
 	Queued int `json:"queued"`
 	Leased int `json:"in_flight"`
 	Dead   int `json:"dead"`
+	// Oldest is when the oldest queued message was received (zero if the
+	// queue is empty or the store does not know).
+	Oldest time.Time `json:"oldest_queued,omitzero"`
 }
