@@ -115,7 +115,7 @@ func suiteUpdate(t *testing.T, b backend) {
 		got, _, err := s.Lease("q", t0.Add(time.Hour), 10, time.Minute)
 		require.NoError(t, err)
 		assert.Empty(t, got, "dead messages are not leased")
-		st, err := s.Stats()
+		st, err := stats(s)
 		require.NoError(t, err)
 		assert.Equal(t, Stats{Dead: 1}, st["q"])
 	})
@@ -214,7 +214,7 @@ func suiteListAndStats(t *testing.T, b backend) {
 	require.NoError(t, err)
 	assert.Len(t, list, 5, "every queue")
 
-	st, err := s.Stats()
+	st, err := stats(s)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]Stats{
 		"a": {Queued: 4, Leased: 2},
@@ -222,7 +222,7 @@ func suiteListAndStats(t *testing.T, b backend) {
 	}, st)
 
 	s.setClock(func() time.Time { return t0.Add(2 * time.Hour) })
-	st, err = s.Stats()
+	st, err = stats(s)
 	require.NoError(t, err)
 	assert.Zero(t, st["a"].Leased, "expired leases are not in flight")
 }
@@ -350,4 +350,15 @@ func suiteCloseWithWriters(t *testing.T, b backend) {
 			assert.ErrorIs(t, err, ErrClosed)
 		}
 	}
+}
+
+// stats is Store.Stats without Oldest, which only some stores know (the
+// embedded store's is tested on its own).
+func stats(s Store) (map[string]Stats, error) {
+	st, err := s.Stats()
+	for q, v := range st {
+		v.Oldest = time.Time{}
+		st[q] = v
+	}
+	return st, err
 }
