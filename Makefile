@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/caddy
 SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
-.PHONY: build run test unit e2e vet fuzz bench clean redis
+.PHONY: build run test unit e2e vet fuzz bench clean redis chromium
 
 build: $(BIN)
 
@@ -22,26 +22,18 @@ vet:
 
 # Unit tests (fuzz seed corpora included) and end-to-end tests against the
 # real binary. The e2e tests use $(BIN); HOOKGATE_CADDY points them at it.
-test: vet redis $(BIN)
+test: vet redis chromium $(BIN)
 	HOOKGATE_CADDY=$(abspath $(BIN)) $(GO) test -count=1 -timeout 15m ./...
 
-# redis-server, which the Redis store's tests start on free loopback ports.
-# When it is missing and we may (root or passwordless sudo, with apt-get),
-# install Debian's package; otherwise say what to run. Without it those
-# tests skip, except under CI=true, where they fail.
-REDIS_HINT := redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), then run make test again.
+# Programs the tests start: redis-server (Redis store) and chromium (the
+# dashboard). scripts/require-deb.sh installs Debian's package when one is
+# missing and it may (root or passwordless sudo), else says what to run;
+# without them those tests skip, except under CI=true, where they fail.
 redis:
-	@command -v redis-server >/dev/null 2>&1 && exit 0; \
-	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=no; fi; \
-	if [ "$$sudo" = no ] || ! command -v apt-get >/dev/null 2>&1; then \
-		echo "$(REDIS_HINT)"; [ "$$CI" != true ] || exit 1; exit 0; \
-	fi; \
-	echo "redis-server is missing: installing Debian's redis-server package"; \
-	export DEBIAN_FRONTEND=noninteractive; \
-	$$sudo apt-get install -y -q redis-server >/dev/null 2>&1 || \
-		{ $$sudo apt-get update -q && $$sudo apt-get install -y -q redis-server; } || \
-		{ echo "installing redis-server failed. $(REDIS_HINT)"; exit 1; }; \
-	command -v redis-server >/dev/null || { echo "$(REDIS_HINT)"; exit 1; }
+	@scripts/require-deb.sh redis-server redis-server "install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), then run make test again."
+
+chromium:
+	@[ -n "$$HOOKGATE_CHROMIUM" ] || scripts/require-deb.sh chromium chromium "install it (Debian/Ubuntu: sudo apt-get install chromium), or set HOOKGATE_CHROMIUM to a Chrome/Chromium binary, then run make test again."
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZTIME ?= 30s

@@ -274,6 +274,7 @@ func newReceiver(t *testing.T) *receiver {
 	rc := &receiver{}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body)) // for answer
 		rc.mu.Lock()
 		rc.got = append(rc.got, delivery{r.Method, r.RequestURI, r.Header.Clone(), string(body), time.Now()})
 		n, answer := len(rc.got), rc.answer

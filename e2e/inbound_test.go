@@ -15,7 +15,7 @@ import (
 
 // inboundCaddyfile has a queued route (/hooks/contextfile), a route with a
 // signed timestamp (/hooks/timed) and a verify-only route in front of
-// reverse_proxy (/hooks/direct).
+// reverse_proxy (/hooks/direct), and the dashboard (/hookgate/).
 const inboundCaddyfile = `{
 	admin {{.Admin}}
 	webhooks {
@@ -64,6 +64,9 @@ http://{{.HTTP}} {
 			dedupe {json.sourceId}:{json.status}
 		}
 		reverse_proxy {{.UpstreamHost}}
+	}
+	route /hookgate/* {
+		webhook_dashboard
 	}
 }
 `

@@ -75,7 +75,7 @@ func (r *runner) deliver(m *Message) {
 		return // shutting down: the message stays queued, this attempt uncounted
 	}
 	outcome := r.settle(p, m, status, retryAfter, err)
-	r.d.report(Attempt{Queue: r.name, Outcome: outcome, Status: status, Took: took})
+	r.d.report(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
 	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
 		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),
 			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", outcome), zap.Error(err))

@@ -31,9 +31,11 @@ type Dispatcher struct {
 
 // Attempt is the result of one delivery attempt, for metrics.
 type Attempt struct {
+	ID      string // the message's
 	Queue   string
 	Outcome string // delivered, retry, dead
 	Status  int    // 0 when no response came
+	At      time.Time
 	Took    time.Duration
 }
 

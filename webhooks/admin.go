@@ -25,6 +25,7 @@ func init() {
 //	GET    /webhooks/messages/{id}
 //	POST   /webhooks/messages/{id}/replay
 //	DELETE /webhooks/messages/{id}
+//	GET    /webhooks/attempts          the latest delivery attempts
 //
 // Answers describe messages but never hold their header values or bodies,
 // which may carry credentials.
@@ -41,6 +42,7 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/webhooks/stats", Handler: caddy.AdminHandlerFunc(a.stats)},
 		{Pattern: "/webhooks/messages", Handler: caddy.AdminHandlerFunc(a.list)},
 		{Pattern: "/webhooks/messages/", Handler: caddy.AdminHandlerFunc(a.message)},
+		{Pattern: "/webhooks/attempts", Handler: caddy.AdminHandlerFunc(a.attempts)},
 	}
 }
 
@@ -118,6 +120,21 @@ func (adminAPI) list(w http.ResponseWriter, r *http.Request) error {
 		views[i] = view(m)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"messages": views})
+}
+
+// attempts serves /webhooks/attempts: the latest delivery attempts of this
+// instance, newest first.
+func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
+	_, a, err := adminStore(r, http.MethodGet)
+	if err != nil {
+		return err
+	}
+	recent := a.engine.recent.list()
+	views := make([]attemptView, len(recent))
+	for i, at := range recent {
+		views[i] = attemptView{at.ID, at.Queue, at.Outcome, at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"attempts": views})
 }
 
 // message serves /webhooks/messages/{id} and /webhooks/messages/{id}/replay.

@@ -27,6 +27,7 @@ type engine struct {
 	storage Storage
 	log     *zap.Logger
 	metrics *metrics
+	recent  recentAttempts // for the dashboard
 
 	mu         sync.Mutex
 	st         queue.Store
@@ -57,7 +58,10 @@ func (e *engine) open() (queue.Store, error) {
 		return nil, err
 	}
 	e.st = st
-	e.dispatcher = queue.NewDispatcher(st, e.log.Named("delivery"), e.metrics.attempt)
+	e.dispatcher = queue.NewDispatcher(st, e.log.Named("delivery"), func(a queue.Attempt) {
+		e.metrics.attempt(a)
+		e.recent.add(a)
+	})
 	e.stopPurge = make(chan struct{})
 	go e.purgeLoop(st, e.stopPurge)
 	return st, nil

@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// chromium finds a headless-capable Chromium: $HOOKGATE_CHROMIUM, else one
+// on the PATH. Missing, the test skips, except under CI=true.
+func chromium(t *testing.T) string {
+	if p := os.Getenv("HOOKGATE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is missing (make test installs Debian's package when it may)")
+	}
+	t.Skip("chromium is missing: install Debian's chromium package or set HOOKGATE_CHROMIUM")
+	return ""
+}
+
+// browser starts a headless Chromium for the test. The flags keep it off
+// the network: this machine refuses its background connections.
+func browser(t *testing.T) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// artifact is where a test keeps a file for people to look at after the
+// run: $HOOKGATE_ARTIFACTS, else bin/artifacts.
+func artifact(t *testing.T, name string) string {
+	dir := os.Getenv("HOOKGATE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "bin", "artifacts")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return filepath.Join(dir, name)
+}
+
+// TestDashboardReplaysADeadLetter loads the dashboard with a queued and two
+// dead messages, clicks Replay on one, and expects it delivered.
+func TestDashboardReplaysADeadLetter(t *testing.T) {
+	ctx := browser(t)
+	rc := newReceiver(t)
+	healed := make(chan struct{})
+	rc.setAnswer(func(_ int, r *http.Request, _ http.ResponseWriter) int {
+		body, _ := io.ReadAll(r.Body)
+		select {
+		case <-healed:
+			return http.StatusOK
+		default:
+		}
+		if strings.Contains(string(body), "evt_wait") {
+			return http.StatusServiceUnavailable // retried in an hour: stays queued
+		}
+		return http.StatusUnprocessableEntity // dead at once
+	})
+	c := startInbound(t, rc, map[string]any{"Retry": "1h"})
+	var dead []string
+	for _, id := range []string{"evt_dead_1", "evt_dead_2", "evt_wait"} {
+		code, resp := c.post("/hooks/contextfile", `{"id":"`+id+`"}`, nil)
+		require.Equal(t, http.StatusAccepted, code)
+		if strings.HasPrefix(id, "evt_dead") {
+			dead = append(dead, decodeAck(t, resp).ID)
+		}
+	}
+	waitFor(t, 5*time.Second, "two dead letters", func() bool { return c.stats().Queues[rc.URL].Dead == 2 })
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate("http://"+c.HTTP+"/hookgate/"),
+		chromedp.WaitVisible(chromedp.CSS("#replay-"+dead[0])),
+		chromedp.WaitVisible(chromedp.CSS("#attempts tbody tr")),
+	))
+	queues, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#queues tbody")))
+	require.NoError(t, err)
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#status")))
+	require.NoError(t, err)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(artifact(t, "dashboard.png"), png, 0o644))
+	assert.Contains(t, queues, rc.URL)
+	assert.Contains(t, status, "updated", "the page read the admin API without an error")
+
+	close(healed)
+	before := len(rc.deliveries())
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#replay-"+dead[0])),
+		chromedp.WaitNotPresent(chromedp.CSS("#replay-"+dead[0])),
+	))
+	waitFor(t, 5*time.Second, "the replayed message delivered", func() bool {
+		for _, d := range rc.deliveries()[before:] {
+			if d.Header.Get("Webhook-Id") == dead[0] {
+				return true
+			}
+		}
+		return false
+	})
+	st := c.stats().Queues[rc.URL]
+	assert.Equal(t, 1, st.Dead, "the other dead letter stays")
+	assert.Equal(t, 1, st.Queued, "the waiting message stays queued")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#delete-"+dead[1])),
+		chromedp.WaitNotPresent(chromedp.CSS("#delete-"+dead[1])),
+	))
+	assert.Equal(t, 0, c.stats().Queues[rc.URL].Dead)
+}
+
+// The dashboard's files are served with a strict content policy, and its
+// API refuses state changes that do not come from the page.
+func TestDashboardServesItsFilesAndGuardsItsAPI(t *testing.T) {
+	rc := newReceiver(t)
+	rc.setAnswer(func(int, *http.Request, http.ResponseWriter) int { return http.StatusUnprocessableEntity })
+	c := startInbound(t, rc, nil)
+	base := "http://" + c.HTTP + "/hookgate/"
+	for _, path := range []string{"", "app.js", "style.css"} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'self'", path)
+	}
+	resp, err := http.Get(base + "nothing.js")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	code, ack := c.post("/hooks/contextfile", `{"id":"evt_csrf"}`, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	id := decodeAck(t, ack).ID
+	waitFor(t, 5*time.Second, "a dead letter", func() bool { return c.stats().Queues[rc.URL].Dead == 1 })
+
+	replay := func(header map[string]string) int {
+		req, err := http.NewRequest(http.MethodPost, base+"api/messages/"+id+"/replay", nil)
+		require.NoError(t, err)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		code, _ := do(t, req)
+		return code
+	}
+	assert.Equal(t, http.StatusForbidden, replay(nil), "a plain form post")
+	assert.Equal(t, http.StatusForbidden, replay(map[string]string{"X-Hookgate-Dashboard": "1", "Sec-Fetch-Site": "cross-site"}))
+	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead)
+	assert.Equal(t, http.StatusOK, replay(map[string]string{"X-Hookgate-Dashboard": "1"}))
+
+	var attempts struct {
+		Attempts []struct{ ID, Outcome string }
+	}
+	code, body := do(t, mustRequest(t, http.MethodGet, base+"api/attempts"))
+	require.Equal(t, http.StatusOK, code, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &attempts))
+	require.NotEmpty(t, attempts.Attempts)
+	assert.Equal(t, id, attempts.Attempts[len(attempts.Attempts)-1].ID)
+	assert.Equal(t, "dead", attempts.Attempts[len(attempts.Attempts)-1].Outcome)
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	req, err := http.NewRequest(method, url, nil)
+	require.NoError(t, err)
+	return req
+}

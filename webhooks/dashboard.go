@@ -1,0 +1,106 @@
+package webhooks
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(Dashboard{})
+}
+
+// Dashboard serves Hookgate's dashboard page and, under its api/ path, the
+// webhooks API of the admin endpoint (the same routes and answers). It is a
+// handler of its own because Caddy's admin endpoint refuses page loads from
+// browsers (it checks Sec-Fetch-Mode and Origin against DNS rebinding and
+// cross-site requests). Mount it on a route that only operators reach:
+// bound to localhost, or behind basic_auth or the remote_ip matcher.
+//
+// The page is served at any path ending in "/"; its assets and api/ are
+// resolved relative to it. Requests that change state (replay, delete,
+// enable) must carry the X-Hookgate-Dashboard header, which a cross-site
+// form cannot send, and must not come cross-site.
+type Dashboard struct {
+	api *http.ServeMux
+}
+
+// CaddyModule returns the Caddy module information.
+func (Dashboard) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.webhook_dashboard", New: func() caddy.Module { return new(Dashboard) }}
+}
+
+// Provision sets up the API routes.
+func (d *Dashboard) Provision(caddy.Context) error {
+	d.api = http.NewServeMux()
+	for _, route := range (adminAPI{}).Routes() {
+		d.api.Handle(route.Pattern, dashboardAPI(route.Handler))
+	}
+	return nil
+}
+
+// ServeHTTP serves the page, its assets and the API.
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if before, rest, ok := strings.Cut(r.URL.Path, "/api/"); ok && !strings.Contains(before, "/api/") {
+		return d.serveAPI(w, r, rest)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return caddyhttp.Error(http.StatusMethodNotAllowed, nil)
+	}
+	name := "index.html"
+	if !strings.HasSuffix(r.URL.Path, "/") {
+		name = path.Base(r.URL.Path)
+	}
+	body, err := uiFiles.ReadFile("ui/" + name)
+	if err != nil {
+		return caddyhttp.Error(http.StatusNotFound, nil)
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+	return nil
+}
+
+func (d *Dashboard) serveAPI(w http.ResponseWriter, r *http.Request, rest string) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if r.Header.Get("X-Hookgate-Dashboard") == "" || r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			return caddyhttp.Error(http.StatusForbidden, errors.New("dashboard: a state change must come from the dashboard page"))
+		}
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/webhooks/" + rest
+	r2.URL.RawPath = ""
+	d.api.ServeHTTP(w, r2)
+	return nil
+}
+
+// dashboardAPI answers an admin route's error as the admin endpoint does: a
+// status and a JSON error body.
+func dashboardAPI(h caddy.AdminHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h.ServeHTTP(w, r)
+		if err == nil {
+			return
+		}
+		code := http.StatusInternalServerError
+		var apiErr caddy.APIError
+		if errors.As(err, &apiErr) && apiErr.HTTPStatus != 0 {
+			code = apiErr.HTTPStatus
+		}
+		_ = writeJSON(w, code, map[string]string{"error": err.Error()})
+	})
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Dashboard)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Dashboard)(nil)
+)
