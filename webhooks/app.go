@@ -7,7 +7,6 @@ package webhooks
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -153,9 +152,6 @@ func (a *App) Release(key queue.Key, id string) error {
 func (a *App) Received(route, result string) {
 	a.metrics.received.WithLabelValues(route, result).Inc()
 }
-
-// ErrUnavailable wraps every error of a store that cannot take writes now.
-var ErrUnavailable = errors.New("webhook storage unavailable")
 
 // Interface guards
 var (
