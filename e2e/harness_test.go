@@ -107,17 +107,23 @@ func (c *caddy) start() {
 	logf, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	require.NoError(c.t, err)
 	c.cmd = exec.Command(caddyBin, "run", "--config", c.config, "--adapter", "caddyfile")
-	c.cmd.Env = append(os.Environ(),
-		"HOME="+c.dir,
-		"XDG_DATA_HOME="+filepath.Join(c.dir, "data"),
-		"XDG_CONFIG_HOME="+filepath.Join(c.dir, "config"),
-		"HOOKGATE_SECRET="+secret,
-	)
+	c.cmd.Env = c.env()
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	require.NoError(c.t, c.cmd.Start())
 	c.exited = make(chan struct{})
 	go func() { _ = c.cmd.Wait(); logf.Close(); close(c.exited) }()
 	c.waitReady()
+}
+
+// env is the environment of this instance's processes: its own data
+// directory and the test secret.
+func (c *caddy) env() []string {
+	return append(os.Environ(),
+		"HOME="+c.dir,
+		"XDG_DATA_HOME="+filepath.Join(c.dir, "data"),
+		"XDG_CONFIG_HOME="+filepath.Join(c.dir, "config"),
+		"HOOKGATE_SECRET="+secret,
+	)
 }
 
 func (c *caddy) waitReady() {

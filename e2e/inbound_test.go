@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -427,4 +428,20 @@ func sendUntilAnswered(t *testing.T, c *caddy, body string) bool {
 	}
 	t.Errorf("%s: no answer after five attempts", body)
 	return false
+}
+
+// TestValidateBesideARunningServer runs `caddy validate` on the running
+// server's config and data directory: provisioning must not wait for the
+// embedded database, which the server holds locked.
+func TestValidateBesideARunningServer(t *testing.T) {
+	rc := newReceiver(t)
+	c := startInbound(t, rc, nil)
+	code, _ := c.post("/hooks/contextfile", `{"id":"evt_validate"}`, nil)
+	require.Equal(t, http.StatusAccepted, code) // the store is open, its file locked
+
+	cmd := exec.Command(caddyBin, "validate", "--config", c.config, "--adapter", "caddyfile")
+	cmd.Env = c.env()
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "Valid configuration") // opening the locked file would have failed
 }
