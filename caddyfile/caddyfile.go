@@ -36,6 +36,8 @@ func init() {
 //		dedupe        <template>|off     # default: the preset's key
 //		dedupe_window <duration>
 //		max_body      <size>
+//		max_rate      <events>/<period> [burst <n>]
+//		bad_signatures <limit> [per <window>] [block <duration>]
 //		upstream      <url> {
 //			timeout      <duration>
 //			retry        <duration>...
@@ -71,6 +73,10 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 			hd.MaxBody, err = sizeArg(d)
 		case "upstream":
 			hd.Upstream, err = parseUpstream(d)
+		case "max_rate":
+			hd.MaxRate, err = parseRate(d)
+		case "bad_signatures":
+			hd.BadSignatures, err = parseStrikes(d)
 		default:
 			return nil, d.Errf("unrecognized webhook_inbound option %q", d.Val())
 		}

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -71,12 +72,23 @@ type Handler struct {
 	// with retries. Absent: verify-only, the request goes on to the next
 	// handler and a dedupe key is released if that handler fails.
 	Upstream *queue.Policy `json:"upstream,omitempty"`
+	// MaxRate bounds the requests this route takes, per Caddy instance;
+	// beyond it they get 429 with Retry-After, before the body is read.
+	// Off by default.
+	MaxRate *limit.Rate `json:"max_rate,omitempty"`
+	// BadSignatures blocks a client address (Caddy's client IP, which
+	// honours trusted_proxies) after too many requests that fail
+	// verification: it gets 429 for a while, with no signature computed.
+	// Off by default.
+	BadSignatures *limit.Strikes `json:"bad_signatures,omitempty"`
 
 	backend    Backend
 	verifier   signature.Verifier
 	handshaker signature.Handshaker // nil when the scheme has no endpoint checks
 	failStatus int                  // the answer to a failed verification
 	key        *dedupe.Template
+	bucket     *limit.Bucket  // of MaxRate
+	strikes    *limit.Counter // of BadSignatures
 	label      string
 	log        *zap.Logger
 	now        func() time.Time
@@ -109,6 +121,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionVerifier(); err != nil {
 		return err
 	}
+	h.provisionLimits()
 	if h.Dedupe != "" && h.Dedupe != DedupeOff {
 		var err error
 		if h.key, err = dedupe.Parse(h.Dedupe); err != nil {
@@ -146,6 +159,16 @@ func (h *Handler) Validate() error {
 	case h.Tolerance < 0:
 		return fmt.Errorf("tolerance must be positive")
 	}
+	if h.MaxRate != nil {
+		if err := h.MaxRate.Validate(); err != nil {
+			return fmt.Errorf("max_rate: %w", err)
+		}
+	}
+	if h.BadSignatures != nil {
+		if err := h.BadSignatures.Validate(); err != nil {
+			return fmt.Errorf("bad_signatures: %w", err)
+		}
+	}
 	if h.Verify != nil {
 		return h.Verify.Validate()
 	}
@@ -169,6 +192,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if r.Method != http.MethodPost && h.handshaker == nil {
 		return h.rejectMethod(w, r)
 	}
+	now := h.now()
+	if limited, err := h.limit(w, r, now); limited {
+		return err
+	}
 	body, err := readBody(w, r, h.MaxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -177,7 +204,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 		return h.reject(w, http.StatusBadRequest, resultBadRequest, "reading body", err)
 	}
-	now := h.now()
 	verr := h.verify(r, body, now)
 	if done, err := h.handshake(w, r, body, verr == nil); done {
 		return err
@@ -186,6 +212,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.rejectMethod(w, r)
 	}
 	if verr != nil {
+		h.strike(r, now)
 		return h.rejectUnverified(w, verr)
 	}
 	key := queue.Key{Scope: h.Name, Expires: now.Add(time.Duration(h.DedupeWindow))}
