@@ -192,6 +192,10 @@ func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
 //	webhooks {
 //		storage embedded [<dir>] | redis <url> { … }
 //		dead_retention <duration>
+//		stale_after    <duration>
+//		notify <url> {              # options of upstream, with sign
+//			sign standard_webhooks { secret <secret> }
+//		}
 //	}
 func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 	app := new(webhooks.App)
@@ -211,6 +215,16 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 		case "dead_retention":
 			var err error
 			if app.DeadRetention, err = durationArg(d); err != nil {
+				return nil, err
+			}
+		case "stale_after":
+			var err error
+			if app.StaleAfter, err = durationArg(d); err != nil {
+				return nil, err
+			}
+		case "notify":
+			var err error
+			if app.Notify, err = parseUpstream(d); err != nil {
 				return nil, err
 			}
 		default:

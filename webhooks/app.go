@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/queue"
@@ -32,7 +33,17 @@ type App struct {
 	// DeadRetention is how long dead-lettered messages are kept before they
 	// are purged. Default: 7 days.
 	DeadRetention caddy.Duration `json:"dead_retention,omitempty"`
+	// Notify is where operational events (webhook_dead, queue_stale,
+	// endpoint_disabled, endpoint_enabled) are sent as webhooks of type
+	// "hookgate.<event>", with retries, signed at each attempt by its Sign
+	// (standard_webhooks, typically). They are Caddy events too. Optional.
+	Notify *queue.Policy `json:"notify,omitempty"`
+	// StaleAfter emits queue_stale when a queue's oldest message is older
+	// than this (embedded store only: Redis does not index the age). 0: off.
+	StaleAfter caddy.Duration `json:"stale_after,omitempty"`
 
+	ctx      caddy.Context
+	events   *caddyevents.App
 	storage  Storage
 	engine   *engine
 	policies map[string]*queue.Policy
@@ -71,6 +82,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading webhooks storage: %w", err)
 	}
 	a.storage = mod.(Storage)
+	if err := a.provisionEvents(ctx); err != nil {
+		return fmt.Errorf("webhooks events: %w", err)
+	}
 	a.metrics = registerMetrics(ctx.GetMetricsRegistry())
 	a.engine, err = loadEngine(a.storage, a.log, a.metrics)
 	return err

@@ -33,7 +33,7 @@ type engine struct {
 	st         queue.Store
 	dispatcher *queue.Dispatcher
 	owners     []*App // started configs, latest last: its queues are delivered
-	stopPurge  chan struct{}
+	stopLoops  chan struct{}
 }
 
 func loadEngine(s Storage, log *zap.Logger, m *metrics) (*engine, error) {
@@ -61,9 +61,13 @@ func (e *engine) open() (queue.Store, error) {
 	e.dispatcher = queue.NewDispatcher(st, e.log.Named("delivery"), func(a queue.Attempt) {
 		e.metrics.attempt(a)
 		e.recent.add(a)
+		if app := current.Load(); app != nil {
+			app.attempted(a)
+		}
 	})
-	e.stopPurge = make(chan struct{})
-	go e.purgeLoop(st, e.stopPurge)
+	e.stopLoops = make(chan struct{})
+	go e.purgeLoop(st, e.stopLoops)
+	go e.watchStale(st, e.stopLoops)
 	return st, nil
 }
 
@@ -138,7 +142,7 @@ func (e *engine) Destruct() error {
 	if e.st == nil {
 		return nil
 	}
-	close(e.stopPurge)
+	close(e.stopLoops)
 	e.dispatcher.Close()
 	err := e.st.Close()
 	e.st = nil
