@@ -36,6 +36,7 @@ func init() {
 //		dedupe        <template>|off     # default: the preset's key
 //		dedupe_window <duration>
 //		max_body      <size>
+//		ack           async | within <duration>
 //		max_rate      <events>/<period> [burst <n>]
 //		bad_signatures <limit> [per <window>] [block <duration>]
 //		upstream      <url> {
@@ -73,6 +74,8 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 			hd.MaxBody, err = sizeArg(d)
 		case "upstream":
 			hd.Upstream, err = parseUpstream(d)
+		case "ack":
+			hd.AckWithin, err = parseAck(d)
 		case "max_rate":
 			hd.MaxRate, err = parseRate(d)
 		case "bad_signatures":
@@ -85,6 +88,22 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 		}
 	}
 	return hd, nil
+}
+
+// parseAck parses "ack async" (0) and "ack within <budget>".
+func parseAck(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 1 && args[0] == "async":
+		return 0, nil
+	case len(args) == 2 && args[0] == "within":
+		dur, err := caddy.ParseDuration(args[1])
+		if err != nil || dur <= 0 {
+			return 0, d.Errf("ack within: invalid duration %q", args[1])
+		}
+		return caddy.Duration(dur), nil
+	}
+	return 0, d.Err("ack: want async or within <duration>")
 }
 
 // shortForms undoes the adapter's rewrite of {header.X} into

@@ -261,7 +261,8 @@ func sign(body string) string {
 }
 
 // receiver is an upstream app that records what it receives. answer, when
-// set, chooses the status (and headers) of the n-th request (from 1).
+// set, chooses the status (and headers) of the n-th request (from 1), or
+// writes the whole response and returns 0.
 type receiver struct {
 	*httptest.Server
 	mu     sync.Mutex
@@ -289,7 +290,9 @@ func newReceiver(t *testing.T) *receiver {
 		if answer != nil {
 			code = answer(n, r, w)
 		}
-		w.WriteHeader(code)
+		if code != 0 { // 0: answer wrote the response itself
+			w.WriteHeader(code)
+		}
 	}))
 	t.Cleanup(rc.Close)
 	return rc

@@ -60,7 +60,12 @@ func EndToEnd(h http.Header) http.Header {
 	return out
 }
 
-func (r *runner) deliver(m *Message) {
+func (r *runner) deliver(m *Message) { r.attempt(m, 0) }
+
+// attempt makes one delivery attempt of m, records its result and returns
+// the upstream's answer, with up to keep bytes of its body (nil when the
+// upstream did not answer, or when shutting down).
+func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
 	defer func() {
 		r.inflight.Add(-1)
 		r.poke()
@@ -69,27 +74,29 @@ func (r *runner) deliver(m *Message) {
 	p := r.policy.Load()
 	m.Attempts++
 	start := time.Now()
-	status, retryAfter, err := r.send(p, m)
+	reply, retryAfter, err := r.send(p, m, keep)
 	took := time.Since(start)
 	if r.d.ctx.Err() != nil {
-		return // shutting down: the message stays queued, this attempt uncounted
+		return nil, "" // shutting down: the message stays queued, this attempt uncounted
 	}
+	status := reply.status()
 	outcome := r.settle(p, m, status, retryAfter, err)
 	r.d.report(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
 	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
 		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),
 			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", outcome), zap.Error(err))
 	}
+	return reply, outcome
 }
 
-// send makes one attempt and returns the upstream's status (0 when it did
-// not answer) and its Retry-After.
-func (r *runner) send(p *Policy, m *Message) (int, time.Duration, error) {
+// send makes one attempt and returns the upstream's answer (nil when it
+// did not answer), with up to keep bytes of its body, and its Retry-After.
+func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(r.d.ctx, time.Duration(p.Timeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, m.Method, m.URL, bytes.NewReader(m.Body))
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
 	req.Header = m.Header.Clone()
 	if req.Header == nil {
@@ -99,15 +106,19 @@ func (r *runner) send(p *Policy, m *Message) (int, time.Duration, error) {
 	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
 	req.Header.Set("Idempotency-Key", m.ID)
 	if err := p.sign(req, m, time.Now()); err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
 	resp, err := r.client.Load().Do(req)
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
+	reply := &Reply{Status: resp.StatusCode, Header: resp.Header}
+	if keep > 0 {
+		reply.Body, _ = io.ReadAll(io.LimitReader(resp.Body, keep))
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-	return resp.StatusCode, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+	return reply, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
 }
 
 // settle records the attempt's result in the store and names the outcome.

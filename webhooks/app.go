@@ -162,6 +162,12 @@ func (a *App) Release(key queue.Key, id string) error {
 	return s.Release(key, id)
 }
 
+// DeliverNow attempts a stored message at once, waiting up to budget for
+// the upstream's answer (ack within).
+func (a *App) DeliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool) {
+	return a.engine.deliverNow(m, budget)
+}
+
 // Received counts a request to route by its result.
 func (a *App) Received(route, result string) {
 	a.metrics.received.WithLabelValues(route, result).Inc()

@@ -105,6 +105,17 @@ func (e *engine) wake(queueName string) {
 	}
 }
 
+// deliverNow attempts m at once: see queue.Dispatcher.DeliverNow.
+func (e *engine) deliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool) {
+	e.mu.Lock()
+	d := e.dispatcher
+	e.mu.Unlock()
+	if d == nil {
+		return nil, "", false
+	}
+	return d.DeliverNow(m, budget)
+}
+
 // retention is the dead-letter retention of the config being delivered.
 func (e *engine) retention() time.Duration {
 	e.mu.Lock()

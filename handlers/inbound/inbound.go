@@ -72,6 +72,13 @@ type Handler struct {
 	// with retries. Absent: verify-only, the request goes on to the next
 	// handler and a dedupe key is released if that handler fails.
 	Upstream *queue.Policy `json:"upstream,omitempty"`
+	// AckWithin, when set, makes a first delivery attempt at once and
+	// answers the sender with the upstream's own status, headers and body
+	// if it comes within this budget (and is not to be retried); past the
+	// budget, the sender gets 202 and the queue carries on. The message is
+	// stored before the attempt either way. 0 (ack async, the default):
+	// 202 at once. Needs an upstream.
+	AckWithin caddy.Duration `json:"ack_within,omitempty"`
 	// MaxRate bounds the requests this route takes, per Caddy instance;
 	// beyond it they get 429 with Retry-After, before the body is read.
 	// Off by default.
@@ -100,6 +107,7 @@ type Backend interface {
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
 	Claim(key queue.Key, id string) (string, error)
 	Release(key queue.Key, id string) error
+	DeliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool)
 	Received(route, result string)
 }
 
@@ -158,6 +166,10 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("dedupe_window must be positive")
 	case h.Tolerance < 0:
 		return fmt.Errorf("tolerance must be positive")
+	case h.AckWithin < 0:
+		return fmt.Errorf("ack within: the budget must be positive")
+	case h.AckWithin > 0 && h.Upstream == nil:
+		return fmt.Errorf("ack within needs an upstream")
 	}
 	if h.MaxRate != nil {
 		if err := h.MaxRate.Validate(); err != nil {
@@ -232,8 +244,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		URL: h.Upstream.Target(r.URL.RequestURI()), Header: forwardHeader(r),
 		Body: body, DedupeKey: key.Value, ReceivedAt: now, NextAttempt: now,
 	}
-	id, err := h.backend.Enqueue(m, key)
-	return h.answer(w, id, key, err, http.StatusAccepted, "queued")
+	return h.enqueue(w, m, key)
 }
 
 // answer writes the outcome of persisting a message or claiming its key.

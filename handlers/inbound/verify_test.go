@@ -30,6 +30,9 @@ func (f *fakeBackend) RegisterQueue(string, *queue.Policy) error { return nil }
 func (f *fakeBackend) Claim(queue.Key, string) (string, error)   { return "", nil }
 func (f *fakeBackend) Release(queue.Key, string) error           { return nil }
 func (f *fakeBackend) Received(_, result string)                 { f.results = append(f.results, result) }
+func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) (*queue.Reply, string, bool) {
+	return nil, "", false
+}
 
 func (f *fakeBackend) Enqueue(m *queue.Message, k queue.Key) (string, error) {
 	if f.keys == nil {

@@ -1,0 +1,44 @@
+package inbound
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+// enqueue persists m and answers the sender: at once (ack async), or with
+// the upstream's own answer when a first attempt, made at once, comes
+// within AckWithin (ack within). The message is stored before the attempt
+// either way, so nothing is lost when the budget runs out or Caddy stops.
+func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key) error {
+	budget := time.Duration(h.AckWithin)
+	if budget > 0 {
+		m.NextAttempt = m.ReceivedAt.Add(queue.NowHold(h.Upstream, budget)) // the workers wait for this attempt
+	}
+	id, err := h.backend.Enqueue(m, key)
+	if err != nil || budget == 0 {
+		return h.answer(w, id, key, err, http.StatusAccepted, "queued")
+	}
+	reply, outcome, ok := h.backend.DeliverNow(m, budget)
+	if !ok || outcome == "retry" {
+		// Past the budget, or the upstream should be tried again: the
+		// queue owns the message now.
+		return h.answer(w, id, key, nil, http.StatusAccepted, "queued")
+	}
+	h.done(resultAccepted, id, key.Value)
+	return passThrough(w, id, reply)
+}
+
+// passThrough answers with the upstream's reply: its status, end-to-end
+// headers and body.
+func passThrough(w http.ResponseWriter, id string, reply *queue.Reply) error {
+	h := w.Header()
+	for name, values := range queue.EndToEnd(reply.Header) {
+		h[name] = values
+	}
+	h.Set("Webhook-Id", id)
+	w.WriteHeader(reply.Status)
+	_, err := w.Write(reply.Body)
+	return err
+}

@@ -1,0 +1,81 @@
+package queue
+
+import (
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Reply is the upstream's answer to an attempt.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte // up to the bytes the caller asked to keep
+}
+
+func (r *Reply) status() int {
+	if r == nil {
+		return 0 // no answer
+	}
+	return r.Status
+}
+
+// MaxReplyBody bounds the upstream body DeliverNow returns.
+const MaxReplyBody = 1 << 20
+
+// NowHold is how far in the future a message handed to DeliverNow must be
+// due, at least: the budget, the attempt's timeout and a margin, so that
+// the queue's workers (of any instance) leave it alone while the attempt
+// may still run. If this process dies meanwhile, the message is delivered
+// once it is due, as any other.
+func NowHold(p *Policy, budget time.Duration) time.Duration {
+	return budget + time.Duration(p.Timeout) + leaseMargin
+}
+
+// DeliverNow makes an attempt of m at once and waits up to budget for it.
+// m must be stored already, due NowHold from now. The attempt is recorded
+// like any other; its answer (with up to MaxReplyBody bytes of body) and
+// outcome (delivered, retry, dead) are returned when they come within
+// budget. When the queue has no free delivery slot, m is made due now for
+// the workers, and DeliverNow returns false at once.
+func (d *Dispatcher) DeliverNow(m *Message, budget time.Duration) (*Reply, string, bool) {
+	d.mu.Lock()
+	r := d.queues[m.Queue]
+	d.mu.Unlock()
+	if r == nil || int(r.inflight.Add(1)) > r.policy.Load().Concurrency {
+		if r != nil {
+			r.inflight.Add(-1)
+		}
+		d.release(m)
+		return nil, "", false
+	}
+	type result struct {
+		reply   *Reply
+		outcome string
+	}
+	done := make(chan result, 1)
+	d.wg.Add(1)
+	go func() {
+		reply, outcome := r.attempt(m, MaxReplyBody)
+		done <- result{reply, outcome}
+	}()
+	timer := time.NewTimer(budget)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.reply, res.outcome, res.outcome != ""
+	case <-timer.C:
+		return nil, "", false
+	}
+}
+
+// release makes a held message due now, for the workers.
+func (d *Dispatcher) release(m *Message) {
+	m.NextAttempt = time.Now()
+	if err := d.store.Update(m); err != nil {
+		d.log.Warn("releasing a held message to its queue: it waits until it was due",
+			zap.String("id", m.ID), zap.Error(err))
+	}
+	d.Wake(m.Queue)
+}
