@@ -46,6 +46,7 @@ func init() {
 //			max_attempts <n>
 //			max_age      <duration>
 //			concurrency  <n>
+//			rate         <events>/<period> [burst <n>]
 //			sign         standard_webhooks { secret <secret> }
 //		}
 //	}
@@ -187,6 +188,8 @@ func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
 			p.MaxAge, err = durationArg(d)
 		case "concurrency":
 			p.Concurrency, err = intArg(d)
+		case "rate":
+			p.Rate, err = parseRate(d)
 		case "sign":
 			p.Sign, err = parseVerify(d)
 		default:

@@ -43,6 +43,21 @@ http://{{.HTTP}} {
 			}
 		}
 	}
+	route /hooks/paced {
+		webhook_inbound {
+			name paced
+			verify hmac {
+				header X-Webhook-Signature
+				secret {env.HOOKGATE_SECRET}
+			}
+			dedupe {json.id}
+			upstream {{.Upstream}} {
+				concurrency 16
+				rate 50/s burst 10
+				retry 100ms
+			}
+		}
+	}
 }
 `
 
@@ -106,4 +121,49 @@ func TestBadSignaturesThrottleTheirClientOnly(t *testing.T) {
 	waitFor(t, 5*time.Second, "the good client's webhook delivered", func() bool { return len(rc.deliveries()) == 1 })
 	assert.Equal(t, 1.0, c.metric("hookgate_received_total", `result="throttled"`))
 	assert.Equal(t, 1, strings.Count(c.logs(), "client blocked after bad signatures"), "logged once per block")
+}
+
+func TestUpstreamRateIsNeverExceededBeyondItsBurst(t *testing.T) {
+	const n, rate, burst = 150, 50, 10
+	rc := newReceiver(t)
+	c := startCaddy(t, limitsCaddyfile, map[string]any{"Upstream": rc.URL})
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf(`{"id":"evt_paced_%d"}`, i)
+		resp := postFrom(t, http.DefaultClient, c, "/hooks/paced", body, sign(body))
+		require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	}
+	waitFor(t, 10*time.Second, "every webhook delivered", func() bool { return len(rc.deliveries()) == n })
+	d := rc.deliveries()
+	most := 0
+	for i := range d {
+		inSecond := 0
+		for j := i; j < len(d) && d[j].At.Sub(d[i].At) < time.Second; j++ {
+			inSecond++
+		}
+		most = max(most, inSecond)
+	}
+	assert.LessOrEqual(t, most, rate+burst, "deliveries in any one second")
+	assert.Greater(t, d[n-1].At.Sub(d[0].At), time.Second, "150 at 50/s take more than a second")
+}
+
+func TestA429SlowsItsUpstreamDown(t *testing.T) {
+	rc := newReceiver(t)
+	rc.setAnswer(func(n int, _ *http.Request, _ http.ResponseWriter) int {
+		if n == 1 {
+			return http.StatusTooManyRequests // no Retry-After: the queue pauses 1s
+		}
+		return http.StatusOK
+	})
+	c := startCaddy(t, limitsCaddyfile, map[string]any{"Upstream": rc.URL})
+	for i := 0; i < 3; i++ {
+		body := fmt.Sprintf(`{"id":"evt_slow_%d"}`, i)
+		resp := postFrom(t, http.DefaultClient, c, "/hooks/paced", body, sign(body))
+		require.Equal(t, http.StatusAccepted, resp.StatusCode)
+		if i == 0 {
+			waitFor(t, 5*time.Second, "the first attempt", func() bool { return len(rc.deliveries()) == 1 })
+		}
+	}
+	waitFor(t, 5*time.Second, "all delivered", func() bool { return len(rc.deliveries()) == 4 })
+	d := rc.deliveries()
+	assert.GreaterOrEqual(t, d[1].At.Sub(d[0].At), 900*time.Millisecond, "no attempt during the pause")
 }

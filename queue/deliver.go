@@ -76,6 +76,7 @@ func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
 	start := time.Now()
 	reply, retryAfter, err := r.send(p, m, keep)
 	took := time.Since(start)
+	r.pace.observe(reply.status(), retryAfter, time.Now())
 	if r.d.ctx.Err() != nil {
 		return nil, "" // shutting down: the message stays queued, this attempt uncounted
 	}

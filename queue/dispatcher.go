@@ -99,6 +99,7 @@ type runner struct {
 	policy   atomic.Pointer[Policy]
 	client   atomic.Pointer[client]
 	inflight atomic.Int32
+	pace     pacer
 	wake     chan struct{}
 	ctx      context.Context // the loop; deliveries use d.ctx
 	stop     context.CancelFunc
@@ -113,6 +114,7 @@ func newRunner(d *Dispatcher, name string, p *Policy) *runner {
 
 func (r *runner) setPolicy(p *Policy) {
 	r.policy.Store(p)
+	r.pace.setRate(p.Rate)
 	if c := r.client.Load(); c == nil || c.concurrency != p.Concurrency {
 		r.client.Store(newClient(p.Concurrency))
 	}
@@ -150,7 +152,12 @@ func (r *runner) fill() time.Duration {
 		return pollInterval
 	}
 	now := time.Now()
-	msgs, next, err := r.d.store.Lease(r.name, now, free, time.Duration(p.Timeout)+leaseMargin)
+	allowed, wait := r.pace.allow(free, now)
+	if allowed == 0 {
+		return min(wait, pollInterval)
+	}
+	msgs, next, err := r.d.store.Lease(r.name, now, allowed, time.Duration(p.Timeout)+leaseMargin)
+	r.pace.refund(allowed - len(msgs))
 	if err != nil {
 		r.d.log.Error("leasing due messages", zap.String("queue", r.name), zap.Error(err))
 		return pollInterval
@@ -160,7 +167,7 @@ func (r *runner) fill() time.Duration {
 		r.d.wg.Add(1)
 		go r.deliver(m)
 	}
-	if len(msgs) == free || next.IsZero() {
+	if len(msgs) == allowed || next.IsZero() {
 		return pollInterval
 	}
 	return min(max(next.Sub(now), 0), pollInterval)

@@ -43,10 +43,7 @@ func (d *Dispatcher) DeliverNow(m *Message, budget time.Duration) (*Reply, strin
 	d.mu.Lock()
 	r := d.queues[m.Queue]
 	d.mu.Unlock()
-	if r == nil || int(r.inflight.Add(1)) > r.policy.Load().Concurrency {
-		if r != nil {
-			r.inflight.Add(-1)
-		}
+	if r == nil || !r.startNow() {
 		d.release(m)
 		return nil, "", false
 	}
@@ -68,6 +65,20 @@ func (d *Dispatcher) DeliverNow(m *Message, budget time.Duration) (*Reply, strin
 	case <-timer.C:
 		return nil, "", false
 	}
+}
+
+// startNow takes a delivery slot and a token of the rate for an attempt
+// outside the loop, if there are.
+func (r *runner) startNow() bool {
+	if int(r.inflight.Add(1)) > r.policy.Load().Concurrency {
+		r.inflight.Add(-1)
+		return false
+	}
+	if n, _ := r.pace.allow(1, time.Now()); n == 0 {
+		r.inflight.Add(-1)
+		return false
+	}
+	return true
 }
 
 // release makes a held message due now, for the workers.

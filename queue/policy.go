@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/signature"
 )
 
@@ -46,6 +47,11 @@ type Policy struct {
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
 	// Concurrency bounds the deliveries in flight to this upstream. Default: 8.
 	Concurrency int `json:"concurrency,omitempty"`
+	// Rate bounds the attempts per period to this upstream (per Caddy
+	// instance), with bursts. Whatever it is, a 429 or 503 from the upstream
+	// pauses the queue for its Retry-After, else for a delay that doubles
+	// (1s to 1m) until an attempt succeeds. Default: no rate.
+	Rate *limit.Rate `json:"rate,omitempty"`
 	// Sign re-signs every delivery attempt, at send time, with this scheme
 	// (normally "standard_webhooks"): the message id it signs is the dedupe
 	// key (see MessageID), and Webhook-Received-At is added. Its secrets are
@@ -84,6 +90,11 @@ func (p *Policy) Provision() error {
 	}
 	if p.Concurrency <= 0 {
 		p.Concurrency = DefaultConcurrency
+	}
+	if p.Rate != nil {
+		if err := p.Rate.Validate(); err != nil {
+			return err
+		}
 	}
 	for _, d := range p.Retry {
 		if d < 0 {

@@ -93,3 +93,14 @@ func TestStrikesBounded(t *testing.T) {
 	c.Fail("new", t0.Add(2*time.Minute))
 	assert.Equal(t, 1, len(c.clients), "a sweep forgets clients whose window is over")
 }
+
+func TestBucketTakeUpTo(t *testing.T) {
+	b := Rate{Events: 10, Burst: 4}.Bucket()
+	n, _ := b.TakeUpTo(3, t0)
+	assert.Equal(t, 3, n)
+	n, _ = b.TakeUpTo(3, t0)
+	assert.Equal(t, 1, n, "only the burst's last token")
+	n, wait := b.TakeUpTo(3, t0)
+	assert.Zero(t, n)
+	assert.Equal(t, 100*time.Millisecond, wait)
+}

@@ -90,3 +90,27 @@ func (b *Bucket) Take(now time.Time) (ok bool, wait time.Duration) {
 	}
 	return false, time.Duration((1 - b.tokens) * float64(b.perToken))
 }
+
+// TakeUpTo takes up to n tokens at now and returns how many it took; when
+// it took none, it reports how long until there will be one.
+func (b *Bucket) TakeUpTo(n int, now time.Time) (int, time.Duration) {
+	taken := 0
+	for taken < n {
+		ok, wait := b.Take(now)
+		if !ok {
+			if taken == 0 {
+				return 0, wait
+			}
+			break
+		}
+		taken++
+	}
+	return taken, 0
+}
+
+// Refund gives back n tokens taken but not used, up to the burst.
+func (b *Bucket) Refund(n int) {
+	b.mu.Lock()
+	b.tokens = math.Min(b.burst, b.tokens+float64(n))
+	b.mu.Unlock()
+}
