@@ -36,6 +36,7 @@ func init() {
 //		dedupe        <template>|off     # default: the preset's key
 //		dedupe_window <duration>
 //		max_body      <size>
+//		order_by      <template>
 //		ack           async | within <duration>
 //		max_rate      <events>/<period> [burst <n>]
 //		bad_signatures <limit> [per <window>] [block <duration>]
@@ -77,6 +78,9 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 			hd.Upstream, err = parseUpstream(d)
 		case "ack":
 			hd.AckWithin, err = parseAck(d)
+		case "order_by":
+			hd.OrderBy, err = oneArg(d)
+			hd.OrderBy = shortForms.Replace(hd.OrderBy)
 		case "max_rate":
 			hd.MaxRate, err = parseRate(d)
 		case "bad_signatures":

@@ -18,6 +18,7 @@ var (
 	bucketMessages = []byte("messages") // id → encoded message
 	bucketDue      = []byte("due")      // queue 0 nanos id → ∅: queued messages by next attempt
 	bucketDead     = []byte("dead")     // queue 0 nanos id → ∅: dead messages by time of death
+	bucketOrder    = []byte("order")    // queue 0 order key 0 id → ∅: queued messages with an OrderKey
 	bucketKeys     = []byte("dedupe")   // scope 0 value → nanos id: dedupe records
 	bucketExpiry   = []byte("expiry")   // nanos scope 0 value → ∅: dedupe records by expiry
 )
@@ -65,7 +66,7 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry} {
+		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry, bucketOrder} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -283,7 +284,34 @@ func put(tx *bolt.Tx, m *Message, rec []byte) error {
 		return err
 	}
 	b, k := indexKey(m)
-	return tx.Bucket(b).Put(k, nil)
+	if err := tx.Bucket(b).Put(k, nil); err != nil {
+		return err
+	}
+	if k := orderKey(m); k != nil {
+		return tx.Bucket(bucketOrder).Put(k, nil)
+	}
+	return nil
+}
+
+// orderKey is m's entry in the order index: queued messages with an
+// OrderKey, by id within it. Dead messages have none.
+func orderKey(m *Message) []byte {
+	if m.OrderKey == "" || m.State == StateDead {
+		return nil
+	}
+	return []byte(m.Queue + "\x00" + m.OrderKey + "\x00" + m.ID)
+}
+
+// firstOfOrder reports whether m is the oldest queued message of its
+// OrderKey (or has none).
+func firstOfOrder(tx *bolt.Tx, m *Message) bool {
+	k := orderKey(m)
+	if k == nil {
+		return true
+	}
+	prefix := k[:len(k)-len(m.ID)]
+	first, _ := tx.Bucket(bucketOrder).Cursor().Seek(prefix)
+	return bytes.Equal(first, k)
 }
 
 func unindex(tx *bolt.Tx, rec []byte) error {
@@ -292,7 +320,13 @@ func unindex(tx *bolt.Tx, rec []byte) error {
 		return err
 	}
 	b, k := indexKey(old)
-	return tx.Bucket(b).Delete(k)
+	if err := tx.Bucket(b).Delete(k); err != nil {
+		return err
+	}
+	if k := orderKey(old); k != nil {
+		return tx.Bucket(bucketOrder).Delete(k)
+	}
+	return nil
 }
 
 // remove deletes message id and its index entry; it reports whether it existed.
@@ -331,6 +365,9 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 			m, err := decode(msgs.Get([]byte(id)))
 			if err != nil {
 				return fmt.Errorf("message %s: %w", id, err)
+			}
+			if !firstOfOrder(tx, m) {
+				continue // an older message of its key goes first
 			}
 			out = append(out, m)
 		}

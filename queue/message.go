@@ -26,15 +26,20 @@ const (
 // Message is one webhook waiting for delivery. Body and Header are the
 // request as received; they are never logged.
 type Message struct {
-	ID         string      `json:"id"`
-	Queue      string      `json:"queue"`
-	Method     string      `json:"method"`
-	URL        string      `json:"url"` // the delivery target
-	Header     http.Header `json:"header,omitempty"`
-	Body       []byte      `json:"-"`
-	Size       int         `json:"size"` // of Body, kept when Body is not loaded
-	DedupeKey  string      `json:"dedupe_key,omitempty"`
-	ReceivedAt time.Time   `json:"received_at"`
+	ID        string      `json:"id"`
+	Queue     string      `json:"queue"`
+	Method    string      `json:"method"`
+	URL       string      `json:"url"` // the delivery target
+	Header    http.Header `json:"header,omitempty"`
+	Body      []byte      `json:"-"`
+	Size      int         `json:"size"` // of Body, kept when Body is not loaded
+	DedupeKey string      `json:"dedupe_key,omitempty"`
+	// OrderKey, when set, orders delivery: of the queued messages with one
+	// OrderKey, only the oldest (by id: acceptance order) is attempted, so
+	// they are delivered one at a time, in order. A dead letter no longer
+	// holds its key back.
+	OrderKey   string    `json:"order_key,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
 
 	State       State     `json:"state"`
 	Attempts    int       `json:"attempts"`

@@ -187,11 +187,11 @@ func (s *Redis) wrap(err error) error {
 // have no message and live under their scope's tag, {c:<scope>}.
 func (s *Redis) tag(queue string) string { return s.prefix + "{q:" + escapeTag(queue) + "}:" }
 
-type queueKeys struct{ tag, due, dead, lease, owner string }
+type queueKeys struct{ tag, due, dead, lease, owner, order string }
 
 func (s *Redis) keys(queue string) queueKeys {
 	t := s.tag(queue)
-	return queueKeys{tag: t, due: t + "due", dead: t + "dead", lease: t + "lease", owner: t + "owner"}
+	return queueKeys{tag: t, due: t + "due", dead: t + "dead", lease: t + "lease", owner: t + "owner", order: t + "o:"}
 }
 
 func (k queueKeys) msg(id string) string { return k.tag + "m:" + id }

@@ -90,7 +90,7 @@ func (s *Redis) Replay(id string, now time.Time) (*Message, error) {
 		return nil, err
 	}
 	k := s.keys(m.Queue)
-	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead}, id, meta, micros(now))
+	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead}, id, meta, micros(now), k.order)
 	if err != nil {
 		return nil, s.wrap(err)
 	}

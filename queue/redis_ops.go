@@ -87,7 +87,7 @@ func (s *Redis) Enqueue(m *Message, key Key) (string, error) {
 	if !key.Empty() {
 		keys = append(keys, k.dedupe(key))
 	}
-	args := append(s.claimArgs(key, m.ID), meta, m.Body, micros(m.NextAttempt))
+	args := append(s.claimArgs(key, m.ID), meta, m.Body, micros(m.NextAttempt), m.OrderKey, k.order)
 	res, err := s.eval(ctx, enqueueScript, true, keys, args...)
 	return s.claimed(m.ID, res, err)
 }
@@ -128,7 +128,7 @@ func (s *Redis) Release(key Key, id string) error {
 func (s *Redis) Lease(queue string, now time.Time, limit int, d time.Duration) ([]*Message, time.Time, error) {
 	d = min(d, s.lease)
 	k := s.keys(queue)
-	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:"}
+	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:", k.order}
 	res, err := s.eval(context.Background(), leaseScript, false, []string{k.due, k.lease, k.owner}, args...)
 	if err != nil {
 		return nil, time.Time{}, s.wrap(err)
@@ -179,7 +179,7 @@ func (s *Redis) remove(id string) (bool, error) {
 		return false, s.wrap(err)
 	}
 	k := s.keys(queue)
-	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner}, id)
+	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner}, id, k.order)
 	if err != nil {
 		return false, s.wrap(err)
 	}
@@ -203,7 +203,7 @@ func (s *Redis) Update(m *Message) error {
 	}
 	k := s.keys(m.Queue)
 	keys := []string{k.msg(m.ID), k.due, k.dead, k.lease, k.owner}
-	args := []any{m.ID, meta, state, micros(at), s.token, micros(s.now())}
+	args := []any{m.ID, meta, state, micros(at), s.token, micros(s.now()), k.order}
 	res, err := s.eval(context.Background(), updateScript, false, keys, args...)
 	switch {
 	case err != nil:

@@ -28,13 +28,20 @@ end
 `
 
 // enqueueScript: KEYS msg, due[, dedupe]; ARGV id, now, exp, ttl, meta,
-// body, due score. Returns "" when stored, else the holder's id.
+// body, due score, order key, order index prefix. Returns "" when stored,
+// else the holder's id. A message with an order key is also in the order
+// index of its key (a sorted set by id, scores all 0), and keeps its key in
+// the field "ok".
 var enqueueScript = redis.NewScript(claimLua + `
 if #KEYS == 3 then
   local holder = claim(KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
   if holder then return holder end
 end
 redis.call('HSET', KEYS[1], 'meta', ARGV[5], 'body', ARGV[6])
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[1], 'ok', ARGV[8])
+  redis.call('ZADD', ARGV[9] .. ARGV[8], 0, ARGV[1])
+end
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 return ''
 `)
@@ -52,28 +59,38 @@ return 0
 `)
 
 // leaseScript: KEYS due, lease, owner; ARGV now µs, limit, until µs, token,
-// message key prefix. It leases up to limit due messages whose lease is
-// absent or expired, and returns {next, id, meta, body, …}: next is the
-// score of the earliest message not yet due ("" if none or unknown).
-// Leased messages stay in due, so the scan skips at most ZCARD(lease).
+// message key prefix, order index prefix. It leases up to limit due
+// messages whose lease is absent or expired and that are first of their
+// order key, and returns {next, id, meta, body, …}: next is the score of
+// the earliest message not yet due ("" if none or unknown). Leased
+// messages stay in due, so a page of limit+ZCARD(lease) ids is enough
+// unless messages are held back by their order key: then it reads on,
+// page by page, through the messages due.
 var leaseScript = redis.NewScript(`
 local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out, taken = {''}, 0
 if limit <= 0 then return out end
-local scan = limit + redis.call('ZCARD', KEYS[2])
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, scan)
-for _, id in ipairs(ids) do
-  if taken >= limit then return out end
-  local l = redis.call('ZSCORE', KEYS[2], id)
-  if not l or tonumber(l) <= now then
-    local rec = redis.call('HMGET', ARGV[5] .. id, 'meta', 'body')
-    if rec[1] then
-      redis.call('ZADD', KEYS[2], ARGV[3], id)
-      redis.call('HSET', KEYS[3], id, ARGV[4])
-      table.insert(out, id); table.insert(out, rec[1]); table.insert(out, rec[2] or '')
-      taken = taken + 1
+local page, offset = limit + redis.call('ZCARD', KEYS[2]), 0
+while taken < limit do
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', offset, page)
+  for _, id in ipairs(ids) do
+    if taken >= limit then return out end
+    local l = redis.call('ZSCORE', KEYS[2], id)
+    if not l or tonumber(l) <= now then
+      local rec = redis.call('HMGET', ARGV[5] .. id, 'meta', 'body', 'ok')
+      if rec[3] and redis.call('ZRANGE', ARGV[6] .. rec[3], 0, 0)[1] ~= id then
+        rec[1] = false -- an older message of its order key goes first
+      end
+      if rec[1] then
+        redis.call('ZADD', KEYS[2], ARGV[3], id)
+        redis.call('HSET', KEYS[3], id, ARGV[4])
+        table.insert(out, id); table.insert(out, rec[1]); table.insert(out, rec[2] or '')
+        taken = taken + 1
+      end
     end
   end
+  if #ids < page then break end
+  offset = offset + page -- messages held back by their order key: look further
 end
 if taken < limit then
   local nxt = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
@@ -82,9 +99,20 @@ end
 return out
 `)
 
-// removeScript: KEYS msg, due, dead, lease, owner; ARGV id. Returns 1 if
-// the message existed.
-var removeScript = redis.NewScript(`
+// orderLua keeps the order index of message KEYS[1] (id ARGV[1]) in step:
+// in it while queued, out of it when dead or gone.
+const orderLua = `
+local function order(prefix, queued)
+  local ok = redis.call('HGET', KEYS[1], 'ok')
+  if not ok then return end
+  if queued then redis.call('ZADD', prefix .. ok, 0, ARGV[1]) else redis.call('ZREM', prefix .. ok, ARGV[1]) end
+end
+`
+
+// removeScript: KEYS msg, due, dead, lease, owner; ARGV id, order index
+// prefix. Returns 1 if the message existed.
+var removeScript = redis.NewScript(orderLua + `
+order(ARGV[2], false)
 local existed = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
@@ -92,9 +120,9 @@ return existed
 `)
 
 // updateScript: KEYS msg, due, dead, lease, owner; ARGV id, meta, state,
-// score, token, now µs. Returns 0 if the message is gone, -1 if another
-// instance holds an unexpired lease on it, else 1.
-var updateScript = redis.NewScript(`
+// score, token, now µs, order index prefix. Returns 0 if the message is
+// gone, -1 if another instance holds an unexpired lease on it, else 1.
+var updateScript = redis.NewScript(orderLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local owner = redis.call('HGET', KEYS[5], ARGV[1])
 if owner and owner ~= ARGV[5] then
@@ -103,6 +131,7 @@ if owner and owner ~= ARGV[5] then
 end
 redis.call('HSET', KEYS[1], 'meta', ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
+order(ARGV[7], ARGV[3] ~= 'dead')
 if ARGV[3] == 'dead' then
   redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 else
@@ -111,10 +140,12 @@ end
 return 1
 `)
 
-// replayScript: KEYS msg, due, dead; ARGV id, meta, score. Queues a dead
-// message again; returns 0 if it is not (or no longer) dead.
-var replayScript = redis.NewScript(`
+// replayScript: KEYS msg, due, dead; ARGV id, meta, score, order index
+// prefix. Queues a dead message again; returns 0 if it is not (or no
+// longer) dead.
+var replayScript = redis.NewScript(orderLua + `
 if not redis.call('ZSCORE', KEYS[3], ARGV[1]) or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+order(ARGV[4], true)
 redis.call('HSET', KEYS[1], 'meta', ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1

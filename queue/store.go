@@ -21,8 +21,8 @@ type Store interface {
 	// of a message that could not be handed on is not taken for a duplicate.
 	Release(key Key, id string) error
 
-	// Lease returns up to limit queued messages of queue that are due at now
-	// and not leased, and leases them for d (a shared store may lease for
+	// Lease returns up to limit queued messages of queue that are due at now,
+	// not leased and first of their OrderKey (if any), and leases them for d (a shared store may lease for
 	// less and renew the lease while the caller holds the message). next is when the earliest
 	// message not returned becomes due (zero if unknown or none).
 	Lease(queue string, now time.Time, limit int, d time.Duration) (msgs []*Message, next time.Time, err error)

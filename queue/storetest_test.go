@@ -57,6 +57,8 @@ func runStoreSuite(t *testing.T, b backend) {
 		"Purge":                      suitePurge,
 		"ReopenKeepsEverything":      suiteReopen,
 		"CloseWithWriters":           suiteCloseWithWriters,
+		"OrderKey":                   suiteOrderKey,
+		"OrderKeyLooksPastHeldBack":  suiteOrderKeyLooksPastHeldBack,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, b) })
 	}

@@ -72,6 +72,12 @@ type Handler struct {
 	// with retries. Absent: verify-only, the request goes on to the next
 	// handler and a dedupe key is released if that handler fails.
 	Upstream *queue.Policy `json:"upstream,omitempty"`
+	// OrderBy is a key template (like Dedupe) that orders delivery: of the
+	// messages with one key, one is delivered at a time, in acceptance
+	// order, and a message waiting for its retry holds back only its key.
+	// A dead letter no longer holds its key back. Needs an upstream.
+	// Default: no order; deliveries run in parallel up to concurrency.
+	OrderBy string `json:"order_by,omitempty"`
 	// AckWithin, when set, makes a first delivery attempt at once and
 	// answers the sender with the upstream's own status, headers and body
 	// if it comes within this budget (and is not to be retried); past the
@@ -94,8 +100,9 @@ type Handler struct {
 	handshaker signature.Handshaker // nil when the scheme has no endpoint checks
 	failStatus int                  // the answer to a failed verification
 	key        *dedupe.Template
-	bucket     *limit.Bucket  // of MaxRate
-	strikes    *limit.Counter // of BadSignatures
+	order      *dedupe.Template // of OrderBy
+	bucket     *limit.Bucket    // of MaxRate
+	strikes    *limit.Counter   // of BadSignatures
 	label      string
 	log        *zap.Logger
 	now        func() time.Time
@@ -136,6 +143,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 	}
+	if h.OrderBy != "" {
+		var err error
+		if h.order, err = dedupe.Parse(h.OrderBy); err != nil {
+			return fmt.Errorf("order_by: %w", err)
+		}
+	}
 	app, err := ctx.App("webhooks")
 	if err != nil {
 		return fmt.Errorf("loading the webhooks app: %w", err)
@@ -170,6 +183,8 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("ack within: the budget must be positive")
 	case h.AckWithin > 0 && h.Upstream == nil:
 		return fmt.Errorf("ack within needs an upstream")
+	case h.OrderBy != "" && h.Upstream == nil:
+		return fmt.Errorf("order_by needs an upstream")
 	}
 	if h.MaxRate != nil {
 		if err := h.MaxRate.Validate(); err != nil {
@@ -239,10 +254,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.Upstream == nil {
 		return h.passOn(w, r, next, body, key, now)
 	}
+	orderKey, err := h.orderKey(r, body)
+	if err != nil {
+		return h.reject(w, http.StatusBadRequest, resultBadRequest, "no order key", err)
+	}
 	m := &queue.Message{
 		ID: queue.NewID(now), Queue: h.label, Method: r.Method,
 		URL: h.Upstream.Target(r.URL.RequestURI()), Header: forwardHeader(r),
-		Body: body, DedupeKey: key.Value, ReceivedAt: now, NextAttempt: now,
+		Body: body, DedupeKey: key.Value, OrderKey: orderKey, ReceivedAt: now, NextAttempt: now,
 	}
 	return h.enqueue(w, m, key)
 }

@@ -1,7 +1,9 @@
 package inbound
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/queue"
@@ -11,8 +13,12 @@ import (
 // the upstream's own answer when a first attempt, made at once, comes
 // within AckWithin (ack within). The message is stored before the attempt
 // either way, so nothing is lost when the budget runs out or Caddy stops.
+// An ordered message goes through the queue, which keeps its key's order.
 func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key) error {
 	budget := time.Duration(h.AckWithin)
+	if m.OrderKey != "" {
+		budget = 0
+	}
 	if budget > 0 {
 		m.NextAttempt = m.ReceivedAt.Add(queue.NowHold(h.Upstream, budget)) // the workers wait for this attempt
 	}
@@ -28,6 +34,19 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key
 	}
 	h.done(resultAccepted, id, key.Value)
 	return passThrough(w, id, reply)
+}
+
+// orderKey is the message's order key ("" without order_by). A NUL, which
+// the stores use as a separator, is refused.
+func (h *Handler) orderKey(r *http.Request, body []byte) (string, error) {
+	if h.order == nil {
+		return "", nil
+	}
+	k, err := h.order.Key(r, body)
+	if err == nil && strings.ContainsRune(k, 0) {
+		err = errors.New("the order key holds a NUL character")
+	}
+	return k, err
 }
 
 // passThrough answers with the upstream's reply: its status, end-to-end
