@@ -173,44 +173,64 @@ func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
 	}
 	p := &queue.Policy{URL: url}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "timeout":
-			p.Timeout, err = durationArg(d)
-		case "retry":
-			p.Retry, err = durationArgs(d)
-		case "backoff":
-			var b []caddy.Duration
-			if b, err = durationArgs(d); err == nil && len(b) != 2 {
-				err = d.Err("backoff takes a minimum and a maximum delay")
+		if d.Val() == "sign" {
+			if p.Sign, err = parseVerify(d); err != nil {
+				return nil, err
 			}
-			if err == nil {
-				p.BackoffMin, p.BackoffMax = b[0], b[1]
-			}
-		case "max_attempts":
-			p.MaxAttempts, err = intArg(d)
-		case "max_age":
-			p.MaxAge, err = durationArg(d)
-		case "concurrency":
-			p.Concurrency, err = intArg(d)
-		case "rate":
-			p.Rate, err = parseRate(d)
-		case "sign":
-			p.Sign, err = parseVerify(d)
-		default:
-			return nil, d.Errf("unrecognized upstream option %q", d.Val())
+			continue
 		}
+		ok, err := parsePolicyOption(d, p)
 		if err != nil {
 			return nil, err
 		}
+		if !ok {
+			return nil, d.Errf("unrecognized upstream option %q", d.Val())
+		}
 	}
-	// Provisioning fills in defaults, which stay out of the JSON. Sign was
-	// validated by parseVerify; its secrets resolve at run time only.
+	return p, checkPolicy(d, p)
+}
+
+// parsePolicyOption parses the delivery option at d into p, if it is one
+// (timeout, retry, backoff, max_attempts, max_age, concurrency, rate); ok
+// is false for any other option. Upstreams and outbound routes share them.
+func parsePolicyOption(d *caddyfile.Dispenser, p *queue.Policy) (ok bool, err error) {
+	switch d.Val() {
+	case "timeout":
+		p.Timeout, err = durationArg(d)
+	case "retry":
+		p.Retry, err = durationArgs(d)
+	case "backoff":
+		var b []caddy.Duration
+		if b, err = durationArgs(d); err == nil && len(b) != 2 {
+			err = d.Err("backoff takes a minimum and a maximum delay")
+		}
+		if err == nil {
+			p.BackoffMin, p.BackoffMax = b[0], b[1]
+		}
+	case "max_attempts":
+		p.MaxAttempts, err = intArg(d)
+	case "max_age":
+		p.MaxAge, err = durationArg(d)
+	case "concurrency":
+		p.Concurrency, err = intArg(d)
+	case "rate":
+		p.Rate, err = parseRate(d)
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// checkPolicy provisions a copy of p to catch mistakes at adapt time;
+// provisioning fills in defaults, which stay out of the JSON. Sign was
+// validated by parseVerify; its secrets resolve at run time only.
+func checkPolicy(d *caddyfile.Dispenser, p *queue.Policy) error {
 	check := *p
 	check.Sign = nil
 	if err := check.Provision(); err != nil {
-		return nil, d.Err(err.Error())
+		return d.Err(err.Error())
 	}
-	return p, nil
+	return nil
 }
 
 // parseGlobal sets up the webhooks app:

@@ -13,23 +13,32 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/internal/netguard"
 )
 
 // client is an HTTP client tuned for one upstream: keep-alive connections
-// up to the queue's concurrency, and no redirects followed.
+// up to the queue's concurrency, no redirects followed, and the policy's
+// guard checking every address it connects to. No proxy is used, so that
+// the guard sees the real destination.
 type client struct {
 	*http.Client
 	concurrency int
+	guard       *netguard.Rules
 }
 
-func newClient(concurrency int) *client {
+func newClient(p *Policy) *client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if p.Guard != nil {
+		dialer.Control = p.Guard.Control
+	}
 	return &client{
-		concurrency: concurrency,
+		concurrency: p.Concurrency,
+		guard:       p.Guard,
 		Client: &http.Client{
 			Transport: &http.Transport{
 				DialContext:         dialer.DialContext,
-				MaxIdleConnsPerHost: concurrency,
+				MaxIdleConnsPerHost: p.Concurrency,
 				IdleConnTimeout:     90 * time.Second,
 				TLSHandshakeTimeout: 10 * time.Second,
 			},
@@ -95,7 +104,11 @@ func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
 func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(r.d.ctx, time.Duration(p.Timeout))
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, m.Method, m.URL, bytes.NewReader(m.Body))
+	target := m.URL
+	if target == "" {
+		target = p.URL // an outbound endpoint's message goes to its current URL
+	}
+	req, err := http.NewRequestWithContext(ctx, m.Method, target, bytes.NewReader(m.Body))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,8 +116,8 @@ func newRunner(d *Dispatcher, name string, p *Policy) *runner {
 func (r *runner) setPolicy(p *Policy) {
 	r.policy.Store(p)
 	r.pace.setRate(p.Rate)
-	if c := r.client.Load(); c == nil || c.concurrency != p.Concurrency {
-		r.client.Store(newClient(p.Concurrency))
+	if c := r.client.Load(); c == nil || c.concurrency != p.Concurrency || !reflect.DeepEqual(c.guard, p.Guard) {
+		r.client.Store(newClient(p))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -86,4 +87,43 @@ func decodeEndpoint(b []byte) (*Endpoint, error) {
 		return nil, fmt.Errorf("endpoint record: %w", err)
 	}
 	return e, nil
+}
+
+// Takes reports whether the endpoint subscribes to eventType: no filter
+// takes everything; a pattern is an exact name, "*", or "prefix.*", which
+// takes every type under prefix (prefix.a, prefix.a.b) but not prefix itself.
+func (e *Endpoint) Takes(eventType string) bool {
+	if len(e.Events) == 0 {
+		return true
+	}
+	for _, p := range e.Events {
+		if MatchEvent(p, eventType) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchEvent reports whether eventType matches one pattern (see Takes).
+func MatchEvent(pattern, eventType string) bool {
+	if pattern == "*" {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return len(eventType) > len(prefix) && strings.HasPrefix(eventType, prefix)
+	}
+	return pattern == eventType
+}
+
+// ValidEventPattern checks a pattern: a non-empty name without spaces, in
+// which "*" may only stand alone or as the last segment ("a.b.*").
+func ValidEventPattern(p string) error {
+	if p == "" || strings.ContainsAny(p, " \t\r\n") {
+		return fmt.Errorf("event pattern %q: empty or with spaces", p)
+	}
+	rest := strings.TrimSuffix(p, "*")
+	if strings.Contains(rest, "*") || (rest != p && rest != "" && !strings.HasSuffix(rest, ".")) {
+		return fmt.Errorf("event pattern %q: '*' may only stand alone or end the pattern after a dot (a.b.*)", p)
+	}
+	return nil
 }

@@ -71,3 +71,32 @@ func TestEndpointQueueAndSecrets(t *testing.T) {
 	assert.Equal(t, []string{"new", "old"}, e.ActiveSecrets(t0.Add(-time.Second)))
 	assert.Equal(t, []string{"new"}, e.ActiveSecrets(t0))
 }
+
+func TestEventFilter(t *testing.T) {
+	for _, tc := range []struct {
+		events []string
+		typ    string
+		takes  bool
+	}{
+		{nil, "anything", true},
+		{[]string{"context.created"}, "context.created", true},
+		{[]string{"context.created"}, "context.updated", false},
+		{[]string{"context.created"}, "context.created.v2", false},
+		{[]string{"context.*"}, "context.updated", true},
+		{[]string{"context.*"}, "context.a.b", true},
+		{[]string{"context.*"}, "context", false},
+		{[]string{"context.*"}, "contextual.x", false},
+		{[]string{"invoice.*", "context.created"}, "invoice.paid", true},
+		{[]string{"*"}, "x", true},
+		{[]string{"a.b"}, "", false},
+	} {
+		e := &Endpoint{Events: tc.events}
+		assert.Equal(t, tc.takes, e.Takes(tc.typ), "%v takes %q", tc.events, tc.typ)
+	}
+	for p, ok := range map[string]bool{
+		"a.b": true, "a.*": true, "*": true, "a.b.*": true,
+		"": false, "a*": false, "*.b": false, "a.*.c": false, "a b": false,
+	} {
+		assert.Equal(t, ok, ValidEventPattern(p) == nil, p)
+	}
+}

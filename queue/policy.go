@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/hookgate/hookgate/internal/limit"
+	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/signature"
 )
 
@@ -27,7 +28,7 @@ type Policy struct {
 	// URL of the upstream. A URL without a path keeps the path and query the
 	// webhook was received on (as reverse_proxy does); a URL with a path is
 	// used as it is.
-	URL string `json:"url"`
+	URL string `json:"url,omitempty"`
 	// Timeout of one delivery attempt. Default: 30s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 	// Retry is an explicit schedule: the delay before the 2nd, 3rd, …
@@ -58,6 +59,10 @@ type Policy struct {
 	// placeholders ({env.X}, {file./path}), resolved at provisioning and
 	// never stored. Default: deliveries keep only the sender's headers.
 	Sign *signature.Config `json:"sign,omitempty"`
+	// Guard, when set, refuses connections to the addresses it blocks,
+	// checked on the address dialled (outbound SSRF guard). Set by the
+	// outbound handler, not part of the JSON config.
+	Guard *netguard.Rules `json:"-"`
 
 	target      *url.URL
 	signSecrets []string // Sign's resolved secrets

@@ -47,6 +47,7 @@ type App struct {
 	storage  Storage
 	engine   *engine
 	policies map[string]*queue.Policy
+	routes   map[string]*OutboundRoute // of webhook_outbound handlers
 	metrics  *metrics
 	log      *zap.Logger
 }

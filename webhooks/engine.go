@@ -24,10 +24,11 @@ const purgeEvery = time.Minute
 // every config that names the same storage, and closed when the last one
 // is cleaned up.
 type engine struct {
-	storage Storage
-	log     *zap.Logger
-	metrics *metrics
-	recent  recentAttempts // for the dashboard
+	storage   Storage
+	log       *zap.Logger
+	metrics   *metrics
+	recent    recentAttempts // for the dashboard
+	endpoints endpointSet    // outbound endpoints' state
 
 	mu         sync.Mutex
 	st         queue.Store
@@ -61,6 +62,7 @@ func (e *engine) open() (queue.Store, error) {
 	e.dispatcher = queue.NewDispatcher(st, e.log.Named("delivery"), func(a queue.Attempt) {
 		e.metrics.attempt(a)
 		e.recent.add(a)
+		e.endpointAttempt(a)
 		if app := current.Load(); app != nil {
 			app.attempted(a)
 		}
@@ -68,6 +70,8 @@ func (e *engine) open() (queue.Store, error) {
 	e.stopLoops = make(chan struct{})
 	go e.purgeLoop(st, e.stopLoops)
 	go e.watchStale(st, e.stopLoops)
+	e.refreshEndpoints(st)
+	go e.watchEndpoints(st, e.stopLoops)
 	return st, nil
 }
 
@@ -78,7 +82,7 @@ func (e *engine) start(a *App) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.owners = append(e.owners, a)
-	e.dispatcher.Apply(a.policies)
+	e.apply()
 	return nil
 }
 
@@ -91,9 +95,7 @@ func (e *engine) stop(a *App) {
 			break
 		}
 	}
-	if n := len(e.owners); n > 0 && e.dispatcher != nil {
-		e.dispatcher.Apply(e.owners[n-1].policies)
-	}
+	e.apply()
 }
 
 func (e *engine) wake(queueName string) {

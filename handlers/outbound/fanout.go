@@ -1,0 +1,78 @@
+package outbound
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/hookgate/hookgate/internal/httpx"
+	"github.com/hookgate/hookgate/queue"
+)
+
+// delivery is one endpoint's message in a fan-out answer.
+type delivery struct {
+	Endpoint string `json:"endpoint"`
+	ID       string `json:"id"`
+}
+
+// fanOutAnswer answers a fan-out submission.
+type fanOutAnswer struct {
+	ID         string     `json:"id"`
+	Status     string     `json:"status"` // queued, duplicate, no_endpoint
+	EventType  string     `json:"event_type,omitempty"`
+	Deliveries []delivery `json:"deliveries"`
+}
+
+// fanOut queues one message per active endpoint whose filter takes the
+// event type; each is retried and dead-lettered on its own. With an
+// Idempotency-Key, the submission's id is claimed under the route, and each
+// endpoint's message under its own queue: a resubmission gets the first
+// ids back, and one after a partial failure (store down half-way) queues
+// only what is missing.
+func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, body []byte) error {
+	eventType := ""
+	if h.eventType != nil {
+		var err error
+		if eventType, err = h.eventType.Key(r, body); err != nil {
+			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no event type", err)
+		}
+	}
+	eps, err := h.backend.Endpoints(h.Name)
+	if err != nil {
+		return h.unavailable(w, err)
+	}
+	ans := fanOutAnswer{ID: queue.NewID(s.now), Status: "queued", EventType: eventType, Deliveries: []delivery{}}
+	window := time.Duration(h.IdempotencyWindow)
+	if s.idemKey != "" {
+		holder, err := h.backend.Claim(s.key("outbound:"+h.Name, window), ans.ID)
+		if err != nil && !errors.Is(err, queue.ErrDuplicate) {
+			return h.unavailable(w, err)
+		}
+		if err != nil {
+			ans.ID, ans.Status = holder, "duplicate"
+		}
+	}
+	for _, ep := range eps {
+		if ep.Disabled || !ep.Takes(eventType) {
+			continue
+		}
+		id, err := h.backend.Enqueue(s.message(ep.Queue(), ""), s.key(ep.Queue(), window))
+		if err != nil && !errors.Is(err, queue.ErrDuplicate) {
+			return h.unavailable(w, err)
+		}
+		ans.Deliveries = append(ans.Deliveries, delivery{ep.ID, id})
+	}
+	return h.answerFanOut(w, ans)
+}
+
+func (h *Handler) answerFanOut(w http.ResponseWriter, ans fanOutAnswer) error {
+	code, result := http.StatusAccepted, resultAccepted
+	switch {
+	case ans.Status == "duplicate":
+		code, result = http.StatusOK, resultDuplicate
+	case len(ans.Deliveries) == 0:
+		ans.Status, result = "no_endpoint", resultNoEndpoint
+	}
+	h.done(result, ans.ID, len(ans.Deliveries))
+	return httpx.WriteJSON(w, code, ans)
+}

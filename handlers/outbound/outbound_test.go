@@ -1,0 +1,228 @@
+package outbound
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/signature"
+	"github.com/hookgate/hookgate/webhooks"
+)
+
+// fakeBackend is the webhooks app in memory.
+type fakeBackend struct {
+	mu       sync.Mutex
+	route    *webhooks.OutboundRoute
+	queues   map[string]*queue.Policy
+	disabled map[string]bool
+	keys     map[string]string // scope \x00 value → holder
+	msgs     []*queue.Message
+	results  []string
+}
+
+func newFake() *fakeBackend {
+	return &fakeBackend{queues: map[string]*queue.Policy{}, disabled: map[string]bool{}, keys: map[string]string{}}
+}
+
+func (f *fakeBackend) RegisterQueue(name string, p *queue.Policy) error {
+	f.queues[name] = p
+	return nil
+}
+
+func (f *fakeBackend) RegisterOutbound(r *webhooks.OutboundRoute) error {
+	f.route = r
+	return nil
+}
+
+func (f *fakeBackend) Endpoints(string) ([]queue.Endpoint, error) {
+	out := append([]queue.Endpoint(nil), f.route.Endpoints...)
+	for i := range out {
+		out[i].Disabled = f.disabled[out[i].ID]
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) claim(k queue.Key, id string) (string, error) {
+	if k.Empty() {
+		return id, nil
+	}
+	if holder, ok := f.keys[k.Scope+"\x00"+k.Value]; ok {
+		return holder, queue.ErrDuplicate
+	}
+	f.keys[k.Scope+"\x00"+k.Value] = id
+	return id, nil
+}
+
+func (f *fakeBackend) Enqueue(m *queue.Message, k queue.Key) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, err := f.claim(k, m.ID)
+	if err == nil {
+		f.msgs = append(f.msgs, m)
+	}
+	return id, err
+}
+
+func (f *fakeBackend) Claim(k queue.Key, id string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.claim(k, id)
+}
+
+func (f *fakeBackend) Received(_, result string) { f.results = append(f.results, result) }
+
+var testSign = &signature.Config{Scheme: "standard_webhooks", Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}
+
+func provisioned(t *testing.T, h *Handler) (*Handler, *fakeBackend) {
+	t.Helper()
+	f := newFake()
+	require.NoError(t, h.Validate())
+	require.NoError(t, h.provision(f, zap.NewNop()))
+	return h, f
+}
+
+func submit(t *testing.T, h *Handler, body string, header map[string]string) (int, map[string]any) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/emit", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/vnd.test+json")
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	require.NoError(t, h.ServeHTTP(w, r, nil))
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out), w.Body.String())
+	return w.Code, out
+}
+
+func TestSubmitTo(t *testing.T) {
+	h, f := provisioned(t, &Handler{Name: "emit", To: "https://customer.example.com/hooks", Sign: testSign})
+	code, ans := submit(t, h, `{"a":1}`, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	require.Len(t, f.msgs, 1)
+	m := f.msgs[0]
+	assert.Equal(t, ans["id"], m.ID)
+	assert.Equal(t, "outbound:emit", m.Queue)
+	assert.Equal(t, "", m.URL, "the endpoint's URL at send time")
+	assert.Equal(t, `{"a":1}`, string(m.Body))
+	assert.Equal(t, http.Header{"Content-Type": {"application/vnd.test+json"}}, m.Header)
+
+	f.disabled["emit"] = true
+	code, _ = submit(t, h, `{"a":2}`, nil)
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Len(t, f.msgs, 1)
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	h, f := provisioned(t, &Handler{Name: "emit", To: "https://customer.example.com/hooks", Sign: testSign})
+	idem := map[string]string{"Idempotency-Key": "order-42"}
+	code, first := submit(t, h, `{"a":1}`, idem)
+	require.Equal(t, http.StatusAccepted, code)
+	code, again := submit(t, h, `{"a":1}`, idem)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, first["id"], again["id"])
+	assert.Equal(t, "duplicate", again["status"])
+	assert.Len(t, f.msgs, 1, "a resubmission queues nothing")
+	code, other := submit(t, h, `{"a":1}`, map[string]string{"Idempotency-Key": "order-43"})
+	assert.Equal(t, http.StatusAccepted, code)
+	assert.NotEqual(t, first["id"], other["id"])
+	code, _ = submit(t, h, `{}`, map[string]string{"Idempotency-Key": strings.Repeat("k", 256)})
+	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+func fanOutHandler(t *testing.T) (*Handler, *fakeBackend) {
+	return provisioned(t, &Handler{Name: "events", EventType: "{json.type}", Sign: testSign, Endpoints: []*Endpoint{
+		{ID: "crm", URL: "https://crm.example.com/", Events: []string{"context.created", "context.updated"}},
+		{ID: "billing", URL: "https://billing.example.com/", Events: []string{"invoice.*"}},
+		{ID: "audit", URL: "https://audit.example.com/"},
+	}})
+}
+
+func deliveries(ans map[string]any) map[string]string {
+	out := map[string]string{}
+	for _, d := range ans["deliveries"].([]any) {
+		d := d.(map[string]any)
+		out[d["endpoint"].(string)] = d["id"].(string)
+	}
+	return out
+}
+
+func TestFanOut(t *testing.T) {
+	h, f := fanOutHandler(t)
+	code, ans := submit(t, h, `{"type":"invoice.paid"}`, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	got := deliveries(ans)
+	assert.Len(t, got, 2)
+	assert.Contains(t, got, "billing")
+	assert.Contains(t, got, "audit")
+	assert.Equal(t, "outbound:events:billing", f.msgs[0].Queue)
+
+	f.disabled["audit"] = true
+	_, ans = submit(t, h, `{"type":"context.updated"}`, nil)
+	assert.Equal(t, []string{"crm"}, keys(deliveries(ans)), "a disabled endpoint takes no new messages")
+	code, ans = submit(t, h, `{"type":"other"}`, nil)
+	assert.Equal(t, http.StatusAccepted, code)
+	assert.Equal(t, "no_endpoint", ans["status"])
+	assert.Empty(t, ans["deliveries"])
+	code, _ = submit(t, h, `{"no":"type"}`, nil)
+	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+func TestFanOutIdempotency(t *testing.T) {
+	h, f := fanOutHandler(t)
+	idem := map[string]string{"Idempotency-Key": "evt_1"}
+	_, first := submit(t, h, `{"type":"invoice.paid"}`, idem)
+	n := len(f.msgs)
+	code, again := submit(t, h, `{"type":"invoice.paid"}`, idem)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, first["id"], again["id"])
+	assert.Equal(t, deliveries(first), deliveries(again))
+	assert.Len(t, f.msgs, n)
+}
+
+func TestDestinationHeader(t *testing.T) {
+	h, f := provisioned(t, &Handler{Name: "send", DestinationHeader: "Webhook-Destination", Sign: testSign})
+	require.Contains(t, f.queues, "outbound:send")
+	for dest, want := range map[string]int{
+		"":                                 http.StatusBadRequest,
+		"http://93.184.216.34/":            http.StatusUnprocessableEntity, // http without allow_http
+		"https://127.0.0.1/":               http.StatusUnprocessableEntity,
+		"https://[::ffff:169.254.169.254]": http.StatusUnprocessableEntity,
+		"https://localhost/":               http.StatusUnprocessableEntity,
+		"https://93.184.216.34/hooks":      http.StatusAccepted,
+	} {
+		code, ans := submit(t, h, `{}`, map[string]string{"Webhook-Destination": dest})
+		assert.Equal(t, want, code, "%s: %v", dest, ans)
+	}
+	require.Len(t, f.msgs, 1)
+	assert.Equal(t, "https://93.184.216.34/hooks", f.msgs[0].URL)
+}
+
+func TestConfigChecks(t *testing.T) {
+	for name, h := range map[string]*Handler{
+		"http without allow_http": {To: "http://example.com/", Sign: testSign},
+		"private literal":         {To: "https://10.0.0.1/", Sign: testSign},
+		"no secret":               {To: "https://example.com/"},
+		"filter without type":     {Endpoints: []*Endpoint{{ID: "a", URL: "https://a.example.com/", Events: []string{"x"}}}, Sign: testSign},
+		"duplicate ids":           {Endpoints: []*Endpoint{{ID: "a", URL: "https://a.example.com/"}, {ID: "a", URL: "https://b.example.com/"}}, Sign: testSign},
+	} {
+		assert.Error(t, h.provision(newFake(), zap.NewNop()), name)
+	}
+	provisioned(t, &Handler{To: "http://10.1.2.3/", AllowHTTP: true, AllowPrivate: []string{"10.1.0.0/16"}, Sign: testSign})
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,100 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hookgate/hookgate/internal/httpx"
+	"github.com/hookgate/hookgate/queue"
+)
+
+// resolveTimeout bounds the DNS lookup of a destination at submission.
+const resolveTimeout = 5 * time.Second
+
+// submission is what one request asks to send.
+type submission struct {
+	body        []byte
+	contentType string
+	idemKey     string // the app's Idempotency-Key, "" if none
+	now         time.Time
+}
+
+func (h *Handler) submission(r *http.Request, body []byte) (*submission, error) {
+	s := &submission{body: body, contentType: r.Header.Get("Content-Type"), idemKey: r.Header.Get("Idempotency-Key"), now: h.now()}
+	if len(s.idemKey) > maxIdempotencyKey {
+		return nil, fmt.Errorf("the Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
+	}
+	return s, nil
+}
+
+// key is the dedupe record of the submission's Idempotency-Key in scope.
+func (s *submission) key(scope string, window time.Duration) queue.Key {
+	return queue.Key{Scope: scope, Value: s.idemKey, Expires: s.now.Add(window)}
+}
+
+// message is one delivery of the submission through queueName. The
+// customer's endpoint gets the app's body, byte for byte, and its
+// Content-Type; no other header of the app's request (they may carry the
+// app's own credentials). url "" means the endpoint's URL at send time, so
+// that a URL changed through the admin API applies to queued messages.
+func (s *submission) message(queueName, url string) *queue.Message {
+	header := http.Header{}
+	if s.contentType != "" {
+		header.Set("Content-Type", s.contentType)
+	}
+	return &queue.Message{
+		ID: queue.NewID(s.now), Queue: queueName, Method: http.MethodPost, URL: url,
+		Header: header, Body: s.body, ReceivedAt: s.now, NextAttempt: s.now,
+	}
+}
+
+// submitHeader sends to the destination the request names, once its
+// resolved addresses pass the SSRF rules.
+func (h *Handler) submitHeader(w http.ResponseWriter, r *http.Request, s *submission) error {
+	dest := r.Header.Get(h.DestinationHeader)
+	if dest == "" {
+		return h.reject(w, http.StatusBadRequest, resultBadRequest, "no destination in "+h.DestinationHeader, nil)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), resolveTimeout)
+	defer cancel()
+	if err := h.guard.CheckURL(ctx, dest); err != nil {
+		return h.reject(w, http.StatusUnprocessableEntity, resultBlocked, err.Error(), nil)
+	}
+	q := "outbound:" + h.Name
+	return h.submitOne(w, s, s.message(q, dest), q)
+}
+
+// submitTo sends to the route's one endpoint, unless it is disabled.
+func (h *Handler) submitTo(w http.ResponseWriter, s *submission) error {
+	eps, err := h.backend.Endpoints(h.Name)
+	if err != nil || len(eps) != 1 {
+		return h.unavailable(w, err)
+	}
+	if eps[0].Disabled {
+		return h.reject(w, http.StatusConflict, resultDisabled, "the endpoint is disabled ("+eps[0].DisabledReason+"): enable it through the admin API", nil)
+	}
+	q := eps[0].Queue()
+	return h.submitOne(w, s, s.message(q, ""), q)
+}
+
+// submitOne persists one message, its Idempotency-Key claimed with it.
+func (h *Handler) submitOne(w http.ResponseWriter, s *submission, m *queue.Message, scope string) error {
+	id, err := h.backend.Enqueue(m, s.key(scope, time.Duration(h.IdempotencyWindow)))
+	switch {
+	case errors.Is(err, queue.ErrDuplicate):
+		h.done(resultDuplicate, id, 0)
+		return httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "status": "duplicate"})
+	case err != nil:
+		return h.unavailable(w, err)
+	}
+	h.done(resultAccepted, id, 1)
+	return httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "queued"})
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, err error) error {
+	w.Header().Set("Retry-After", "5")
+	return h.reject(w, http.StatusServiceUnavailable, resultUnavailable, "storage unavailable", err)
+}
