@@ -96,14 +96,8 @@ func (a *App) patch(w http.ResponseWriter, r *http.Request, es queue.EndpointSto
 		if route == nil {
 			return apiError(http.StatusConflict, "route %q is not configured", e.Route)
 		}
-		a.engine.endpoints.write.Lock()
-		err := applyChange(r.Context(), route, e, req)
-		if err == nil {
-			e.UpdatedAt = time.Now()
-			err = a.saveEndpoint(es, e)
-		}
-		a.engine.endpoints.write.Unlock()
-		if err != nil {
+		e.UpdatedAt = time.Now()
+		if err := a.saveEndpoint(es, e, func() error { return applyChange(r.Context(), route, e, req) }); err != nil {
 			return err
 		}
 	}
@@ -133,10 +127,7 @@ func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointSt
 	// The previous secret signs too, for a while.
 	e.Secrets = append([]string{secret}, e.ActiveSecrets(now)[:min(1, len(e.Secrets))]...)
 	e.PreviousUntil, e.UpdatedAt = now.Add(rotationGrace), now
-	a.engine.endpoints.write.Lock()
-	err = a.saveEndpoint(es, e)
-	a.engine.endpoints.write.Unlock()
-	if err != nil {
+	if err := a.saveEndpoint(es, e, nil); err != nil {
 		return err
 	}
 	v := viewEndpoint(e)

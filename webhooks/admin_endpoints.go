@@ -177,12 +177,13 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 	if err := applyChange(r.Context(), route, e, req); err != nil {
 		return err
 	}
-	a.engine.endpoints.write.Lock()
-	defer a.engine.endpoints.write.Unlock()
-	if a.endpointExists(es, req.ID) {
-		return apiError(http.StatusConflict, "endpoint %q exists", req.ID)
-	}
-	if err := a.saveEndpoint(es, e); err != nil {
+	err = a.saveEndpoint(es, e, func() error {
+		if a.endpointExists(es, req.ID) {
+			return apiError(http.StatusConflict, "endpoint %q exists", req.ID)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	v := viewEndpoint(e)
@@ -238,14 +239,28 @@ func applyChange(ctx context.Context, route *OutboundRoute, e *queue.Endpoint, r
 	return nil
 }
 
-// saveEndpoint stores e and applies it to the dispatcher.
-func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint) error {
-	if err := es.PutEndpoint(e); err != nil {
-		return apiError(http.StatusServiceUnavailable, "storing endpoint %s: %v", e.ID, err)
+// saveEndpoint stores e once check (if any) passes, both under the write
+// lock, then applies it to the dispatcher (outside the lock: applying
+// takes the engine's lock, and the engine takes the write lock on open).
+func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func() error) error {
+	set := &a.engine.endpoints
+	set.write.Lock()
+	var err error
+	if check != nil {
+		err = check()
 	}
-	a.engine.endpoints.put(e)
-	a.engine.reapply()
-	return nil
+	if err == nil {
+		if err = es.PutEndpoint(e); err != nil {
+			err = apiError(http.StatusServiceUnavailable, "storing endpoint %s: %v", e.ID, err)
+		} else {
+			set.put(e)
+		}
+	}
+	set.write.Unlock()
+	if err == nil {
+		a.engine.reapply()
+	}
+	return err
 }
 
 func decodeBody(r *http.Request, v any) error {

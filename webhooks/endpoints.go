@@ -276,16 +276,23 @@ func (e *engine) refreshEndpoints(st queue.Store) bool {
 
 // watchEndpoints refreshes the endpoints until stop.
 func (e *engine) watchEndpoints(st queue.Store, stop chan struct{}) {
-	t := time.NewTicker(endpointsEvery)
+	every(endpointsEvery, stop, func() {
+		if e.refreshEndpoints(st) {
+			e.reapply()
+		}
+	})
+}
+
+// every runs fn every d until stop is closed.
+func every(d time.Duration, stop chan struct{}, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
-			if e.refreshEndpoints(st) {
-				e.reapply()
-			}
+			fn()
 		}
 	}
 }

@@ -129,22 +129,15 @@ func (e *engine) retention() time.Duration {
 }
 
 func (e *engine) purgeLoop(st queue.Store, stop chan struct{}) {
-	t := time.NewTicker(purgeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			now := time.Now()
-			n, err := st.Purge(now, now.Add(-e.retention()))
-			if err != nil {
-				e.log.Error("purging expired records", zap.Error(err))
-			} else if n > 0 {
-				e.log.Debug("purged expired records", zap.Int("count", n))
-			}
+	every(purgeEvery, stop, func() {
+		now := time.Now()
+		n, err := st.Purge(now, now.Add(-e.retention()))
+		if err != nil {
+			e.log.Error("purging expired records", zap.Error(err))
+		} else if n > 0 {
+			e.log.Debug("purged expired records", zap.Int("count", n))
 		}
-	}
+	})
 }
 
 // Destruct stops the workers and closes the store; deliveries in flight

@@ -7,7 +7,6 @@ package inbound
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
@@ -208,7 +208,6 @@ const (
 	resultDuplicate    = "duplicate"
 	resultUnauthorized = "unauthorized"
 	resultStale        = "stale"
-	resultTooLarge     = "too_large"
 	resultBadRequest   = "bad_request"
 	resultUnavailable  = "unavailable"
 	resultHandshake    = "handshake"
@@ -223,13 +222,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if limited, err := h.limit(w, r, now); limited {
 		return err
 	}
-	body, err := readBody(w, r, h.MaxBody)
+	body, err := httpx.ReadBody(w, r, h.MaxBody)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return h.reject(w, http.StatusRequestEntityTooLarge, resultTooLarge, "body larger than max_body", nil)
-		}
-		return h.reject(w, http.StatusBadRequest, resultBadRequest, "reading body", err)
+		code, result, msg := httpx.BodyError(err)
+		return h.reject(w, code, result, msg, err)
 	}
 	verr := h.verify(r, body, now)
 	if done, err := h.handshake(w, r, body, verr == nil); done {
@@ -271,7 +267,7 @@ func (h *Handler) answer(w http.ResponseWriter, id string, key queue.Key, err er
 	switch {
 	case errors.Is(err, queue.ErrDuplicate):
 		h.done(resultDuplicate, id, key.Value)
-		return writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": "duplicate"})
+		return httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "status": "duplicate"})
 	case err != nil:
 		w.Header().Set("Retry-After", retryAfterUnavailable)
 		return h.reject(w, http.StatusServiceUnavailable, resultUnavailable, "storage unavailable", err)
@@ -280,7 +276,7 @@ func (h *Handler) answer(w http.ResponseWriter, id string, key queue.Key, err er
 	if code == 0 {
 		return nil
 	}
-	return writeJSON(w, code, map[string]string{"id": id, "status": status})
+	return httpx.WriteJSON(w, code, map[string]string{"id": id, "status": status})
 }
 
 // passOn is verify-only mode: claim the key, then hand the request to the
@@ -319,34 +315,7 @@ func (h *Handler) rejectMethod(w http.ResponseWriter, r *http.Request) error {
 
 // reject answers a request that is not accepted, logs why and counts it.
 func (h *Handler) reject(w http.ResponseWriter, code int, result, msg string, cause error) error {
-	h.backend.Received(h.label, result)
-	level := zap.InfoLevel
-	if code >= 500 {
-		level = zap.ErrorLevel
-	}
-	if ce := h.log.Check(level, "webhook rejected"); ce != nil {
-		ce.Write(zap.String("route", h.label), zap.String("result", result), zap.String("reason", msg), zap.NamedError("cause", cause))
-	}
-	return writeJSON(w, code, map[string]string{"error": msg})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	return json.NewEncoder(w).Encode(v)
-}
-
-// readBody reads at most limit bytes of the raw body.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, &http.MaxBytesError{Limit: limit}
-	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	return buf.Bytes(), err
+	return httpx.Reject(w, h.log, h.backend.Received, h.label, code, result, msg, cause)
 }
 
 // forwardHeader is what the upstream receives of the request's header: its

@@ -9,6 +9,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/internal/httpx"
 )
 
 // Results of the limits.
@@ -61,7 +63,7 @@ func (h *Handler) strike(r *http.Request, now time.Time) {
 func (h *Handler) tooMany(w http.ResponseWriter, wait time.Duration, result, msg string) error {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	h.backend.Received(h.label, result)
-	return writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": msg})
+	return httpx.WriteJSON(w, http.StatusTooManyRequests, map[string]string{"error": msg})
 }
 
 // clientIP is Caddy's client IP (which honours trusted_proxies), else the

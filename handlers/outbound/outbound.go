@@ -184,7 +184,6 @@ const (
 	resultAccepted    = "accepted"
 	resultDuplicate   = "duplicate"
 	resultNoEndpoint  = "no_endpoint"
-	resultTooLarge    = "too_large"
 	resultBadRequest  = "bad_request"
 	resultBlocked     = "blocked_destination"
 	resultDisabled    = "endpoint_disabled"
@@ -200,11 +199,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	}
 	body, err := httpx.ReadBody(w, r, h.MaxBody)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return h.reject(w, http.StatusRequestEntityTooLarge, resultTooLarge, "body larger than max_body", nil)
-		}
-		return h.reject(w, http.StatusBadRequest, resultBadRequest, "reading body", err)
+		code, result, msg := httpx.BodyError(err)
+		return h.reject(w, code, result, msg, err)
 	}
 	s, err := h.submission(r, body)
 	if err != nil {
@@ -221,15 +217,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 
 // reject answers a submission that is not accepted, logs why and counts it.
 func (h *Handler) reject(w http.ResponseWriter, code int, result, msg string, cause error) error {
-	h.backend.Received(h.Name, result)
-	level := zap.InfoLevel
-	if code >= 500 {
-		level = zap.ErrorLevel
-	}
-	if ce := h.log.Check(level, "outbound webhook rejected"); ce != nil {
-		ce.Write(zap.String("route", h.Name), zap.String("result", result), zap.String("reason", msg), zap.NamedError("cause", cause))
-	}
-	return httpx.WriteJSON(w, code, map[string]string{"error": msg})
+	return httpx.Reject(w, h.log, h.backend.Received, h.Name, code, result, msg, cause)
 }
 
 // done counts and logs an accepted (or duplicate) submission.

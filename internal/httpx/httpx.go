@@ -4,7 +4,10 @@ package httpx
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
+
+	"go.uber.org/zap"
 )
 
 // ReadBody reads at most limit bytes of the raw body; a larger body is an
@@ -26,4 +29,30 @@ func WriteJSON(w http.ResponseWriter, code int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	return json.NewEncoder(w).Encode(v)
+}
+
+// Reject answers a request that is not accepted, the handlers' one way: it
+// counts the result for route, logs why (an error for a 5xx, else info),
+// and answers {"error": msg}. msg is safe to show; cause is only logged.
+func Reject(w http.ResponseWriter, log *zap.Logger, count func(route, result string), route string,
+	code int, result, msg string, cause error) error {
+	count(route, result)
+	level := zap.InfoLevel
+	if code >= 500 {
+		level = zap.ErrorLevel
+	}
+	if ce := log.Check(level, "webhook rejected"); ce != nil {
+		ce.Write(zap.String("route", route), zap.String("result", result), zap.String("reason", msg), zap.NamedError("cause", cause))
+	}
+	return WriteJSON(w, code, map[string]string{"error": msg})
+}
+
+// BodyError classifies an error of ReadBody: 413 for a body over the
+// limit, else 400; result labels it for metrics.
+func BodyError(err error) (code int, result, msg string) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return http.StatusRequestEntityTooLarge, "too_large", "body larger than max_body"
+	}
+	return http.StatusBadRequest, "bad_request", "reading body"
 }
