@@ -385,9 +385,12 @@ func TestOutboundDisable(t *testing.T) {
 	assert.Equal(t, n, len(flaky.deliveries()), "a disabled endpoint's messages wait")
 	assert.Equal(t, 2, c.stats().Queues["outbound:flaky"].Queued)
 
+	out, err := webhookCLI(t, "", "endpoints", "--address", c.Admin)
+	require.NoError(t, err, out)
+	assert.Regexp(t, `flaky\s+flaky\s+http://\S+\s+\S*\s+false\s+3 consecutive failed attempts`, out)
 	flaky.setAnswer(nil)
-	code, _ = adminJSON(t, c, http.MethodPost, "/webhooks/endpoints/flaky/enable", nil, nil)
-	require.Equal(t, http.StatusOK, code)
+	out, err = webhookCLI(t, "", "enable", "flaky", "--address", c.Admin) // the CLI over the admin API
+	require.NoError(t, err, out)
 	waitFor(t, 5*time.Second, "the waiting messages", func() bool { return c.stats().Queues["outbound:flaky"].Queued == 0 })
 	assert.Zero(t, c.stats().Queues["outbound:flaky"].Dead)
 }

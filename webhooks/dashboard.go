@@ -39,7 +39,7 @@ func (Dashboard) CaddyModule() caddy.ModuleInfo {
 // Provision sets up the API routes.
 func (d *Dashboard) Provision(caddy.Context) error {
 	d.api = http.NewServeMux()
-	for _, route := range (adminAPI{}).Routes() {
+	for _, route := range append((adminAPI{}).Routes(), (endpointsAPI{}).Routes()...) {
 		d.api.Handle(route.Pattern, dashboardAPI(route.Handler))
 	}
 	return nil
