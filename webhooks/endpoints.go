@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"reflect"
@@ -59,18 +60,8 @@ func (s *endpointSet) merged(r *OutboundRoute, withSecrets bool) []queue.Endpoin
 			out = append(out, e)
 		}
 	}
-	slices.SortFunc(out, func(a, b queue.Endpoint) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b queue.Endpoint) int { return cmp.Compare(a.ID, b.ID) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // replace takes the store's endpoints; it reports whether they changed, or
@@ -107,8 +98,8 @@ func (s *endpointSet) remove(id string) {
 	delete(s.failures, id)
 }
 
-// failed counts a failed attempt of an endpoint and returns the run of
-// failures so far; ok resets it.
+// count counts a failed attempt of an endpoint and returns the run of
+// failures so far; ok (a success) resets it.
 func (s *endpointSet) count(id string, ok bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
