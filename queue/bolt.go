@@ -58,7 +58,12 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating webhooks storage directory: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	// NoFreelistSync: with many messages queued and deleted, the freelist is
+	// pages long and was rewritten by every commit; bbolt rebuilds it from
+	// the pages at open instead (as etcd does). Files stay readable either way.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: lockTimeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true, PageSize: pageSize,
+	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("opening %s: locked by another process (is another Caddy using it?)", path)
 	}
@@ -231,7 +236,7 @@ func claim(tx *bolt.Tx, key Key, id string, now time.Time) (holder string) {
 	}
 	exp := be64(key.Expires.UnixNano())
 	_ = keys.Put(k, append(exp, id...))
-	_ = tx.Bucket(bucketExpiry).Put(append(exp, k...), nil)
+	_ = appendBucket(tx, bucketExpiry).Put(append(exp, k...), nil)
 	return ""
 }
 
@@ -274,7 +279,7 @@ func indexKey(m *Message) (bucket, key []byte) {
 // put writes m (encoded as rec) and its index entry, replacing the entry of
 // the version it overwrites.
 func put(tx *bolt.Tx, m *Message, rec []byte) error {
-	msgs := tx.Bucket(bucketMessages)
+	msgs := appendBucket(tx, bucketMessages)
 	if old := msgs.Get([]byte(m.ID)); old != nil {
 		if err := unindex(tx, old); err != nil {
 			return err
@@ -284,13 +289,32 @@ func put(tx *bolt.Tx, m *Message, rec []byte) error {
 		return err
 	}
 	b, k := indexKey(m)
-	if err := tx.Bucket(b).Put(k, nil); err != nil {
+	if err := appendBucket(tx, b).Put(k, nil); err != nil {
 		return err
 	}
 	if k := orderKey(m); k != nil {
 		return tx.Bucket(bucketOrder).Put(k, nil)
 	}
 	return nil
+}
+
+// pageSize is the page size of new database files (an existing file keeps
+// its own). A record is about a body and 300 bytes of header; 4 KiB pages
+// hold two records of 1 KiB bodies, and leave a third of each page empty,
+// 16 KiB pages ten. The file, and the part of it mapped in memory, is about
+// a fifth smaller for the same messages, and commits are no slower.
+var pageSize = 16 << 10
+
+// fillPercent is how full bbolt packs the pages it splits in the buckets
+// that new keys mostly append to (ids and due times grow with time). bbolt's
+// default of 0.5 suits random inserts; here it would leave most pages of the
+// messages bucket half empty, and the file twice the size of its records.
+var fillPercent = 0.9
+
+func appendBucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
+	b := tx.Bucket(name)
+	b.FillPercent = fillPercent
+	return b
 }
 
 // orderKey is m's entry in the order index: queued messages with an
@@ -314,17 +338,18 @@ func firstOfOrder(tx *bolt.Tx, m *Message) bool {
 	return bytes.Equal(first, k)
 }
 
+// unindex drops the index entries of the stored record rec. It reads only
+// the fields that place the message (see indexEntries), not the message.
 func unindex(tx *bolt.Tx, rec []byte) error {
-	old, err := decode(rec)
+	b, k, order, err := indexEntries(rec)
 	if err != nil {
 		return err
 	}
-	b, k := indexKey(old)
 	if err := tx.Bucket(b).Delete(k); err != nil {
 		return err
 	}
-	if k := orderKey(old); k != nil {
-		return tx.Bucket(bucketOrder).Delete(k)
+	if order != nil {
+		return tx.Bucket(bucketOrder).Delete(order)
 	}
 	return nil
 }

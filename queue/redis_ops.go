@@ -217,18 +217,33 @@ func (s *Redis) Update(m *Message) error {
 }
 
 // encodeMeta is a message without its body, which is stored beside it so
-// that listing and updating never move bodies.
+// that listing and updating never move bodies: a format-1 record with no
+// body (see record.go).
 func encodeMeta(m *Message) (string, error) {
 	if m.Body != nil {
 		m.Size = len(m.Body)
 	}
-	b, err := json.Marshal(m)
-	return string(b), err
+	return string(appendRecord(make([]byte, 0, 256), m, false)), nil
 }
 
+// decodeMeta reads a format-1 meta, or the JSON of one written before it.
 func decodeMeta(meta string) (*Message, error) {
-	m := new(Message)
-	if err := json.Unmarshal([]byte(meta), m); err != nil {
+	if len(meta) == 0 || meta[0] != formatV1 {
+		m := new(Message)
+		if err := json.Unmarshal([]byte(meta), m); err != nil {
+			return nil, fmt.Errorf("message record: %w", err)
+		}
+		return m, nil
+	}
+	hdr, body, err := splitV1(meta)
+	if err == nil && len(body) != 0 {
+		err = errCorrupt
+	}
+	if err != nil {
+		return nil, fmt.Errorf("message record: %w", err)
+	}
+	m, err := decodeHeader(hdr)
+	if err != nil {
 		return nil, fmt.Errorf("message record: %w", err)
 	}
 	return m, nil

@@ -1,0 +1,245 @@
+package queue
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"net/http"
+	"time"
+)
+
+// A stored message is a record: a format byte, then the format's layout.
+// Records written before the format byte existed start with a zero byte
+// (bbolt: a 4-byte length of a JSON header, then the body) or with '{'
+// (Redis: the JSON header alone); decode still reads both.
+//
+// Format 1: 0x01, uvarint n, n bytes of header fields, then the raw body.
+// The header's fields are length-prefixed strings (uvarint length), 64-bit
+// big-endian times and uvarints, in the order of encodeHeader. The fields
+// that place a message in the indexes come first, so that removing or
+// replacing a message reads them without decoding the rest.
+const formatV1 = 1
+
+// Bits of the header's flags byte: which times are set. A zero time is not
+// written, so that it reads back as the zero time.
+const (
+	hasReceived = 1 << iota
+	hasNext
+	hasDead
+)
+
+var errCorrupt = errors.New("truncated or corrupt")
+
+// appendRecord appends m in format 1, with body when withBody.
+func appendRecord(out []byte, m *Message, withBody bool) []byte {
+	var hdr [256]byte
+	h := encodeHeader(hdr[:0], m)
+	out = append(out, formatV1)
+	out = binary.AppendUvarint(out, uint64(len(h)))
+	out = append(out, h...)
+	if withBody {
+		out = append(out, m.Body...)
+	}
+	return out
+}
+
+func encodeHeader(b []byte, m *Message) []byte {
+	b = appendStr(b, m.Queue)
+	b = appendStr(b, m.ID)
+	b = appendStr(b, m.OrderKey)
+	b = appendStr(b, string(m.State))
+	flags := byte(0)
+	for i, t := range []time.Time{m.ReceivedAt, m.NextAttempt, m.DeadAt} {
+		if !t.IsZero() {
+			flags |= 1 << i
+		}
+	}
+	b = append(b, flags)
+	for _, t := range []time.Time{m.ReceivedAt, m.NextAttempt, m.DeadAt} {
+		if !t.IsZero() {
+			b = binary.BigEndian.AppendUint64(b, uint64(t.UnixNano()))
+		}
+	}
+	b = appendStr(b, m.Method)
+	b = appendStr(b, m.URL)
+	b = appendStr(b, m.DedupeKey)
+	b = appendStr(b, m.LastError)
+	b = binary.AppendUvarint(b, uint64(m.Attempts))
+	b = binary.AppendUvarint(b, uint64(m.LastStatus))
+	b = binary.AppendUvarint(b, uint64(m.Size))
+	return appendHeader(b, m.Header)
+}
+
+// appendHeader writes the number of names and of values first, so that
+// decoding allocates all the values at once.
+func appendHeader(b []byte, h http.Header) []byte {
+	values := 0
+	for _, vs := range h {
+		values += len(vs)
+	}
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	b = binary.AppendUvarint(b, uint64(values))
+	for name, vs := range h {
+		b = appendStr(b, name)
+		b = binary.AppendUvarint(b, uint64(len(vs)))
+		for _, v := range vs {
+			b = appendStr(b, v)
+		}
+	}
+	return b
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// reader reads header fields from a string (decoding: one allocation for
+// every string of a message) or from bytes (index keys: none). The first
+// error sticks; later reads return zero values.
+type reader[T string | []byte] struct {
+	b   T
+	err error
+}
+
+func (r *reader[T]) uvarint() uint64 {
+	var x uint64
+	for i, shift := 0, 0; i < len(r.b) && shift < 64; i, shift = i+1, shift+7 {
+		c := r.b[i]
+		x |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			r.b = r.b[i+1:]
+			return x
+		}
+	}
+	r.fail()
+	return 0
+}
+
+func (r *reader[T]) str() T {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return r.b[:0]
+	}
+	s := r.b[:n]
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader[T]) byte() byte {
+	if len(r.b) < 1 {
+		r.fail()
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// time reads a time when flags has bit; unset times are zero.
+func (r *reader[T]) time(flags, bit byte) time.Time {
+	if flags&bit == 0 {
+		return time.Time{}
+	}
+	if len(r.b) < 8 {
+		r.fail()
+		return time.Time{}
+	}
+	var n uint64
+	for i := range 8 {
+		n = n<<8 | uint64(r.b[i])
+	}
+	r.b = r.b[8:]
+	return time.Unix(0, int64(n)).UTC()
+}
+
+func (r *reader[T]) int() int {
+	n := r.uvarint()
+	if n > math.MaxInt32 {
+		r.fail()
+	}
+	return int(n)
+}
+
+func (r *reader[T]) fail() {
+	if r.err == nil {
+		r.err = errCorrupt
+	}
+	r.b = r.b[:0]
+}
+
+// splitV1 returns the header and body of a format-1 record.
+func splitV1[T string | []byte](rec T) (hdr, body T, err error) {
+	r := reader[T]{b: rec[1:]}
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		return rec[:0], rec[:0], errCorrupt
+	}
+	return r.b[:n], r.b[n:], nil
+}
+
+// decodeHeader reads the fields of a format-1 header.
+func decodeHeader(hdr string) (*Message, error) {
+	r := reader[string]{b: hdr}
+	m := &Message{Queue: r.str(), ID: r.str(), OrderKey: r.str(), State: State(r.str())}
+	flags := r.byte()
+	m.ReceivedAt, m.NextAttempt, m.DeadAt = r.time(flags, hasReceived), r.time(flags, hasNext), r.time(flags, hasDead)
+	m.Method, m.URL, m.DedupeKey, m.LastError = r.str(), r.str(), r.str(), r.str()
+	m.Attempts, m.LastStatus, m.Size = r.int(), r.int(), r.int()
+	m.Header = readHeader(&r)
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errCorrupt
+	}
+	return m, r.err
+}
+
+func readHeader(r *reader[string]) http.Header {
+	names, values := r.int(), r.int()
+	if names == 0 || r.err != nil || values > len(r.b) {
+		return nil
+	}
+	h := make(http.Header, names)
+	all := make([]string, values)
+	for range names {
+		name, n := r.str(), r.int()
+		if n > len(all) {
+			r.fail()
+			return nil
+		}
+		for i := range n {
+			all[i] = r.str()
+		}
+		h[name], all = all[:n:n], all[n:]
+	}
+	return h
+}
+
+// indexEntries returns the index entries of a stored record without
+// decoding the message: its due or dead entry, and its order entry (nil if
+// none).
+func indexEntries(rec []byte) (bucket, key, order []byte, err error) {
+	if len(rec) == 0 || rec[0] != formatV1 {
+		m, err := decode(rec)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bucket, key = indexKey(m)
+		return bucket, key, orderKey(m), nil
+	}
+	hdr, _, err := splitV1(rec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r := reader[[]byte]{b: hdr}
+	m := Message{Queue: string(r.str()), ID: string(r.str()), OrderKey: string(r.str())}
+	m.State = State(r.str())
+	flags := r.byte()
+	r.time(flags, hasReceived)
+	m.NextAttempt, m.DeadAt = r.time(flags, hasNext), r.time(flags, hasDead)
+	if r.err != nil {
+		return nil, nil, nil, r.err
+	}
+	bucket, key = indexKey(&m)
+	return bucket, key, orderKey(&m), nil
+}

@@ -1,0 +1,105 @@
+package queue
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func sampleMessage() Message {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	return Message{
+		ID: NewID(at), Queue: "q", Method: http.MethodPost, URL: "http://up/hook",
+		Header: http.Header{"Content-Type": {"application/json"}, "X-Multi": {"a", "b"}},
+		Body:   []byte(`{"id":"evt_1"}`), DedupeKey: "evt_1", OrderKey: "cust_1",
+		ReceivedAt: at, State: StateQueued, Attempts: 2, NextAttempt: at.Add(time.Minute),
+		LastStatus: 503, LastError: "upstream answered 503",
+	}
+}
+
+// legacyRecord is how bbolt records were written before the format byte: a
+// 4-byte length, the JSON header, the body.
+func legacyRecord(t *testing.T, m *Message) []byte {
+	meta, err := json.Marshal(m)
+	require.NoError(t, err)
+	rec := binary.BigEndian.AppendUint32(nil, uint32(len(meta)))
+	return append(append(rec, meta...), m.Body...)
+}
+
+func TestRecordStartsWithItsFormat(t *testing.T) {
+	m := sampleMessage()
+	rec, err := m.encode()
+	require.NoError(t, err)
+	assert.Equal(t, byte(formatV1), rec[0])
+	assert.Equal(t, m.Body, rec[len(rec)-len(m.Body):], "the body is stored raw, at the end")
+	assert.Less(t, len(rec)-len(m.Body), 200, "the header stays compact")
+}
+
+func TestLegacyRecordsStillRead(t *testing.T) {
+	m := sampleMessage()
+	m.Size = len(m.Body)
+	got, err := decode(legacyRecord(t, &m))
+	require.NoError(t, err)
+	assert.Equal(t, m, *got, "bbolt record with a JSON header")
+
+	meta, err := json.Marshal(&m)
+	require.NoError(t, err)
+	got, err = decodeMeta(string(meta))
+	require.NoError(t, err)
+	want := m
+	want.Body = nil
+	assert.Equal(t, want, *got, "Redis meta in JSON")
+}
+
+func TestRedisMetaRoundTrip(t *testing.T) {
+	m := sampleMessage()
+	meta, err := encodeMeta(&m)
+	require.NoError(t, err)
+	assert.Equal(t, byte(formatV1), meta[0])
+	got, err := decodeMeta(meta)
+	require.NoError(t, err)
+	want := m
+	want.Body = nil
+	assert.Equal(t, want, *got)
+	_, err = decodeMeta(meta + "x")
+	assert.Error(t, err, "a meta has no body")
+}
+
+func TestIndexEntriesWithoutDecoding(t *testing.T) {
+	queued := sampleMessage()
+	dead := sampleMessage()
+	dead.State, dead.DeadAt, dead.NextAttempt = StateDead, dead.ReceivedAt.Add(time.Hour), time.Time{}
+	for _, m := range []Message{queued, dead} {
+		rec, err := m.encode()
+		require.NoError(t, err)
+		wantBucket, wantKey := indexKey(&m)
+		for name, r := range map[string][]byte{"format 1": rec, "legacy": legacyRecord(t, &m)} {
+			b, k, order, err := indexEntries(r)
+			require.NoError(t, err, name)
+			assert.Equal(t, wantBucket, b, "%s %s", name, m.State)
+			assert.Equal(t, wantKey, k, "%s %s", name, m.State)
+			assert.Equal(t, orderKey(&m), order, "%s %s", name, m.State)
+		}
+	}
+}
+
+func TestRecordCorruptionIsAnError(t *testing.T) {
+	m := sampleMessage()
+	m.Body = nil
+	rec, err := m.encode()
+	require.NoError(t, err)
+	for i := 1; i < len(rec); i++ {
+		_, err := decode(rec[:i])
+		assert.Error(t, err, "cut at %d of %d", i, len(rec))
+	}
+	long := append([]byte{formatV1}, binary.AppendUvarint(nil, 1<<40)...)
+	_, err = decode(long)
+	assert.Error(t, err, "a header length past the end")
+	_, _, _, err = indexEntries(long)
+	assert.Error(t, err)
+}
