@@ -91,6 +91,7 @@ func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
 	}
 	status := reply.status()
 	outcome := r.settle(p, m, status, retryAfter, err)
+	r.observeAttempt(p, m, outcome, err)
 	r.d.report(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
 	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
 		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),

@@ -21,6 +21,7 @@ type Dispatcher struct {
 	store  Store
 	log    *zap.Logger
 	report func(Attempt)
+	now    func() time.Time // the clock of the breakers and leases, replaced in tests
 
 	ctx    context.Context // deliveries; cancelled by Close
 	cancel context.CancelFunc
@@ -47,7 +48,7 @@ func NewDispatcher(store Store, log *zap.Logger, report func(Attempt)) *Dispatch
 	if report == nil {
 		report = func(Attempt) {}
 	}
-	return &Dispatcher{store: store, log: log, report: report, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
+	return &Dispatcher{store: store, log: log, report: report, now: time.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
 }
 
 // Apply makes policies the set of queues being delivered: new queues start,
@@ -101,6 +102,7 @@ type runner struct {
 	client   atomic.Pointer[client]
 	inflight atomic.Int32
 	pace     pacer
+	breaker  breaker
 	wake     chan struct{}
 	ctx      context.Context // the loop; deliveries use d.ctx
 	stop     context.CancelFunc
@@ -152,7 +154,11 @@ func (r *runner) fill() time.Duration {
 	if free <= 0 {
 		return pollInterval
 	}
-	now := time.Now()
+	now := r.d.now()
+	free, wait := r.breaker.allow(free, now)
+	if free == 0 {
+		return min(wait, pollInterval)
+	}
 	allowed, wait := r.pace.allow(free, now)
 	if allowed == 0 {
 		return min(wait, pollInterval)
@@ -163,6 +169,7 @@ func (r *runner) fill() time.Duration {
 		r.d.log.Error("leasing due messages", zap.String("queue", r.name), zap.Error(err))
 		return pollInterval
 	}
+	r.breaker.started(len(msgs))
 	for _, m := range msgs {
 		r.inflight.Add(1)
 		r.d.wg.Add(1)

@@ -68,8 +68,11 @@ func (d *Dispatcher) DeliverNow(m *Message, budget time.Duration) (*Reply, strin
 }
 
 // startNow takes a delivery slot and a token of the rate for an attempt
-// outside the loop, if there are.
+// outside the loop, if there are and the queue's breaker is closed.
 func (r *runner) startNow() bool {
+	if !r.breaker.closed() {
+		return false // the upstream is refusing connections: the message waits in its queue
+	}
 	if int(r.inflight.Add(1)) > r.policy.Load().Concurrency {
 		r.inflight.Add(-1)
 		return false
