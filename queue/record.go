@@ -196,7 +196,9 @@ func decodeHeader(hdr string) (*Message, error) {
 
 func readHeader(r *reader[string]) http.Header {
 	names, values := r.int(), r.int()
-	if names == 0 || r.err != nil || values > len(r.b) {
+	// Each name and value takes a byte at least: larger counts are corrupt,
+	// and must not size an allocation.
+	if names == 0 || r.err != nil || names > len(r.b) || values > len(r.b) {
 		return nil
 	}
 	h := make(http.Header, names)
