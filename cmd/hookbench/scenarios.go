@@ -216,8 +216,9 @@ reverse_proxy {{.Upstream}}`,
 	{
 		Name:  "queue-100k",
 		Title: "{n} queued, upstream down",
-		// One attempt each at once (refused), the next an hour later: the
-		// messages stay queued for the whole run.
+		// The first attempts are refused (the next an hour later), then the
+		// queue's breaker holds the rest untried: the messages stay queued
+		// for the whole run.
 		Route: `webhook_inbound {
 	{{template "verify" .}}
 	dedupe {json.id}
