@@ -58,6 +58,9 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating webhooks storage directory: %w", err)
 	}
+	if err := checkFile(path, lockTimeout); err != nil {
+		return nil, err
+	}
 	// NoFreelistSync: with many messages queued and deleted, the freelist is
 	// pages long and was rewritten by every commit; bbolt rebuilds it from
 	// the pages at open instead (as etcd does). Files stay readable either way.
