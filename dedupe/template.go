@@ -101,8 +101,13 @@ func (t *Template) String() string { return t.src }
 // is not valid JSON (when a {json.…} placeholder is used) or an over-long key
 // is an error wrapping ErrInput.
 func (t *Template) Key(r *http.Request, body []byte) (string, error) {
-	if t.json && !(utf8.Valid(body) && gjson.ValidBytes(body)) {
-		return "", fmt.Errorf("%w: body is not valid JSON", ErrInput)
+	if t.json {
+		if tooDeep(body, MaxDepth) { // before gjson, whose validation recurses per level
+			return "", fmt.Errorf("%w: JSON nested deeper than %d levels", ErrInput, MaxDepth)
+		}
+		if !(utf8.Valid(body) && gjson.ValidBytes(body)) {
+			return "", fmt.Errorf("%w: body is not valid JSON", ErrInput)
+		}
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
