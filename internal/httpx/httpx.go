@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 
 	"go.uber.org/zap"
 )
@@ -48,11 +49,16 @@ func Reject(w http.ResponseWriter, log *zap.Logger, count func(route, result str
 }
 
 // BodyError classifies an error of ReadBody: 413 for a body over the
-// limit, else 400; result labels it for metrics.
+// limit, 408 for a client slower than the server's read_body timeout (a
+// trickling body: its fault, not a malformed request), else 400; result
+// labels it for metrics.
 func BodyError(err error) (code int, result, msg string) {
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	switch {
+	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, "too_large", "body larger than max_body"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return http.StatusRequestTimeout, "timeout", "reading body timed out"
 	}
 	return http.StatusBadRequest, "bad_request", "reading body"
 }
