@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/caddy
 SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
-.PHONY: build run test unit e2e vet fuzz bench clean redis chromium
+.PHONY: build run test unit e2e vet fuzz bench chaos clean redis chromium
 
 build: $(BIN)
 
@@ -34,6 +34,14 @@ redis:
 
 chromium:
 	@[ -n "$$HOOKGATE_CHROMIUM" ] || scripts/require-deb.sh chromium chromium "install it (Debian/Ubuntu: sudo apt-get install chromium), or set HOOKGATE_CHROMIUM to a Chrome/Chromium binary, then run make test again."
+
+# The full fault suite (a few minutes): each fault alone, then mixed, on the
+# embedded store, Redis and the outbound route; lost must be 0. Writes the
+# figures into docs/reliability.md. make test runs a short version.
+# The disk-full fault needs root (it mounts a small tmpfs).
+chaos: redis $(BIN)
+	HOOKGATE_CADDY=$(abspath $(BIN)) HOOKGATE_CHAOS=full HOOKGATE_CHAOS_REPORT=$(abspath docs/reliability.md) \
+		$(GO) test -count=1 -timeout 30m -v -run '^(TestChaos|TestDiskFull|TestDamaged)' ./e2e
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZTIME ?= 30s

@@ -30,6 +30,7 @@ func startExample(t *testing.T, dir string, env map[string]string) (*caddy, *rec
 	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
+		watchSecret(v) // every value given here is a secret
 	}
 	b, err := os.ReadFile(filepath.Join("..", "examples", dir, "Caddyfile"))
 	require.NoError(t, err)
