@@ -115,13 +115,11 @@ const queuedRoute = `webhook_inbound {
 }`
 
 // outboundRoute submits to a loopback http destination, which the SSRF
-// guard refuses by default. The webhook_outbound module is not built yet:
-// this follows DESIGN.md and must be checked against its Caddyfile syntax
-// when it lands (a parse error shows as this row's error).
+// guard refuses by default: allow_http and allow_private open it.
 const outboundRoute = `webhook_outbound {
 	to {{.UpstreamURL}}/hook
-	allow_insecure
-	allow_private
+	allow_http
+	allow_private 127.0.0.0/8
 	sign hmac {
 		header X-Webhook-Signature
 		algorithm sha256
