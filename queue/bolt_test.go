@@ -169,22 +169,3 @@ func TestBoltOpenLocked(t *testing.T) {
 	assert.GreaterOrEqual(t, took, timeout/2, "it waits for the lock")
 	assert.Less(t, took, timeout+time.Second, "it gives up after the lock timeout")
 }
-
-// The oldest queued message is found by its id, whatever its due time.
-func TestBoltStatsOldest(t *testing.T) {
-	s := openBolt(t)
-	old := newMsg("q", t0.Add(time.Hour)) // received first, retried later
-	old.ID = NewID(t0)
-	young := newMsg("q", t0)
-	young.ID = NewID(t0.Add(time.Minute))
-	enqueue(t, s, old, Key{})
-	enqueue(t, s, young, Key{})
-	st, err := s.Stats()
-	require.NoError(t, err)
-	assert.Equal(t, t0.UnixMilli(), st["q"].Oldest.UnixMilli())
-
-	require.NoError(t, s.Delete(old.ID))
-	st, err = s.Stats()
-	require.NoError(t, err)
-	assert.Equal(t, t0.Add(time.Minute).UnixMilli(), st["q"].Oldest.UnixMilli())
-}

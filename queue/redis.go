@@ -187,11 +187,11 @@ func (s *Redis) wrap(err error) error {
 // have no message and live under their scope's tag, {c:<scope>}.
 func (s *Redis) tag(queue string) string { return s.prefix + "{q:" + escapeTag(queue) + "}:" }
 
-type queueKeys struct{ tag, due, dead, lease, owner, order string }
+type queueKeys struct{ tag, due, dead, lease, owner, order, ids string }
 
 func (s *Redis) keys(queue string) queueKeys {
 	t := s.tag(queue)
-	return queueKeys{tag: t, due: t + "due", dead: t + "dead", lease: t + "lease", owner: t + "owner", order: t + "o:"}
+	return queueKeys{tag: t, due: t + "due", dead: t + "dead", lease: t + "lease", owner: t + "owner", order: t + "o:", ids: t + "ids"}
 }
 
 func (k queueKeys) msg(id string) string { return k.tag + "m:" + id }

@@ -90,7 +90,7 @@ func (s *Redis) Replay(id string, now time.Time) (*Message, error) {
 		return nil, err
 	}
 	k := s.keys(m.Queue)
-	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead}, id, meta, micros(now), k.order)
+	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead, k.ids}, id, meta, micros(now), k.order)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -118,12 +118,15 @@ func (s *Redis) Stats() (map[string]Stats, error) {
 		return nil, s.wrap(err)
 	}
 	now := micros(s.now())
-	type counts struct{ queued, leased, dead *redis.IntCmd }
+	type counts struct {
+		queued, leased, dead *redis.IntCmd
+		oldest               *redis.StringSliceCmd
+	}
 	cmds := make([]counts, len(names))
 	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, q := range names {
 			k := s.keys(q)
-			cmds[i] = counts{p.ZCard(ctx, k.due), p.ZCount(ctx, k.lease, "("+now, "+inf"), p.ZCard(ctx, k.dead)}
+			cmds[i] = counts{p.ZCard(ctx, k.due), p.ZCount(ctx, k.lease, "("+now, "+inf"), p.ZCard(ctx, k.dead), p.ZRange(ctx, k.ids, 0, 0)}
 		}
 		return nil
 	})
@@ -133,6 +136,9 @@ func (s *Redis) Stats() (map[string]Stats, error) {
 	out := map[string]Stats{}
 	for i, c := range cmds {
 		st := Stats{Queued: int(c.queued.Val()), Leased: int(c.leased.Val()), Dead: int(c.dead.Val())}
+		if ids := c.oldest.Val(); len(ids) > 0 {
+			st.Oldest = IDTime(ids[0])
+		}
 		if st != (Stats{}) {
 			out[names[i]] = st
 		}

@@ -83,7 +83,7 @@ func (s *Redis) Enqueue(m *Message, key Key) (string, error) {
 		return "", s.wrap(err)
 	}
 	k := s.keys(m.Queue)
-	keys := []string{k.msg(m.ID), k.due}
+	keys := []string{k.msg(m.ID), k.due, k.ids}
 	if !key.Empty() {
 		keys = append(keys, k.dedupe(key))
 	}
@@ -179,7 +179,7 @@ func (s *Redis) remove(id string) (bool, error) {
 		return false, s.wrap(err)
 	}
 	k := s.keys(queue)
-	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner}, id, k.order)
+	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids}, id, k.order)
 	if err != nil {
 		return false, s.wrap(err)
 	}
@@ -202,7 +202,7 @@ func (s *Redis) Update(m *Message) error {
 		return s.wrap(err)
 	}
 	k := s.keys(m.Queue)
-	keys := []string{k.msg(m.ID), k.due, k.dead, k.lease, k.owner}
+	keys := []string{k.msg(m.ID), k.due, k.dead, k.lease, k.owner, k.ids}
 	args := []any{m.ID, meta, state, micros(at), s.token, micros(s.now()), k.order}
 	res, err := s.eval(context.Background(), updateScript, false, keys, args...)
 	switch {

@@ -27,14 +27,16 @@ local function claim(dk, id, now, exp, ttl)
 end
 `
 
-// enqueueScript: KEYS msg, due[, dedupe]; ARGV id, now, exp, ttl, meta,
-// body, due score, order key, order index prefix. Returns "" when stored,
-// else the holder's id. A message with an order key is also in the order
-// index of its key (a sorted set by id, scores all 0), and keeps its key in
-// the field "ok".
+// enqueueScript: KEYS msg, due, ids[, dedupe]; ARGV id, now, exp, ttl,
+// meta, body, due score, order key, order index prefix. Returns "" when
+// stored, else the holder's id. A message with an order key is also in the
+// order index of its key (a sorted set by id, scores all 0), and keeps its
+// key in the field "ok". Every queued message is in ids, also by id with
+// scores all 0: ids start with their time of receipt, so its first member
+// is the oldest queued message (due is by next attempt, which retries move).
 var enqueueScript = redis.NewScript(claimLua + `
-if #KEYS == 3 then
-  local holder = claim(KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if #KEYS == 4 then
+  local holder = claim(KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
   if holder then return holder end
 end
 redis.call('HSET', KEYS[1], 'meta', ARGV[5], 'body', ARGV[6])
@@ -43,6 +45,7 @@ if ARGV[8] ~= '' then
   redis.call('ZADD', ARGV[9] .. ARGV[8], 0, ARGV[1])
 end
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
 return ''
 `)
 
@@ -109,17 +112,18 @@ local function order(prefix, queued)
 end
 `
 
-// removeScript: KEYS msg, due, dead, lease, owner; ARGV id, order index
-// prefix. Returns 1 if the message existed.
+// removeScript: KEYS msg, due, dead, lease, owner, ids; ARGV id, order
+// index prefix. Returns 1 if the message existed.
 var removeScript = redis.NewScript(orderLua + `
 order(ARGV[2], false)
 local existed = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1])
 return existed
 `)
 
-// updateScript: KEYS msg, due, dead, lease, owner; ARGV id, meta, state,
+// updateScript: KEYS msg, due, dead, lease, owner, ids; ARGV id, meta, state,
 // score, token, now µs, order index prefix. Returns 0 if the message is
 // gone, -1 if another instance holds an unexpired lease on it, else 1.
 var updateScript = redis.NewScript(orderLua + `
@@ -134,13 +138,15 @@ redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
 order(ARGV[7], ARGV[3] ~= 'dead')
 if ARGV[3] == 'dead' then
   redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+  redis.call('ZREM', KEYS[6], ARGV[1])
 else
   redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+  redis.call('ZADD', KEYS[6], 0, ARGV[1])
 end
 return 1
 `)
 
-// replayScript: KEYS msg, due, dead; ARGV id, meta, score, order index
+// replayScript: KEYS msg, due, dead, ids; ARGV id, meta, score, order index
 // prefix. Queues a dead message again; returns 0 if it is not (or no
 // longer) dead.
 var replayScript = redis.NewScript(orderLua + `
@@ -148,6 +154,7 @@ if not redis.call('ZSCORE', KEYS[3], ARGV[1]) or redis.call('EXISTS', KEYS[1]) =
 order(ARGV[4], true)
 redis.call('HSET', KEYS[1], 'meta', ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], 0, ARGV[1])
 return 1
 `)
 

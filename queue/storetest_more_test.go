@@ -352,8 +352,7 @@ func suiteCloseWithWriters(t *testing.T, b backend) {
 	}
 }
 
-// stats is Store.Stats without Oldest, which only some stores know (the
-// embedded store's is tested on its own).
+// stats is Store.Stats without Oldest, which suiteStatsOldest tests.
 func stats(s Store) (map[string]Stats, error) {
 	st, err := s.Stats()
 	for q, v := range st {
@@ -361,4 +360,34 @@ func stats(s Store) (map[string]Stats, error) {
 		st[q] = v
 	}
 	return st, err
+}
+
+// The oldest queued message is found by its id (its time of receipt),
+// whatever its due time; dead letters do not count, replayed ones do again.
+func suiteStatsOldest(t *testing.T, b backend) {
+	s := openFresh(t, b)
+	oldest := func() time.Time {
+		t.Helper()
+		st, err := s.Stats()
+		require.NoError(t, err)
+		return st["q"].Oldest
+	}
+	old := newMsg("q", t0.Add(time.Hour)) // received first, retried later
+	old.ID = NewID(t0)
+	young := newMsg("q", t0)
+	young.ID = NewID(t0.Add(time.Minute))
+	enqueue(t, s, old, Key{})
+	enqueue(t, s, young, Key{})
+	assert.Equal(t, t0.UnixMilli(), oldest().UnixMilli())
+
+	kill(t, s, old, t0.Add(2*time.Hour))
+	assert.Equal(t, t0.Add(time.Minute).UnixMilli(), oldest().UnixMilli(), "a dead letter is not queued")
+	_, err := s.Replay(old.ID, t0.Add(3*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, t0.UnixMilli(), oldest().UnixMilli(), "a replayed message is queued again")
+
+	require.NoError(t, s.Delete(old.ID))
+	assert.Equal(t, t0.Add(time.Minute).UnixMilli(), oldest().UnixMilli())
+	require.NoError(t, s.Delivered(young.ID))
+	assert.True(t, oldest().IsZero(), "an empty queue has no oldest message")
 }

@@ -54,6 +54,7 @@ func runStoreSuite(t *testing.T, b backend) {
 		"Update":                     suiteUpdate,
 		"DeliveredReplayDelete":      suiteDeliveredReplayDelete,
 		"ListAndStats":               suiteListAndStats,
+		"StatsOldest":                suiteStatsOldest,
 		"Purge":                      suitePurge,
 		"ReopenKeepsEverything":      suiteReopen,
 		"CloseWithWriters":           suiteCloseWithWriters,
