@@ -304,7 +304,7 @@ func (h *Handler) passOn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 func (h *Handler) done(result, id, key string) {
 	h.backend.Received(h.label, result)
 	if ce := h.log.Check(zap.InfoLevel, "webhook "+result); ce != nil {
-		ce.Write(zap.String("route", h.label), zap.String("id", id), zap.String("dedupe_key", key))
+		ce.Write(zap.String("route", h.label), zap.String("result", result), zap.String("id", id), zap.String("dedupe_key", key))
 	}
 }
 
