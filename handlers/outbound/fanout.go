@@ -3,6 +3,7 @@ package outbound
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/httpx"
@@ -21,6 +22,9 @@ type fanOutAnswer struct {
 	Status     string     `json:"status"` // queued, duplicate, no_endpoint
 	EventType  string     `json:"event_type,omitempty"`
 	Deliveries []delivery `json:"deliveries"`
+	// Skipped names the disabled endpoints that take the event type: they
+	// get no message of this submission, and the app learns it.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // fanOut queues one message per active endpoint whose filter takes the
@@ -41,7 +45,25 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 	if err != nil {
 		return h.unavailable(w, err)
 	}
+	var active, disabled []queue.Endpoint
+	for _, ep := range eps {
+		switch {
+		case !ep.Takes(eventType):
+		case ep.Disabled:
+			disabled = append(disabled, ep)
+		default:
+			active = append(active, ep)
+		}
+	}
+	if len(active) == 0 && len(disabled) > 0 {
+		// Before the Idempotency-Key is claimed: a 409 claims and queues
+		// nothing, so the app resubmits with the same key once enabled.
+		return h.reject(w, http.StatusConflict, resultDisabled, disabledMessage(disabled), nil)
+	}
 	ans := fanOutAnswer{ID: queue.NewID(s.now), Status: "queued", EventType: eventType, Deliveries: []delivery{}}
+	for _, ep := range disabled {
+		ans.Skipped = append(ans.Skipped, ep.ID)
+	}
 	window := time.Duration(h.IdempotencyWindow)
 	if s.idemKey != "" {
 		holder, err := h.backend.Claim(s.key("outbound:"+h.Name, window), ans.ID)
@@ -52,10 +74,7 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 			ans.ID, ans.Status = holder, "duplicate"
 		}
 	}
-	for _, ep := range eps {
-		if ep.Disabled || !ep.Takes(eventType) {
-			continue
-		}
+	for _, ep := range active {
 		id, err := h.backend.Enqueue(s.message(ep.Queue(), ""), s.key(ep.Queue(), window))
 		if err != nil && !errors.Is(err, queue.ErrDuplicate) {
 			return h.unavailable(w, err)
@@ -63,6 +82,19 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 		ans.Deliveries = append(ans.Deliveries, delivery{ep.ID, id})
 	}
 	return h.answerFanOut(w, ans)
+}
+
+// disabledMessage names the disabled endpoints of a 409 and why each is
+// disabled (reasons are Hookgate's own words, never a secret).
+func disabledMessage(eps []queue.Endpoint) string {
+	names := make([]string, len(eps))
+	for i, ep := range eps {
+		names[i] = ep.ID
+		if ep.DisabledReason != "" {
+			names[i] += " (" + ep.DisabledReason + ")"
+		}
+	}
+	return "every endpoint that takes this event is disabled: " + strings.Join(names, ", ") + "; enable them through the admin API"
 }
 
 func (h *Handler) answerFanOut(w http.ResponseWriter, ans fanOutAnswer) error {

@@ -22,14 +22,14 @@ type fakeBackend struct {
 	mu       sync.Mutex
 	route    *webhooks.OutboundRoute
 	queues   map[string]*queue.Policy
-	disabled map[string]bool
+	disabled map[string]string // endpoint id → why it is disabled
 	keys     map[string]string // scope \x00 value → holder
 	msgs     []*queue.Message
 	results  []string
 }
 
 func newFake() *fakeBackend {
-	return &fakeBackend{queues: map[string]*queue.Policy{}, disabled: map[string]bool{}, keys: map[string]string{}}
+	return &fakeBackend{queues: map[string]*queue.Policy{}, disabled: map[string]string{}, keys: map[string]string{}}
 }
 
 func (f *fakeBackend) RegisterQueue(name string, p *queue.Policy) error {
@@ -45,7 +45,8 @@ func (f *fakeBackend) RegisterOutbound(r *webhooks.OutboundRoute) error {
 func (f *fakeBackend) Endpoints(string) ([]queue.Endpoint, error) {
 	out := append([]queue.Endpoint(nil), f.route.Endpoints...)
 	for i := range out {
-		out[i].Disabled = f.disabled[out[i].ID]
+		out[i].DisabledReason = f.disabled[out[i].ID]
+		out[i].Disabled = out[i].DisabledReason != ""
 	}
 	return out, nil
 }
@@ -115,7 +116,7 @@ func TestSubmitTo(t *testing.T) {
 	assert.Equal(t, `{"a":1}`, string(m.Body))
 	assert.Equal(t, http.Header{"Content-Type": {"application/vnd.test+json"}}, m.Header)
 
-	f.disabled["emit"] = true
+	f.disabled["emit"] = "gone"
 	code, _ = submit(t, h, `{"a":2}`, nil)
 	assert.Equal(t, http.StatusConflict, code)
 	assert.Len(t, f.msgs, 1)
@@ -159,21 +160,49 @@ func TestFanOut(t *testing.T) {
 	h, f := fanOutHandler(t)
 	code, ans := submit(t, h, `{"type":"invoice.paid"}`, nil)
 	require.Equal(t, http.StatusAccepted, code)
-	got := deliveries(ans)
-	assert.Len(t, got, 2)
-	assert.Contains(t, got, "billing")
-	assert.Contains(t, got, "audit")
+	assert.ElementsMatch(t, []string{"billing", "audit"}, keys(deliveries(ans)))
+	assert.NotContains(t, ans, "skipped", "nothing disabled, nothing skipped")
 	assert.Equal(t, "outbound:events:billing", f.msgs[0].Queue)
+	code, _ = submit(t, h, `{"no":"type"}`, nil)
+	assert.Equal(t, http.StatusBadRequest, code)
+}
 
-	f.disabled["audit"] = true
-	_, ans = submit(t, h, `{"type":"context.updated"}`, nil)
-	assert.Equal(t, []string{"crm"}, keys(deliveries(ans)), "a disabled endpoint takes no new messages")
-	code, ans = submit(t, h, `{"type":"other"}`, nil)
+// TestFanOutDisabled: a disabled endpoint that takes the event gets no
+// message and is named in the answer; when every endpoint that takes it is
+// disabled, 409, with nothing queued nor claimed; an event that no endpoint
+// takes stays no_endpoint.
+func TestFanOutDisabled(t *testing.T) {
+	h, f := provisioned(t, &Handler{Name: "events", EventType: "{json.type}", Sign: testSign, Endpoints: []*Endpoint{
+		{ID: "crm", URL: "https://crm.example.com/", Events: []string{"context.*"}},
+		{ID: "audit", URL: "https://audit.example.com/", Events: []string{"context.*", "invoice.*"}},
+	}})
+	f.disabled["audit"] = "3 consecutive failed attempts"
+
+	code, ans := submit(t, h, `{"type":"context.updated"}`, nil)
+	require.Equal(t, http.StatusAccepted, code, ans)
+	assert.Equal(t, "queued", ans["status"])
+	assert.Equal(t, []string{"crm"}, keys(deliveries(ans)))
+	assert.Equal(t, []any{"audit"}, ans["skipped"])
+	require.Len(t, f.msgs, 1)
+
+	idem := map[string]string{"Idempotency-Key": "inv-1"}
+	code, ans = submit(t, h, `{"type":"invoice.paid"}`, idem)
+	assert.Equal(t, http.StatusConflict, code, ans)
+	assert.Contains(t, ans["error"], "audit (3 consecutive failed attempts)")
+	assert.Len(t, f.msgs, 1, "a 409 queues nothing")
+
+	code, ans = submit(t, h, `{"type":"user.created"}`, nil)
 	assert.Equal(t, http.StatusAccepted, code)
 	assert.Equal(t, "no_endpoint", ans["status"])
 	assert.Empty(t, ans["deliveries"])
-	code, _ = submit(t, h, `{"no":"type"}`, nil)
-	assert.Equal(t, http.StatusBadRequest, code)
+	assert.NotContains(t, ans, "skipped")
+
+	// The 409 claimed no key: once enabled, the same key is queued.
+	delete(f.disabled, "audit")
+	code, ans = submit(t, h, `{"type":"invoice.paid"}`, idem)
+	assert.Equal(t, http.StatusAccepted, code, ans)
+	assert.Equal(t, []string{"audit"}, keys(deliveries(ans)))
+	assert.Equal(t, []string{resultAccepted, resultDisabled, resultNoEndpoint, resultAccepted}, f.results)
 }
 
 func TestFanOutIdempotency(t *testing.T) {
