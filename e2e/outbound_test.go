@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +158,44 @@ func TestOutboundSignedDelivery(t *testing.T) {
 	assert.Equal(t, "duplicate", again["status"])
 	time.Sleep(300 * time.Millisecond)
 	assert.Len(t, rc.deliveries(), 2)
+}
+
+// TestOutboundRetryAfter: a 429 or 503 with Retry-After: 2 holds the next
+// attempt back for 2 s although the schedule says 100ms; 408 and 425 are
+// retried like them, until the delivery succeeds.
+func TestOutboundRetryAfter(t *testing.T) {
+	statuses := []int{http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusRequestTimeout, http.StatusTooEarly, http.StatusNoContent}
+	rc := newReceiver(t)
+	rc.setAnswer(func(n int, _ *http.Request, w http.ResponseWriter) int {
+		if n > len(statuses) {
+			return http.StatusNoContent
+		}
+		if statuses[n-1] == http.StatusTooManyRequests || statuses[n-1] == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "2")
+		}
+		return statuses[n-1]
+	})
+	routes := strings.Replace(signedTo, "retry 1100ms", "retry 100ms", 1)
+	c := startOutbound(t, routes, map[string]any{"To": rc.URL})
+	code, ans := emit(t, c, "/emit", `{"type":"order.paid"}`, nil)
+	require.Equal(t, http.StatusAccepted, code, ans)
+
+	waitFor(t, 15*time.Second, "every attempt", func() bool { return len(rc.deliveries()) == len(statuses) })
+	d := rc.deliveries()
+	for i := range d {
+		assert.Equal(t, fmt.Sprint(i+1), d[i].Header.Get("Webhook-Attempt"))
+		assert.Equal(t, ans["id"], d[i].Header.Get("Webhook-Id"))
+	}
+	// The attempt after each Retry-After: 2 comes no sooner than 2 s (the
+	// receiver records when it was asked; the answer left after that).
+	for _, i := range []int{1, 2} {
+		assert.GreaterOrEqual(t, d[i].At.Sub(d[i-1].At), 1950*time.Millisecond, "Retry-After: 2 after a %d was not honoured", statuses[i-1])
+	}
+	waitFor(t, 5*time.Second, "the delivery recorded", func() bool {
+		q := c.stats().Queues["outbound:emit"]
+		return q.Queued == 0 && q.InFlight == 0
+	})
+	assert.Zero(t, c.stats().Queues["outbound:emit"].Dead, "408 and 425 are retried, not dead-lettered")
 }
 
 const ssrfRoutes = `
@@ -313,6 +353,116 @@ func TestOutboundFanOut(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, code)
 	code, _ = adminJSON(t, c, http.MethodDelete, "/webhooks/endpoints/users", nil, nil)
 	assert.Equal(t, http.StatusNoContent, code)
+}
+
+// TestOutboundEndpointPatch: PATCH /webhooks/endpoints/{id} changes an
+// endpoint's URL (a message queued before goes to the new one: the URL is
+// read at send time), its events (submissions afterwards follow the new
+// filter) and whether it is active; config endpoints keep their URL and
+// the SSRF guard checks the new one.
+func TestOutboundEndpointPatch(t *testing.T) {
+	unused, before, after := newReceiver(t), newReceiver(t), newReceiver(t)
+	before.setAnswer(func(int, *http.Request, http.ResponseWriter) int { return http.StatusInternalServerError })
+	// Retries outlast the PATCH, so the first message is still queued.
+	routes := strings.Replace(fanOutRoutes, "retry 100ms", "retry 100ms\n\t\t\tmax_attempts 200", 1)
+	c := startOutbound(t, routes, map[string]any{"A": unused.URL, "B": unused.URL})
+	var created endpointAnswer
+	code, text := adminJSON(t, c, http.MethodPost, "/webhooks/endpoints", map[string]any{"route": "events", "id": "users", "url": before.URL + "/v1", "events": []string{"user.*"}}, &created)
+	require.Equal(t, http.StatusCreated, code, text)
+
+	code, first := emit(t, c, "/events", `{"type":"user.created"}`, nil)
+	require.Equal(t, http.StatusAccepted, code, first)
+	waitFor(t, 5*time.Second, "a failed attempt at the old URL", func() bool { return len(before.deliveries()) >= 1 })
+	assert.Equal(t, "/v1", before.deliveries()[0].URI)
+
+	var patched endpointAnswer
+	code, text = adminJSON(t, c, http.MethodPatch, "/webhooks/endpoints/users", map[string]any{"url": after.URL + "/v2", "events": []string{"account.*"}}, &patched)
+	require.Equal(t, http.StatusOK, code, text)
+	assert.Equal(t, after.URL+"/v2", patched.URL)
+	assert.Equal(t, []string{"account.*"}, patched.Events)
+	assert.True(t, patched.Active)
+	assert.Equal(t, patched, endpointState(t, c, "users"), "the change is what GET shows")
+
+	firstID := deliveryIDs(first)["users"]
+	waitFor(t, 5*time.Second, "the queued message at the new URL", func() bool { return len(after.deliveries()) == 1 })
+	assert.Equal(t, firstID, after.deliveries()[0].Header.Get("Webhook-Id"))
+	assert.Equal(t, "/v2", after.deliveries()[0].URI)
+	verifyStandard(t, after.deliveries()[0], created.Secret)
+
+	code, ans := emit(t, c, "/events", `{"type":"account.closed"}`, nil)
+	require.Equal(t, http.StatusAccepted, code, ans)
+	assert.Contains(t, deliveryIDs(ans), "users", "the new filter takes account.*")
+	code, ans = emit(t, c, "/events", `{"type":"user.deleted"}`, nil)
+	assert.Equal(t, http.StatusAccepted, code)
+	assert.Equal(t, "no_endpoint", ans["status"], "the old filter is gone")
+	waitFor(t, 5*time.Second, "the account event at the new URL", func() bool { return len(after.deliveries()) == 2 })
+	assert.JSONEq(t, `{"type":"account.closed"}`, after.deliveries()[1].Body)
+
+	code, text = adminJSON(t, c, http.MethodPatch, "/webhooks/endpoints/users", map[string]any{"active": false}, &patched)
+	require.Equal(t, http.StatusOK, code, text)
+	assert.False(t, patched.Active)
+	code, ans = emit(t, c, "/events", `{"type":"account.opened"}`, nil)
+	assert.Equal(t, http.StatusConflict, code, ans)
+	assert.Contains(t, ans["error"], "users")
+	code, _ = adminJSON(t, c, http.MethodPatch, "/webhooks/endpoints/users", map[string]any{"active": true}, nil)
+	require.Equal(t, http.StatusOK, code)
+	code, ans = emit(t, c, "/events", `{"type":"account.opened"}`, nil)
+	assert.Equal(t, http.StatusAccepted, code, ans)
+	waitFor(t, 5*time.Second, "the delivery after enabling", func() bool { return len(after.deliveries()) == 3 })
+
+	code, _ = adminJSON(t, c, http.MethodPatch, "/webhooks/endpoints/users", map[string]any{"url": "http://169.254.169.254/"}, nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
+	code, _ = adminJSON(t, c, http.MethodPatch, "/webhooks/endpoints/orders", map[string]any{"url": after.URL}, nil)
+	assert.Equal(t, http.StatusConflict, code, "a config endpoint's URL is the config's")
+	assert.Equal(t, after.URL+"/v2", endpointState(t, c, "users").URL)
+	assert.Empty(t, unused.deliveries(), "no config endpoint takes user.* or account.*")
+}
+
+// TestOutboundFanOutDisabled: when every endpoint that takes an event is
+// disabled, the submission gets 409 and claims nothing (the same
+// Idempotency-Key is accepted once enabled); when some are active, the 202
+// names the disabled ones it skipped, which get nothing.
+func TestOutboundFanOutDisabled(t *testing.T) {
+	ra, rb := newReceiver(t), newReceiver(t)
+	c := startOutbound(t, fanOutRoutes, map[string]any{"A": ra.URL, "B": rb.URL})
+	code, _ := adminJSON(t, c, http.MethodPost, "/webhooks/endpoints/orders/disable", nil, nil)
+	require.Equal(t, http.StatusOK, code)
+
+	idem := map[string]string{"Idempotency-Key": "order-9-updated"}
+	code, ans := emit(t, c, "/events", `{"type":"order.updated"}`, idem)
+	assert.Equal(t, http.StatusConflict, code, ans)
+	assert.Contains(t, ans["error"], "orders")
+	assert.Equal(t, 1.0, c.metric("hookgate_received_total", `result="endpoint_disabled",route="events"`))
+
+	code, ans = emit(t, c, "/events", `{"type":"order.created"}`, nil)
+	require.Equal(t, http.StatusAccepted, code, ans)
+	assert.Equal(t, []string{"billing"}, slices.Sorted(maps.Keys(deliveryIDs(ans))))
+	assert.Equal(t, []any{"orders"}, ans["skipped"])
+
+	code, _ = adminJSON(t, c, http.MethodPost, "/webhooks/endpoints/orders/enable", nil, nil)
+	require.Equal(t, http.StatusOK, code)
+	code, ans = emit(t, c, "/events", `{"type":"order.updated"}`, idem)
+	require.Equal(t, http.StatusAccepted, code, ans)
+	assert.Equal(t, "queued", ans["status"], "the 409 claimed no key")
+	assert.Equal(t, []string{"orders"}, slices.Sorted(maps.Keys(deliveryIDs(ans))))
+	assert.NotContains(t, ans, "skipped")
+
+	waitFor(t, 5*time.Second, "both deliveries", func() bool { return len(ra.deliveries()) == 1 && len(rb.deliveries()) == 1 })
+	time.Sleep(300 * time.Millisecond)
+	require.Len(t, ra.deliveries(), 1, "orders got nothing while it was disabled")
+	assert.JSONEq(t, `{"type":"order.updated"}`, ra.deliveries()[0].Body)
+	assert.JSONEq(t, `{"type":"order.created"}`, rb.deliveries()[0].Body)
+}
+
+// deliveryIDs maps the endpoints of a fan-out answer to their message ids.
+func deliveryIDs(ans map[string]any) map[string]string {
+	out := map[string]string{}
+	list, _ := ans["deliveries"].([]any)
+	for _, d := range list {
+		d := d.(map[string]any)
+		out[d["endpoint"].(string)] = d["id"].(string)
+	}
+	return out
 }
 
 const disableRoutes = `
