@@ -321,6 +321,35 @@ func TestVerifyOnlyReleasesTheKeyWhenTheUpstreamFails(t *testing.T) {
 	assert.Len(t, rc.deliveries(), 3)
 }
 
+// TestVerifyOnlyNeverCallsAnUnfinishedWebhookADuplicate: while a webhook is
+// being handed on, its duplicate gets 409 (not 200, which would tell the
+// sender to stop), and still 409 after Caddy is killed mid-request, because
+// the key was only held; the hold lapses after a minute (store suite:
+// ClaimHold), when the sender's retry passes.
+func TestVerifyOnlyNeverCallsAnUnfinishedWebhookADuplicate(t *testing.T) {
+	rc := newReceiver(t)
+	release := make(chan struct{})
+	rc.setAnswer(func(int, *http.Request, http.ResponseWriter) int {
+		<-release
+		return http.StatusNoContent
+	})
+	defer close(release)
+	c := startInbound(t, rc, nil)
+	body := `{"sourceId":"src_held","status":"completed"}`
+	first := c.request("/hooks/direct", body, nil)
+	go func() { _, _, _ = send(first) }() // cut short by the kill below
+	waitFor(t, 5*time.Second, "the webhook reaches the app", func() bool { return len(rc.deliveries()) == 1 })
+
+	code, resp := c.post("/hooks/direct", body, nil)
+	assert.Equal(t, http.StatusConflict, code, "a duplicate of a webhook in flight: %s", resp)
+
+	c.kill()
+	c.start()
+	code, resp = c.post("/hooks/direct", body, nil)
+	assert.Equal(t, http.StatusConflict, code, "after a crash mid-request the key is still only held: %s", resp)
+	assert.Len(t, rc.deliveries(), 1, "neither duplicate was forwarded")
+}
+
 // TestNothingAcknowledgedIsLostWhenCaddyIsKilled acks 500 webhooks while the
 // upstream is down, kills Caddy with SIGKILL, restarts it with the upstream
 // up, and expects every acknowledged webhook delivered.

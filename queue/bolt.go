@@ -222,8 +222,9 @@ func result(id, holder string, err error) (string, error) {
 	return id, nil
 }
 
-// claim writes key for id unless an unexpired record holds it, and returns
-// that record's holder. An empty key claims nothing.
+// claim writes key for id unless an unexpired record of another holder than
+// id or Hold(id) holds it, and returns that record's holder. An empty key
+// claims nothing.
 func claim(tx *bolt.Tx, key Key, id string, now time.Time) (holder string) {
 	if key.Empty() {
 		return ""
@@ -232,8 +233,8 @@ func claim(tx *bolt.Tx, key Key, id string, now time.Time) (holder string) {
 	k := keyOf(key)
 	if old := keys.Get(k); len(old) >= 8 {
 		expires := int64(binary.BigEndian.Uint64(old))
-		if expires > now.UnixNano() {
-			return string(old[8:])
+		if holder := string(old[8:]); expires > now.UnixNano() && holder != id && holder != Hold(id) {
+			return holder
 		}
 		_ = tx.Bucket(bucketExpiry).Delete(append(be64(expires), k...))
 	}

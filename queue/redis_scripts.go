@@ -10,13 +10,14 @@ import "github.com/redis/go-redis/v9"
 // claimLua claims the dedupe record KEYS[dk] for ARGV[1] unless it is held
 // by another id and unexpired at ARGV[2]. Records hold "<expiry ns> <id>";
 // the TTL (ARGV[4] ms) only lets Redis forget them. A record already held
-// by the same id counts as claimed, so a retried script is harmless.
+// by the same id counts as claimed, so a retried script is harmless, and
+// one held by Hold(id) is taken over.
 const claimLua = `
 local function claim(dk, id, now, exp, ttl)
   local held = redis.call('GET', dk)
   if held and string.sub(held, 1, 20) > now then
     local holder = string.sub(held, 22)
-    if holder ~= id then return holder end
+    if holder ~= id and holder ~= '` + holdPrefix + `' .. id then return holder end
   end
   if tonumber(ttl) > 0 then
     redis.call('SET', dk, exp .. ' ' .. id, 'PX', ttl)

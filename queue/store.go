@@ -1,6 +1,9 @@
 package queue
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Store is the durable state behind the queue: messages, their schedule, the
 // dead-letter queue and dedupe records. Every write is durable (on disk, or
@@ -15,7 +18,9 @@ type Store interface {
 	Enqueue(m *Message, key Key) (string, error)
 	// Claim claims key for id without storing a message (verify-only
 	// routes); like Enqueue, it returns the holder's id with ErrDuplicate.
-	// Claims may live apart from the records of queued messages.
+	// Claims may live apart from the records of queued messages. A claim
+	// by the holder itself, or by id of a key held by Hold(id), takes the
+	// key over until key.Expires.
 	Claim(key Key, id string) (string, error)
 	// Release drops key, taken with Claim, if id still holds it, so a retry
 	// of a message that could not be handed on is not taken for a duplicate.
@@ -59,4 +64,21 @@ type Stats struct {
 	// Oldest is when the oldest queued message was received (zero if the
 	// queue is empty or the store does not know).
 	Oldest time.Time `json:"oldest_queued,omitzero"`
+}
+
+// holdPrefix marks a holder id as a hold (see Hold). It is not a character
+// of message ids.
+const holdPrefix = "~"
+
+// Hold is the holder id under which a verify-only route holds a dedupe key
+// while the webhook is handed on: briefly, so that if Caddy dies meanwhile
+// the key lapses and the sender's retry passes. Claim(key, id) then takes
+// the key over for the dedupe window.
+func Hold(id string) string { return holdPrefix + id }
+
+// HeldBy returns the id of a holder returned with ErrDuplicate, and whether
+// it is a hold (the webhook is still being handed on) rather than a claim.
+func HeldBy(holder string) (id string, held bool) {
+	id, held = strings.CutPrefix(holder, holdPrefix)
+	return id, held
 }

@@ -49,6 +49,7 @@ func runStoreSuite(t *testing.T, b backend) {
 		"EnqueueStoresMessageAndKey": suiteEnqueue,
 		"Dedupe":                     suiteDedupe,
 		"ClaimRelease":               suiteClaimRelease,
+		"ClaimHold":                  suiteClaimHold,
 		"ConcurrentEnqueue":          suiteConcurrentEnqueue,
 		"Lease":                      suiteLease,
 		"Update":                     suiteUpdate,
@@ -210,6 +211,40 @@ func suiteClaimRelease(t *testing.T, b backend) {
 	assert.Equal(t, "d", got)
 	assert.Equal(t, 1, s.count(t, "keys"), "an empty key claims nothing")
 	assert.Zero(t, s.count(t, "messages"), "claim stores no message")
+}
+
+// A hold is a short claim that its own id takes over for the whole window;
+// to anyone else it is a duplicate that says it is a hold, until it lapses.
+func suiteClaimHold(t *testing.T, b backend) {
+	s := openFresh(t, b)
+	now := t0
+	s.setClock(func() time.Time { return now })
+	hold := Key{Scope: "route", Value: "k", Expires: t0.Add(time.Minute)}
+	_, err := s.Claim(hold, Hold("a"))
+	require.NoError(t, err)
+
+	got, err := s.Claim(key("k"), "b")
+	require.ErrorIs(t, err, ErrDuplicate)
+	id, held := HeldBy(got)
+	assert.Equal(t, "a", id)
+	assert.True(t, held, "another id sees a hold")
+
+	_, err = s.Claim(key("k"), "a")
+	require.NoError(t, err, "its own id takes the hold over")
+	now = t0.Add(2 * time.Minute) // past the hold, within the claim
+	got, err = s.Claim(key("k"), "b")
+	require.ErrorIs(t, err, ErrDuplicate, "the takeover lasts the whole window")
+	id, held = HeldBy(got)
+	assert.Equal(t, "a", id)
+	assert.False(t, held)
+
+	// A hold nobody takes over lapses: the sender's retry gets the key.
+	_, err = s.Claim(Key{Scope: "route", Value: "k2", Expires: now.Add(time.Minute)}, Hold("c"))
+	require.NoError(t, err)
+	now = now.Add(2 * time.Minute)
+	got, err = s.Claim(Key{Scope: "route", Value: "k2", Expires: now.Add(time.Hour)}, "d")
+	require.NoError(t, err)
+	assert.Equal(t, "d", got)
 }
 
 // suiteConcurrentEnqueue has many writers at once, some racing for the same

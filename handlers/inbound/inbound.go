@@ -37,6 +37,11 @@ const (
 	// retryAfterUnavailable is the Retry-After sent with a 503 when the
 	// store cannot take the message.
 	retryAfterUnavailable = "5"
+	// passHold bounds how long verify-only mode holds a dedupe key while the
+	// next handler runs (see passOn); retryAfterInProgress is the
+	// Retry-After of the 409 that a duplicate gets meanwhile.
+	passHold             = time.Minute
+	retryAfterInProgress = "10"
 )
 
 // Handler is the webhook_inbound handler.
@@ -211,6 +216,7 @@ const (
 	resultBadRequest   = "bad_request"
 	resultUnavailable  = "unavailable"
 	resultHandshake    = "handshake"
+	resultInProgress   = "in_progress"
 )
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
@@ -279,12 +285,23 @@ func (h *Handler) answer(w http.ResponseWriter, id string, key queue.Key, err er
 	return httpx.WriteJSON(w, code, map[string]string{"id": id, "status": status})
 }
 
-// passOn is verify-only mode: claim the key, then hand the request to the
-// next handler, releasing the key if it fails so the sender's retry passes.
+// passOn is verify-only mode: hold the key while the next handler runs,
+// then claim it for the dedupe window if that handler succeeded, or release
+// it so the sender's retry passes. The hold lasts passHold: should Caddy die
+// meanwhile, a retry is answered 409 until the hold lapses and then passes,
+// never taken for a duplicate of a webhook the app may not have received.
 func (h *Handler) passOn(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, body []byte, key queue.Key, now time.Time) error {
 	id := queue.NewID(now)
 	if !key.Empty() {
-		holder, err := h.backend.Claim(key, id)
+		hold := key
+		if hold.Expires.After(now.Add(passHold)) {
+			hold.Expires = now.Add(passHold)
+		}
+		holder, err := h.backend.Claim(hold, queue.Hold(id))
+		if held, inProgress := queue.HeldBy(holder); inProgress && errors.Is(err, queue.ErrDuplicate) {
+			w.Header().Set("Retry-After", retryAfterInProgress)
+			return h.reject(w, http.StatusConflict, resultInProgress, "the same webhook is being handed on ("+held+")", nil)
+		}
 		if err != nil {
 			return h.answer(w, holder, key, err, 0, "")
 		}
@@ -293,10 +310,16 @@ func (h *Handler) passOn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	rec := caddyhttp.NewResponseRecorder(w, nil, nil)
 	err := next.ServeHTTP(rec, r)
-	if (err != nil || rec.Status() >= 500) && !key.Empty() {
-		if rerr := h.backend.Release(key, id); rerr != nil {
+	if key.Empty() {
+		return err
+	}
+	if err != nil || rec.Status() >= 500 {
+		if rerr := h.backend.Release(key, queue.Hold(id)); rerr != nil {
 			h.log.Error("releasing dedupe key", zap.String("id", id), zap.Error(rerr))
 		}
+	} else if _, cerr := h.backend.Claim(key, id); cerr != nil {
+		// The hold lapses by itself: a later duplicate may pass.
+		h.log.Warn("keeping dedupe key", zap.String("id", id), zap.Error(cerr))
 	}
 	return err
 }
