@@ -126,11 +126,14 @@ const proxyRoute = `reverse_proxy {{.Upstream}} {
 }`
 
 // outboundRoute submits to a loopback http destination, which the SSRF
-// guard refuses by default: allow_http and allow_private open it.
+// guard refuses by default: allow_http and allow_private open it. Its
+// delivery options are queuedRoute's, so the two directions compare.
 const outboundRoute = `webhook_outbound {
 	to {{.UpstreamURL}}/hook
 	allow_http
 	allow_private 127.0.0.0/8
+	timeout 30s
+	concurrency 64
 	sign hmac {
 		header X-Webhook-Signature
 		algorithm sha256
