@@ -25,6 +25,7 @@ func init() {
 //		endpoint <id> <url> {
 //			events <pattern>...           # exact or prefix.*; default: all
 //			sign   <hmac|preset> { … }    # default: the route's sign
+//			rate   <events>/<period> [burst <n>] # default: the route's rate
 //		}
 //		sign          <hmac|preset> {     # default scheme: standard_webhooks
 //			secret <secret>               # repeat for rotation
@@ -119,7 +120,7 @@ func parseOutboundOption(d *caddyfile.Dispenser, hd *outbound.Handler) error {
 	return err
 }
 
-// parseEndpoint parses "endpoint <id> <url> { events …; sign … }".
+// parseEndpoint parses "endpoint <id> <url> { events …; sign …; rate … }".
 func parseEndpoint(d *caddyfile.Dispenser) (*outbound.Endpoint, error) {
 	args := d.RemainingArgs()
 	if len(args) != 2 {
@@ -140,6 +141,8 @@ func parseEndpoint(d *caddyfile.Dispenser) (*outbound.Endpoint, error) {
 			}
 		case "sign":
 			e.Sign, err = parseVerify(d)
+		case "rate":
+			e.Rate, err = parseRate(d)
 		default:
 			return nil, d.Errf("unrecognized endpoint option %q", d.Val())
 		}

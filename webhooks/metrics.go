@@ -44,7 +44,7 @@ var gauges = queueGauges{
 	queued:   prometheus.NewDesc("hookgate_queue_messages", "Messages waiting for delivery (in flight included), by queue.", []string{"queue"}, nil),
 	inFlight: prometheus.NewDesc("hookgate_queue_in_flight", "Messages being delivered, by queue.", []string{"queue"}, nil),
 	dead:     prometheus.NewDesc("hookgate_dead_letters", "Messages in the dead-letter queue, by queue.", []string{"queue"}, nil),
-	oldest:   prometheus.NewDesc("hookgate_queue_oldest_age_seconds", "Age of the oldest queued message, by queue (embedded store).", []string{"queue"}, nil),
+	oldest:   prometheus.NewDesc("hookgate_queue_oldest_age_seconds", "Age of the oldest queued message, by queue (by time of receipt).", []string{"queue"}, nil),
 }
 
 func (g queueGauges) Describe(ch chan<- *prometheus.Desc) {
@@ -79,15 +79,74 @@ func (g queueGauges) Collect(ch chan<- prometheus.Metric) {
 }
 
 func registerMetrics(reg *prometheus.Registry) *metrics {
-	if reg != nil {
-		for _, c := range []prometheus.Collector{collectors.received, collectors.attempts, collectors.latency, gauges} {
-			var already prometheus.AlreadyRegisteredError
-			if err := reg.Register(c); err != nil && !errors.As(err, &already) {
-				panic(err) // a programming error: two collectors with one name
-			}
+	register(reg, collectors.received, collectors.attempts, collectors.latency, gauges)
+	return collectors
+}
+
+// endpointsDisabled counts endpoint disablings, by route and reason (gone,
+// failing, admin); endpointGauges tells how many are disabled now.
+var endpointsDisabled = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: "hookgate", Name: "endpoints_disabled_total",
+	Help: "Outbound endpoints disabled, by route and reason (gone: 410; failing: disable_after; admin).",
+}, []string{"route", "reason"})
+
+// endpointGauges reports the outbound endpoints disabled now, by route, at
+// scrape time from the app's view of the stored endpoints: it stays exact
+// whoever enables, disables or deletes them (this instance, the admin API
+// or another instance on the same store), which a gauge moved at each
+// change could not be across instances.
+type endpointGauges struct{ disabled *prometheus.Desc }
+
+var endpointGauge = endpointGauges{
+	disabled: prometheus.NewDesc("hookgate_endpoints_disabled", "Outbound endpoints disabled now, by route.", []string{"route"}, nil),
+}
+
+func (g endpointGauges) Describe(ch chan<- *prometheus.Desc) { ch <- g.disabled }
+
+func (g endpointGauges) Collect(ch chan<- prometheus.Metric) {
+	a := current.Load()
+	if a == nil {
+		return
+	}
+	for route, n := range a.disabledByRoute() {
+		ch <- prometheus.MustNewConstMetric(g.disabled, prometheus.GaugeValue, float64(n), route)
+	}
+}
+
+// disabledByRoute counts the disabled endpoints of every route, 0 for the
+// configured routes with none (so that an enabled endpoint brings the
+// gauge back to 0 rather than removing it).
+func (a *App) disabledByRoute() map[string]int {
+	out := make(map[string]int, len(a.routes))
+	for name := range a.routes {
+		out[name] = 0
+	}
+	for _, e := range a.allEndpoints() {
+		if e.Disabled {
+			out[e.Route]++
 		}
 	}
-	return collectors
+	return out
+}
+
+// registerEndpointMetrics adds the endpoint metrics of configs with
+// outbound routes.
+func registerEndpointMetrics(reg *prometheus.Registry) {
+	register(reg, endpointsDisabled, endpointGauge)
+}
+
+// register adds process-wide collectors to a config's registry, where they
+// may already be (a config registers them once per handler).
+func register(reg *prometheus.Registry, cs ...prometheus.Collector) {
+	if reg == nil {
+		return
+	}
+	for _, c := range cs {
+		var already prometheus.AlreadyRegisteredError
+		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
+			panic(err) // a programming error: two collectors with one name
+		}
+	}
 }
 
 func (m *metrics) attempt(a queue.Attempt) {

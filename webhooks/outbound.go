@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
 )
@@ -87,21 +85,4 @@ func (a *App) endpointStore() (queue.EndpointStore, error) {
 		return nil, errors.New("this storage does not keep outbound endpoints")
 	}
 	return es, nil
-}
-
-// endpointsDisabled counts endpoint disablings, by route and reason (gone,
-// failing, admin).
-var endpointsDisabled = prometheus.NewCounterVec(prometheus.CounterOpts{
-	Namespace: "hookgate", Name: "endpoints_disabled_total",
-	Help: "Outbound endpoints disabled, by route and reason (gone: 410; failing: disable_after; admin).",
-}, []string{"route", "reason"})
-
-func registerEndpointMetrics(reg *prometheus.Registry) {
-	if reg == nil {
-		return
-	}
-	var already prometheus.AlreadyRegisteredError
-	if err := reg.Register(endpointsDisabled); err != nil && !errors.As(err, &already) {
-		panic(err) // a programming error: two collectors with one name
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
@@ -48,7 +49,7 @@ func (h *Handler) configEndpoints() ([]queue.Endpoint, error) {
 		h.Endpoints = nil
 		return []queue.Endpoint{{ID: h.Name, Route: h.Name, URL: h.To, Config: true}}, h.checkStatic(h.To)
 	}
-	h.signs = map[string]*signature.Config{}
+	h.signs, h.rates = map[string]*signature.Config{}, map[string]*limit.Rate{}
 	out := make([]queue.Endpoint, 0, len(h.Endpoints))
 	for _, e := range h.Endpoints {
 		if e.ID == "" || h.signs[e.ID] != nil {
@@ -64,6 +65,9 @@ func (h *Handler) configEndpoints() ([]queue.Endpoint, error) {
 		}
 		if len(e.Events) > 0 && h.eventType == nil {
 			return nil, fmt.Errorf("endpoint %s filters events: set event_type", e.ID)
+		}
+		if e.Rate != nil {
+			h.rates[e.ID] = e.Rate
 		}
 		h.signs[e.ID] = e.Sign
 		if e.Sign == nil {
@@ -98,8 +102,8 @@ func (h *Handler) routeSign() *signature.Config {
 }
 
 // policy is the provisioned delivery policy of one of the route's
-// endpoints: the route's schedule, the endpoint's URL and signature, and
-// the SSRF guard on every connection.
+// endpoints: the route's schedule, the endpoint's URL, signature and rate,
+// and the SSRF guard on every connection.
 func (h *Handler) policy(e *queue.Endpoint) (*queue.Policy, error) {
 	sign := h.signs[e.ID]
 	if !e.Config {
@@ -111,6 +115,9 @@ func (h *Handler) policy(e *queue.Endpoint) (*queue.Policy, error) {
 		sign = h.routeSign()
 	}
 	p := h.basePolicy(e.URL, sign)
+	if r := h.rates[e.ID]; r != nil && e.Config {
+		p.Rate = r
+	}
 	if err := p.Provision(); err != nil {
 		return nil, err
 	}

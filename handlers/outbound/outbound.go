@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/internal/httpx"
+	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
@@ -89,6 +90,7 @@ type Handler struct {
 	guard     *netguard.Rules
 	eventType *dedupe.Template
 	signs     map[string]*signature.Config // of config endpoints, by id
+	rates     map[string]*limit.Rate       // of config endpoints with their own, by id
 	log       *zap.Logger
 	now       func() time.Time
 }
@@ -104,6 +106,10 @@ type Endpoint struct {
 	Events []string `json:"events,omitempty"`
 	// Sign overrides the route's Sign for this endpoint.
 	Sign *signature.Config `json:"sign,omitempty"`
+	// Rate bounds this endpoint's delivery attempts (per Caddy instance),
+	// in place of the route's Delivery.Rate: a slow customer gets its own
+	// pace without slowing the others. Default: the route's.
+	Rate *limit.Rate `json:"rate,omitempty"`
 }
 
 // Backend is what the handler needs of the webhooks app.
