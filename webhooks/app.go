@@ -38,8 +38,8 @@ type App struct {
 	// "hookgate.<event>", with retries, signed at each attempt by its Sign
 	// (standard_webhooks, typically). They are Caddy events too. Optional.
 	Notify *queue.Policy `json:"notify,omitempty"`
-	// StaleAfter emits queue_stale when a queue's oldest message is older
-	// than this (embedded store only: Redis does not index the age). 0: off.
+	// StaleAfter emits queue_stale when a queue's oldest message (by time of
+	// receipt) is older than this. 0: off.
 	StaleAfter caddy.Duration `json:"stale_after,omitempty"`
 
 	ctx      caddy.Context

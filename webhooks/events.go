@@ -82,8 +82,11 @@ type staleWatch struct {
 // check looks at the queues' ages once.
 func (w *staleWatch) check(a *App, st queue.Store, now time.Time) {
 	after := time.Duration(a.StaleAfter)
+	if after <= 0 {
+		return
+	}
 	stats, err := st.Stats()
-	if after <= 0 || err != nil {
+	if err != nil {
 		return
 	}
 	w.mu.Lock()
@@ -109,10 +112,12 @@ func staleEvery(after caddy.Duration) time.Duration {
 }
 
 // watchStale checks the queues' ages for the running config until stop.
+// It starts before its config is current, and a reload may turn the check
+// on: until a config with stale_after runs, it looks again every second.
 func (e *engine) watchStale(st queue.Store, stop chan struct{}) {
 	var w staleWatch
 	for {
-		every := 30 * time.Second
+		every := time.Second
 		if a := current.Load(); a != nil && a.StaleAfter > 0 {
 			every = staleEvery(a.StaleAfter)
 		}
