@@ -96,7 +96,7 @@ func TestRedisLeaseStats(t *testing.T) {
 	}
 	_, _, err := a.Lease("q", time.Now(), 2, time.Minute)
 	require.NoError(t, err)
-	st, err := b.Stats()
+	st, err := stats(b)
 	require.NoError(t, err)
 	assert.Equal(t, Stats{Queued: 3, Leased: 2}, st["q"], "any instance sees every lease")
 }

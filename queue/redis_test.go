@@ -114,7 +114,7 @@ func TestRedisKeysShareTag(t *testing.T) {
 	_, _, err = s.Lease(m.Queue, t0, 1, time.Minute)
 	require.NoError(t, err)
 	keys := scanKeys(t, s, "{q:*")
-	require.Len(t, keys, 5, "message, due, dedupe record, lease, owner: %v", keys)
+	require.Len(t, keys, 6, "message, due, queued ids, dedupe record, lease, owner: %v", keys)
 	for _, k := range keys {
 		assert.True(t, strings.HasPrefix(k, "tag:{q:https://up.example/%7Bx%7D}:"), k)
 	}
