@@ -185,16 +185,18 @@ func retryable(status int, err error) bool {
 	return status >= 500
 }
 
-// retryAfter parses a Retry-After value: delay-seconds or an HTTP date.
+// retryAfter parses a Retry-After value: delay-seconds or an HTTP date,
+// capped at maxRetryAfter (a huge number of seconds would overflow, and
+// the pacer would pause the queue for as long as the upstream says).
 func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
+		return time.Duration(min(secs, int(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

@@ -142,9 +142,11 @@ func (p *Policy) delay(n int) time.Duration {
 	if len(p.Retry) > 0 {
 		return time.Duration(p.Retry[min(n, len(p.Retry))-1])
 	}
+	// min·2^(n-1), capped: compared before shifting, since the shift
+	// overflows long before 40 (1s<<34 is negative, and rand.N panics).
 	ceiling := time.Duration(p.BackoffMax)
-	if shift := n - 1; shift < 40 {
-		ceiling = min(ceiling, time.Duration(p.BackoffMin)<<shift)
+	if shift := n - 1; shift < 63 && time.Duration(p.BackoffMin) <= ceiling>>shift {
+		ceiling = time.Duration(p.BackoffMin) << shift
 	}
 	return rand.N(ceiling + 1) // full jitter: uniform in [0, ceiling]
 }
