@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 
+	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/handlers/inbound"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
@@ -68,8 +69,7 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 		case "tolerance":
 			hd.Tolerance, err = durationArg(d)
 		case "dedupe":
-			hd.Dedupe, err = oneArg(d)
-			hd.Dedupe = shortForms.Replace(hd.Dedupe)
+			hd.Dedupe, err = templateArg(d)
 		case "dedupe_window":
 			hd.DedupeWindow, err = durationArg(d)
 		case "max_body":
@@ -79,8 +79,7 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 		case "ack":
 			hd.AckWithin, err = parseAck(d)
 		case "order_by":
-			hd.OrderBy, err = oneArg(d)
-			hd.OrderBy = shortForms.Replace(hd.OrderBy)
+			hd.OrderBy, err = templateArg(d)
 		case "max_rate":
 			hd.MaxRate, err = parseRate(d)
 		case "bad_signatures":
@@ -313,6 +312,22 @@ func oneArg(d *caddyfile.Dispenser) (string, error) {
 	return v, nil
 }
 
+// templateArg reads a key template (dedupe, order_by, event_type) in its
+// short form and parses it, so that a mistake fails `caddy adapt` rather
+// than the config's load.
+func templateArg(d *caddyfile.Dispenser) (string, error) {
+	opt := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return "", err
+	}
+	v = shortForms.Replace(v)
+	if _, err := dedupe.Parse(v); err != nil {
+		return "", d.Errf("%s: %v", opt, err)
+	}
+	return v, nil
+}
+
 func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 	opt := d.Val()
 	v, err := oneArg(d)
@@ -327,6 +342,7 @@ func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 }
 
 func durationArgs(d *caddyfile.Dispenser) ([]caddy.Duration, error) {
+	opt := d.Val()
 	args := d.RemainingArgs()
 	if len(args) == 0 {
 		return nil, d.ArgErr()
@@ -335,7 +351,7 @@ func durationArgs(d *caddyfile.Dispenser) ([]caddy.Duration, error) {
 	for i, a := range args {
 		dur, err := caddy.ParseDuration(a)
 		if err != nil || dur < 0 {
-			return nil, d.Errf("invalid duration %q", a)
+			return nil, d.Errf("%s: invalid duration %q", opt, a)
 		}
 		out[i] = caddy.Duration(dur)
 	}
@@ -343,13 +359,14 @@ func durationArgs(d *caddyfile.Dispenser) ([]caddy.Duration, error) {
 }
 
 func intArg(d *caddyfile.Dispenser) (int, error) {
+	opt := d.Val()
 	v, err := oneArg(d)
 	if err != nil {
 		return 0, err
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		return 0, d.Errf("want a positive whole number, got %q", v)
+		return 0, d.Errf("%s: want a positive whole number, got %q", opt, v)
 	}
 	return n, nil
 }

@@ -86,8 +86,7 @@ func parseOutboundOption(d *caddyfile.Dispenser, hd *outbound.Handler) error {
 	case "destination_header":
 		hd.DestinationHeader, err = oneArg(d)
 	case "event_type":
-		hd.EventType, err = oneArg(d)
-		hd.EventType = shortForms.Replace(hd.EventType)
+		hd.EventType, err = templateArg(d)
 	case "endpoint":
 		var e *outbound.Endpoint
 		if e, err = parseEndpoint(d); err == nil {
