@@ -125,3 +125,32 @@ func TestControlRefusesAtDial(t *testing.T) {
 	require.NoError(t, err)
 	c.Close()
 }
+
+// FuzzParseURL: whatever a destination header holds, ParseURL never panics;
+// what it accepts is http(s) with a host and no credentials, and every
+// refusal is an ErrBlocked (the handler's 422).
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{
+		"https://example.com/hooks", "http://example.com", "https://user:pw@example.com",
+		"https://[::1]:8443/x", "https://%zz", "//example.com", "https://:80", "javascript:alert(1)",
+		"https://example.com\r\nX: y", "https://[fe80::1%25eth0]/", "HTTPS://EXAMPLE.COM",
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, raw string, allowHTTP bool) {
+		u, err := (&Rules{AllowHTTP: allowHTTP}).ParseURL(raw)
+		if err != nil {
+			if !errors.Is(err, ErrBlocked) {
+				t.Fatalf("%q: refusal %v is not ErrBlocked", raw, err)
+			}
+			return
+		}
+		if u.Hostname() == "" || u.User != nil {
+			t.Fatalf("%q accepted without a host or with credentials", raw)
+		}
+		if u.Scheme != "https" && (u.Scheme != "http" || !allowHTTP) {
+			t.Fatalf("%q accepted with scheme %q (allow_http %v)", raw, u.Scheme, allowHTTP)
+		}
+	})
+}
