@@ -192,8 +192,14 @@ func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(min(secs, int(maxRetryAfter/time.Second))) * time.Second
+	// delay-seconds is 1*DIGIT (RFC 9110 §10.2.3): no sign; too many
+	// digits for a uint64 is still a (very long) delay.
+	secs, err := strconv.ParseUint(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return maxRetryAfter
+	}
+	if err == nil {
+		return time.Duration(min(secs, uint64(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return min(t.Sub(now), maxRetryAfter)
