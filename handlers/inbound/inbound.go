@@ -75,7 +75,8 @@ type Handler struct {
 	MaxBody int64 `json:"max_body,omitempty"`
 	// Upstream is where accepted webhooks are delivered, asynchronously,
 	// with retries. Absent: verify-only, the request goes on to the next
-	// handler and a dedupe key is released if that handler fails.
+	// handler; its dedupe key is held meanwhile (a duplicate gets 409),
+	// kept for DedupeWindow if that handler succeeds, released if it fails.
 	Upstream *queue.Policy `json:"upstream,omitempty"`
 	// OrderBy is a key template (like Dedupe) that orders delivery: of the
 	// messages with one key, one is delivered at a time, in acceptance
