@@ -27,6 +27,14 @@ type LoadSpec struct {
 	Secret []byte // HMAC-SHA256 key; nil sends no signature header
 	Conns  int    // keep-alive connections, one request in flight on each
 
+	// Rate, if positive, paces duration mode (open loop): Rate requests per
+	// second in all, each connection sending on its own schedule. A request
+	// that could not go at its time (the previous one was still out) goes
+	// at once, and its latency runs from the time it was due, so a stall
+	// shows in the percentiles instead of thinning the load (coordinated
+	// omission). 0: closed loop, each connection as fast as answers come.
+	Rate float64
+
 	// Duration mode (Count == 0): send for Warmup+Duration, record only what
 	// completes in the Duration window after Warmup.
 	Warmup   time.Duration
@@ -183,6 +191,36 @@ func (c *conn) do(head, body []byte, deadline time.Time) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// pacer spaces one connection's requests in an open-loop run.
+type pacer struct {
+	every time.Duration // 0: closed loop
+	due   time.Time
+}
+
+// newPacer staggers connection w's schedule within the first interval, so
+// the connections do not fire together.
+func newPacer(spec LoadSpec, w int, start time.Time) *pacer {
+	if spec.Rate <= 0 || spec.Count > 0 {
+		return &pacer{}
+	}
+	every := time.Duration(float64(spec.Conns) / spec.Rate * float64(time.Second))
+	return &pacer{every: every, due: start.Add(every * time.Duration(w) / time.Duration(spec.Conns))}
+}
+
+// wait sleeps until the next request is due and returns the time it was
+// due, from which its latency runs (now, in a closed loop).
+func (p *pacer) wait() time.Time {
+	if p.every == 0 {
+		return time.Now()
+	}
+	if d := time.Until(p.due); d > 0 {
+		time.Sleep(d)
+	}
+	due := p.due
+	p.due = p.due.Add(p.every)
+	return due
+}
+
 // runLoad drives the target as spec says and returns what it measured.
 func runLoad(ctx context.Context, spec LoadSpec) (*LoadResult, error) {
 	if spec.Conns < 1 {
@@ -223,6 +261,7 @@ func runLoad(ctx context.Context, spec LoadSpec) (*LoadResult, error) {
 	}
 
 	for w := 0; w < spec.Conns; w++ {
+		pace := newPacer(spec, w, start)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -265,7 +304,7 @@ func runLoad(ctx context.Context, spec LoadSpec) (*LoadResult, error) {
 					head = append(head, "\r\n"...)
 				}
 				head = append(head, "\r\n"...)
-				t0 := time.Now()
+				t0 := pace.wait()
 				deadline := t0.Add(60 * time.Second)
 				if !countMode && deadline.After(stopAt.Add(5*time.Second)) {
 					// Past the window nothing is recorded: do not wait long.

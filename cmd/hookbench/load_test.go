@@ -75,6 +75,31 @@ func startServer(t *testing.T, h http.Handler) string {
 	return ln.Addr().String()
 }
 
+// TestLoadOpenLoop: with Rate, the connections offer that many requests
+// per second in all, not as many as the server can answer.
+func TestLoadOpenLoop(t *testing.T) {
+	v := &verifyingServer{secret: []byte("s3cret"), seen: map[string]bool{}, conns: map[string]bool{}}
+	addr := startServer(t, v)
+	res, err := runLoad(context.Background(), LoadSpec{
+		Addr: addr, Path: "/hooks/x", Secret: []byte("s3cret"), Conns: 4, Rate: 200,
+		Warmup: 100 * time.Millisecond, Duration: 500 * time.Millisecond, RunID: "t3",
+	})
+	require.NoError(t, err)
+	assert.Zero(t, res.Non2xx+res.Errors, "statuses %v, %s", res.Statuses, res.LastErr)
+	assert.InDelta(t, 100, float64(res.OK), 15, "200 req/s for 0.5 s")
+}
+
+// TestPacerChargesLateRequestsFromTheirDueTime: a request that could not
+// go on time is measured from when it was due, so a stall is not hidden.
+func TestPacerChargesLateRequestsFromTheirDueTime(t *testing.T) {
+	start := time.Now().Add(-time.Second) // a second behind schedule
+	p := newPacer(LoadSpec{Conns: 1, Rate: 10}, 0, start)
+	assert.Equal(t, start, p.wait(), "due at the start, sent at once")
+	assert.Equal(t, start.Add(100*time.Millisecond), p.wait(), "the next is due 1/Rate later")
+	closed := newPacer(LoadSpec{Conns: 1}, 0, start)
+	assert.WithinDuration(t, time.Now(), closed.wait(), 50*time.Millisecond, "no rate: closed loop, measured from now")
+}
+
 func TestLoadDurationMode(t *testing.T) {
 	v := &verifyingServer{secret: []byte("s3cret"), seen: map[string]bool{}, conns: map[string]bool{}}
 	addr := startServer(t, v)

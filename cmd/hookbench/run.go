@@ -149,7 +149,7 @@ func (st *stage) delivered() int64 {
 
 // loadSpec is the load s applies; count is its request count (0: timed).
 func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec LoadSpec, count int) {
-	spec = LoadSpec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns,
+	spec = LoadSpec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns, Rate: s.Rate,
 		Warmup: o.Warmup, Duration: o.Duration, RunID: runID}
 	if !s.Unsign {
 		spec.Secret = []byte(o.Secret)

@@ -83,6 +83,11 @@ type Scenario struct {
 	Count, QuickCount int
 	MaxTime           time.Duration
 
+	// Rate, if positive, offers that many requests per second in all (open
+	// loop) instead of keeping every connection busy: for latency at a
+	// stated load rather than at saturation.
+	Rate float64
+
 	Metric   Metric
 	Baseline string // Name of an earlier scenario this one is compared with
 	Goals    []Goal
@@ -158,7 +163,20 @@ var Scenarios = []Scenario{
 		Needs:    []string{WebhookModule},
 		Upstream: FastUpstream,
 		Baseline: "respond",
-		Goals:    []Goal{{RateRatioMin, 0.6}, {P99Max, 10}},
+		Goals:    []Goal{{RateRatioMin, 0.6}},
+	},
+	{
+		// The p99 goal, judged where it means something: the closed loop
+		// above saturates both cores, where p99 is queueing (respond 202
+		// itself is above 10 ms there).
+		Name:     "inbound-paced",
+		Title:    "inbound at 1,000 req/s (open loop): ack latency",
+		Route:    queuedRoute,
+		Store:    EmbeddedStore,
+		Needs:    []string{WebhookModule},
+		Upstream: FastUpstream,
+		Rate:     1000,
+		Goals:    []Goal{{P99Max, 10}},
 	},
 	{
 		Name:     "inbound-slow",
