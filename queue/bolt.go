@@ -44,6 +44,9 @@ type Bolt struct {
 	leases map[string]time.Time
 
 	now func() time.Time // the clock, replaced in tests
+	// committed, if set, is called by the committer after each commit
+	// with the number of writes it carried (tests).
+	committed func(writes int)
 }
 
 type op struct {
@@ -162,6 +165,9 @@ func (s *Bolt) apply(batch []*op) {
 		}
 		return nil
 	})
+	if s.committed != nil {
+		s.committed(len(batch))
+	}
 	if err == nil || len(batch) == 1 {
 		for _, o := range batch {
 			o.err <- err

@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,4 +169,45 @@ func TestBoltOpenLocked(t *testing.T) {
 	assert.Contains(t, err.Error(), "locked")
 	assert.GreaterOrEqual(t, took, timeout/2, "it waits for the lock")
 	assert.Less(t, took, timeout+time.Second, "it gives up after the lock timeout")
+}
+
+// TestBoltGroupCommit: writers that arrive while a commit is on the disk
+// share the next one. The first commit is held for a while so that the
+// others queue up behind it, as they do behind a slow fsync.
+func TestBoltGroupCommit(t *testing.T) {
+	const writers = 64
+	s := openBolt(t)
+	var (
+		mu      sync.Mutex
+		commits []int
+	)
+	s.committed = func(n int) {
+		mu.Lock()
+		first := len(commits) == 0
+		commits = append(commits, n)
+		mu.Unlock()
+		if first {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := newMsg("q", t0)
+			_, err := s.Enqueue(m, key(fmt.Sprint("k", i)))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	total := 0
+	for _, n := range commits {
+		total += n
+	}
+	assert.Equal(t, writers, total, "every write committed once")
+	assert.LessOrEqual(t, len(commits), 4, "writers share commits: %v", commits)
+	assert.Equal(t, writers, s.count(t, "messages"))
 }
