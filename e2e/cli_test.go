@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -68,10 +69,19 @@ func TestCLIOperatesTheQueues(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out, "\n"), "nothing queued:\n%s", out)
 
 	rc.setAnswer(nil)
+	dead, _ := webhookCLI(t, "", append([]string{"messages", "--dead"}, admin...)...)
+	one := regexp.MustCompile(`msg_[0-9A-Z]{26}`).FindString(dead)
+	require.NotEmpty(t, one, dead)
+	out, err = webhookCLI(t, "", append([]string{"replay", one}, admin...)...)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "replayed "+one)
+	waitFor(t, 5*time.Second, "the one replayed delivered", func() bool { return len(rc.deliveries()) == 3 })
+	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead, "only the one named was replayed")
+
 	out, err = webhookCLI(t, "", append([]string{"replay", "--all-dead"}, admin...)...)
 	require.NoError(t, err, out)
-	assert.Contains(t, out, "replayed 2 messages")
-	waitFor(t, 5*time.Second, "both delivered after the replay", func() bool { return len(rc.deliveries()) == 4 })
+	assert.Contains(t, out, "replayed 1 message\n")
+	waitFor(t, 5*time.Second, "both delivered after the replays", func() bool { return len(rc.deliveries()) == 4 })
 	assert.Zero(t, c.stats().Queues[rc.URL].Dead)
 
 	out, err = webhookCLI(t, "", append([]string{"replay", "msg_01M82MAFVSA0RW4001RXKQ5X2S"}, admin...)...)

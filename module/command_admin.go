@@ -139,7 +139,11 @@ func replayCommand() *cobra.Command {
 			return fmt.Errorf("give a message id or --all-dead")
 		case allDead:
 			n, err := f.replayAllDead(route)
-			fmt.Fprintf(cmd.OutOrStdout(), "replayed %d messages\n", n)
+			noun := "messages"
+			if n == 1 {
+				noun = "message"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "replayed %d %s\n", n, noun)
 			return err
 		}
 		if err := f.call(http.MethodPost, "/webhooks/messages/"+url.PathEscape(args[0])+"/replay", nil); err != nil {
