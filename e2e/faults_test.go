@@ -103,7 +103,9 @@ func TestDamagedDatabaseStopsCaddyWithAClearMessage(t *testing.T) {
 	require.NoError(t, err)
 
 	for name, damaged := range map[string][]byte{
-		"truncated": intact[:len(intact)/2],
+		// A quarter: bbolt doubles its file as the tree grows, so the tree
+		// reaches past half of the file, but not always by much.
+		"truncated": intact[:len(intact)/4],
 		"emptied":   {},
 	} {
 		require.NoError(t, os.WriteFile(file, damaged, 0o600))
