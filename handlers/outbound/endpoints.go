@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
@@ -49,10 +48,10 @@ func (h *Handler) configEndpoints() ([]queue.Endpoint, error) {
 		h.Endpoints = nil
 		return []queue.Endpoint{{ID: h.Name, Route: h.Name, URL: h.To, Config: true}}, h.checkStatic(h.To)
 	}
-	h.signs, h.rates = map[string]*signature.Config{}, map[string]*limit.Rate{}
+	h.config = map[string]*Endpoint{}
 	out := make([]queue.Endpoint, 0, len(h.Endpoints))
 	for _, e := range h.Endpoints {
-		if e.ID == "" || h.signs[e.ID] != nil {
+		if e.ID == "" || h.config[e.ID] != nil {
 			return nil, fmt.Errorf("endpoint %q: ids must be set and unique", e.ID)
 		}
 		if err := h.checkStatic(e.URL); err != nil {
@@ -66,13 +65,7 @@ func (h *Handler) configEndpoints() ([]queue.Endpoint, error) {
 		if len(e.Events) > 0 && h.eventType == nil {
 			return nil, fmt.Errorf("endpoint %s filters events: set event_type", e.ID)
 		}
-		if e.Rate != nil {
-			h.rates[e.ID] = e.Rate
-		}
-		h.signs[e.ID] = e.Sign
-		if e.Sign == nil {
-			h.signs[e.ID] = h.routeSign()
-		}
+		h.config[e.ID] = e
 		out = append(out, queue.Endpoint{ID: e.ID, Route: h.Name, URL: e.URL, Events: e.Events, Config: true})
 	}
 	return out, nil
@@ -105,18 +98,19 @@ func (h *Handler) routeSign() *signature.Config {
 // endpoints: the route's schedule, the endpoint's URL, signature and rate,
 // and the SSRF guard on every connection.
 func (h *Handler) policy(e *queue.Endpoint) (*queue.Policy, error) {
-	sign := h.signs[e.ID]
-	if !e.Config {
+	sign, c := h.routeSign(), h.config[e.ID]
+	switch {
+	case !e.Config:
 		// Created through the admin API: the route's scheme, its own secrets.
-		c := *h.routeSign()
-		c.Secrets = e.ActiveSecrets(time.Now())
-		sign = &c
-	} else if sign == nil {
-		sign = h.routeSign()
+		s := *sign
+		s.Secrets = e.ActiveSecrets(time.Now())
+		sign = &s
+	case c != nil && c.Sign != nil:
+		sign = c.Sign
 	}
 	p := h.basePolicy(e.URL, sign)
-	if r := h.rates[e.ID]; r != nil && e.Config {
-		p.Rate = r
+	if e.Config && c != nil && c.Rate != nil {
+		p.Rate = c.Rate
 	}
 	if err := p.Provision(); err != nil {
 		return nil, err

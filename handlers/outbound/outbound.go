@@ -89,8 +89,7 @@ type Handler struct {
 	backend   Backend
 	guard     *netguard.Rules
 	eventType *dedupe.Template
-	signs     map[string]*signature.Config // of config endpoints, by id
-	rates     map[string]*limit.Rate       // of config endpoints with their own, by id
+	config    map[string]*Endpoint // the config's endpoints, by id
 	log       *zap.Logger
 	now       func() time.Time
 }
