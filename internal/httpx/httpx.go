@@ -11,16 +11,20 @@ import (
 	"go.uber.org/zap"
 )
 
+// initialBody is the most ReadBody sets aside before bytes arrive. The
+// Content-Length is the client's word, not bytes received: a buffer sized
+// from it lets stalled requests that announce max_body hold max_body each.
+const initialBody = 16 << 10
+
 // ReadBody reads at most limit bytes of the raw body; a larger body is an
-// *http.MaxBytesError.
+// *http.MaxBytesError. The buffer grows as bytes arrive (at most twice what
+// was received), never from the announced length.
 func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
 	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
-	}
+	buf.Grow(int(min(max(r.ContentLength, 0), initialBody)))
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	return buf.Bytes(), err
 }
