@@ -7,6 +7,7 @@ package inbound
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -47,8 +48,10 @@ const (
 // Handler is the webhook_inbound handler.
 type Handler struct {
 	// Name names the route: it scopes dedupe keys, names the queue and
-	// labels metrics. Default: dedupe keys are scoped to the request path,
-	// and the queue is named after the upstream URL.
+	// labels metrics. Default: the queue is named after the upstream URL,
+	// which also scopes the dedupe keys; a verify-only route without a name
+	// scopes them by its scheme and dedupe template. Never by the request's
+	// path, which one route takes in many spellings.
 	Name string `json:"name,omitempty"`
 	// Verify is the signature scheme the sender uses: the generic "hmac"
 	// scheme or a preset (github, stripe, slack, …), whose defaults apply
@@ -109,7 +112,8 @@ type Handler struct {
 	order      *dedupe.Template // of OrderBy
 	bucket     *limit.Bucket    // of MaxRate
 	strikes    *limit.Counter   // of BadSignatures
-	label      string
+	label      string           // names the queue, labels metrics and logs
+	scope      string           // of dedupe keys: see Name
 	log        *zap.Logger
 	now        func() time.Time
 }
@@ -160,10 +164,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading the webhooks app: %w", err)
 	}
 	h.backend = app.(Backend)
-	h.label = h.Name
+	h.label, h.scope = h.Name, h.Name
 	if h.Upstream == nil {
 		if h.label == "" {
-			h.label = "verify_only"
+			h.label, h.scope = "verify_only", h.verifyOnlyScope()
 		}
 		return nil
 	}
@@ -171,9 +175,20 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if h.label == "" {
-		h.label = h.Upstream.URL
+		h.label, h.scope = h.Upstream.URL, h.Upstream.URL
 	}
 	return h.backend.RegisterQueue(h.label, h.Upstream)
+}
+
+// verifyOnlyScope scopes the dedupe keys of a verify-only route without a
+// name: by what it takes (scheme and key template), which stays the same
+// across reloads and restarts, however a request spells the path.
+func (h *Handler) verifyOnlyScope() string {
+	scheme := "none"
+	if h.Verify != nil {
+		scheme = cmp.Or(h.Verify.Scheme, "hmac")
+	}
+	return "verify_only:" + scheme + ":" + h.Dedupe
 }
 
 // Validate checks the configuration.
@@ -245,10 +260,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.strike(r, now)
 		return h.rejectUnverified(w, verr)
 	}
-	key := queue.Key{Scope: h.Name, Expires: now.Add(time.Duration(h.DedupeWindow))}
-	if key.Scope == "" {
-		key.Scope = r.URL.Path
-	}
+	key := queue.Key{Scope: h.scope, Expires: now.Add(time.Duration(h.DedupeWindow))}
 	if h.key != nil {
 		if key.Value, err = h.key.Key(r, body); err != nil {
 			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no dedupe key", err)
