@@ -260,6 +260,19 @@ func TestPresetCtxfy(t *testing.T) {
 	expectAnswered(t, c, rc, h, http.StatusOK, 1) // same sourceId and status
 }
 
+// TestCtxfyExampleFailsClosed: with CTXFY_TOKEN unset, the example must
+// refuse every postback, an empty token header included (Caddy's header
+// matcher would compare it with the empty value and let it in).
+func TestCtxfyExampleFailsClosed(t *testing.T) {
+	t.Setenv("CTXFY_TOKEN", "")
+	require.NoError(t, os.Unsetenv("CTXFY_TOKEN"))
+	c, rc := startExample(t, "ctxfy", nil)
+	body := `{"sourceId":"src_81c2","status":"completed"}`
+	for _, header := range []http.Header{nil, {"X-Postback-Token": {""}}, {"X-Postback-Token": {"*"}}} {
+		expectAnswered(t, c, rc, hook{path: "/hooks/ctxfy", body: body, header: header}, http.StatusForbidden, 0)
+	}
+}
+
 func TestPresetSuperAI(t *testing.T) {
 	c, rc := startExample(t, "superai", map[string]string{
 		"SUPERAI_USER": "superai",

@@ -107,6 +107,10 @@ func init() {
 	register(Preset{Name: "posternity", DedupeKey: "{json.id}",
 		Doc:  "user document: Posternity webhooks",
 		spec: bodyHMAC("X-Posternity-Signature", "sha256", encHex, "")})
+	// "none" says on purpose that the sender signs nothing and brings no
+	// key: needed before an upstream may re-sign such a route's input.
+	register(Preset{Name: "none", Doc: "Hookgate: the route verifies nothing, on purpose",
+		spec: spec{prim: primNone}})
 	// Ctxfy postbacks and super.AI callbacks sign nothing.
 	register(Preset{Name: "ctxfy", DedupeKey: "{json.sourceId}:{json.status}",
 		Doc: "user document: Ctxfy postbacks", spec: spec{prim: primNone}})

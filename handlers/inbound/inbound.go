@@ -206,6 +206,10 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("ack within needs an upstream")
 	case h.OrderBy != "" && h.Upstream == nil:
 		return fmt.Errorf("order_by needs an upstream")
+	case h.Verify == nil && h.Upstream != nil && h.Upstream.Sign != nil:
+		// Anyone can post to a route that verifies nothing: signing that
+		// input with the upstream's secret would vouch for it.
+		return fmt.Errorf("upstream sign would sign unauthenticated input: verify the sender, or write `verify none` to sign whatever reaches this route")
 	}
 	if h.MaxRate != nil {
 		if err := h.MaxRate.Validate(); err != nil {

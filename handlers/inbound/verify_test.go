@@ -181,3 +181,30 @@ func TestGenericRouteRefusesGet(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
 	assert.Equal(t, http.MethodPost, w.Header().Get("Allow"))
 }
+
+// TestSignNeedsAVerifiedRoute: an upstream sign on a route that verifies
+// nothing would vouch, with the upstream's secret, for whatever anyone
+// posts; it takes `verify none` to say so on purpose.
+func TestSignNeedsAVerifiedRoute(t *testing.T) {
+	sign := &signature.Config{Scheme: "standard_webhooks", Secrets: []string{"{env.S}"}}
+	for _, tc := range []struct {
+		name    string
+		verify  *signature.Config
+		wantErr string
+	}{
+		{"no verify", nil, "sign unauthenticated input"},
+		{"verify none", &signature.Config{Scheme: "none"}, ""},
+		{"unsigned preset", &signature.Config{Scheme: "ctxfy"}, ""},
+		{"verified", &signature.Config{Scheme: "github", Secrets: []string{"{env.G}"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &Handler{Verify: tc.verify, Upstream: &queue.Policy{URL: "http://127.0.0.1:9000", Sign: sign}}
+			err := h.Validate()
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, tc.wantErr)
+			}
+		})
+	}
+}
