@@ -183,6 +183,9 @@ func (c *caddy) reload(caddyfile string) {
 	c.write(caddyfile)
 	out, err := exec.Command(caddyBin, "reload", "--config", c.config, "--adapter", "caddyfile", "--address", c.Admin).CombinedOutput()
 	require.NoError(c.t, err, "caddy reload: %s", out)
+	// The old servers closed their keep-alive connections: a POST sent on
+	// one the client still pools fails with EOF (POST is not retried).
+	http.DefaultClient.CloseIdleConnections()
 }
 
 func (c *caddy) logs() string {
