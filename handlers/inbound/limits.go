@@ -4,6 +4,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -35,7 +36,7 @@ func (h *Handler) provisionLimits() {
 // before the body is read or a signature computed.
 func (h *Handler) limit(w http.ResponseWriter, r *http.Request, now time.Time) (bool, error) {
 	if h.strikes != nil {
-		if until, blocked := h.strikes.Blocked(clientIP(r), now); blocked {
+		if until, blocked := h.strikes.Blocked(clientAddr(r), now); blocked {
 			return true, h.tooMany(w, until.Sub(now), resultThrottled, "client blocked after bad signatures")
 		}
 	}
@@ -54,7 +55,7 @@ func (h *Handler) strike(r *http.Request, now time.Time) {
 		return
 	}
 	ip := clientIP(r)
-	if h.strikes.Fail(ip, now) {
+	if h.strikes.Fail(parseAddr(ip), now) {
 		h.log.Warn("client blocked after bad signatures", zap.String("route", h.label),
 			zap.String("client_ip", ip), zap.Duration("for", time.Duration(h.BadSignatures.Block)))
 	}
@@ -77,4 +78,15 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// clientAddr is clientIP parsed; an address that does not parse (a Unix
+// socket's peer) is the zero Addr, one client for the strike counter.
+func clientAddr(r *http.Request) netip.Addr {
+	return parseAddr(clientIP(r))
+}
+
+func parseAddr(ip string) netip.Addr {
+	a, _ := netip.ParseAddr(ip)
+	return a
 }
