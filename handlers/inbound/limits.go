@@ -61,6 +61,17 @@ func (h *Handler) strike(r *http.Request, now time.Time) {
 	}
 }
 
+// vouch tells the strike counter that the client sent a verified request,
+// so that bad signatures from the same address (a provider's shared egress,
+// which an attacker can point at this route from their own account) do not
+// get it blocked. Unsigned routes never strike, so they skip it.
+func (h *Handler) vouch(r *http.Request, now time.Time) {
+	if h.strikes == nil || h.verifier == nil {
+		return
+	}
+	h.strikes.Succeed(clientAddr(r), now)
+}
+
 func (h *Handler) tooMany(w http.ResponseWriter, wait time.Duration, result, msg string) error {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	h.backend.Received(h.label, result)
