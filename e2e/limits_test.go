@@ -123,6 +123,32 @@ func TestBadSignaturesThrottleTheirClientOnly(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(c.logs(), "client blocked after bad signatures"), "logged once per block")
 }
 
+// An attacker who points their own account of a provider at the route with
+// a wrong secret sends from the provider's shared addresses: an address that
+// has delivered a verified webhook must not be blocked by that, and its real
+// webhooks must keep being accepted (GitHub does not retry).
+func TestBadSignaturesSpareAnAddressThatDeliveredAVerifiedWebhook(t *testing.T) {
+	rc := newReceiver(t)
+	c := startCaddy(t, limitsCaddyfile, map[string]any{"Upstream": rc.URL})
+	provider := clientFrom("127.0.0.4")
+
+	body := `{"id":"evt_real_0"}`
+	require.Equal(t, http.StatusAccepted, postFrom(t, provider, c, "/hooks/guarded", body, sign(body)).StatusCode)
+	for i := 0; i < 6; i++ { // twice the limit of 3
+		resp := postFrom(t, provider, c, "/hooks/guarded", `{"id":"evt_forged"}`, strings.Repeat("0", 64))
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "bad signature %d: counted, never a block", i)
+	}
+	for i := 1; i <= 3; i++ {
+		body := fmt.Sprintf(`{"id":"evt_real_%d"}`, i)
+		resp := postFrom(t, provider, c, "/hooks/guarded", body, sign(body))
+		assert.Equal(t, http.StatusAccepted, resp.StatusCode, "real webhook %d", i)
+	}
+	waitFor(t, 5*time.Second, "the four real webhooks delivered", func() bool { return len(rc.deliveries()) == 4 })
+	assert.Equal(t, 6.0, c.metric("hookgate_received_total", `result="unauthorized"`))
+	assert.LessOrEqual(t, c.metric("hookgate_received_total", `result="throttled"`), 0.0, "none throttled (-1: no series)")
+	assert.NotContains(t, c.logs(), "client blocked after bad signatures")
+}
+
 func TestUpstreamRateIsNeverExceededBeyondItsBurst(t *testing.T) {
 	const n, rate, burst = 150, 50, 10
 	rc := newReceiver(t)

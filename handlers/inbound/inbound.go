@@ -99,8 +99,11 @@ type Handler struct {
 	// Off by default.
 	MaxRate *limit.Rate `json:"max_rate,omitempty"`
 	// BadSignatures blocks a client address (Caddy's client IP, which
-	// honours trusted_proxies) after too many requests that fail
-	// verification: it gets 429 for a while, with no signature computed.
+	// honours trusted_proxies; an IPv6 address counts with its /64) after
+	// too many requests that fail verification: it gets 429 for a while,
+	// with no signature computed. A client that sent a verified request
+	// within the block period is never blocked, so that bad signatures from
+	// a provider's shared addresses cannot cut off its real webhooks.
 	// Off by default.
 	BadSignatures *limit.Strikes `json:"bad_signatures,omitempty"`
 
@@ -254,6 +257,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.reject(w, code, result, msg, err)
 	}
 	verr := h.verify(r, body, now)
+	if verr == nil {
+		h.vouch(r, now)
+	}
 	if done, err := h.handshake(w, r, body, verr == nil); done {
 		return err
 	}

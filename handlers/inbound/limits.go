@@ -4,6 +4,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -35,7 +36,7 @@ func (h *Handler) provisionLimits() {
 // before the body is read or a signature computed.
 func (h *Handler) limit(w http.ResponseWriter, r *http.Request, now time.Time) (bool, error) {
 	if h.strikes != nil {
-		if until, blocked := h.strikes.Blocked(clientIP(r), now); blocked {
+		if until, blocked := h.strikes.Blocked(clientAddr(r), now); blocked {
 			return true, h.tooMany(w, until.Sub(now), resultThrottled, "client blocked after bad signatures")
 		}
 	}
@@ -54,10 +55,21 @@ func (h *Handler) strike(r *http.Request, now time.Time) {
 		return
 	}
 	ip := clientIP(r)
-	if h.strikes.Fail(ip, now) {
+	if h.strikes.Fail(parseAddr(ip), now) {
 		h.log.Warn("client blocked after bad signatures", zap.String("route", h.label),
 			zap.String("client_ip", ip), zap.Duration("for", time.Duration(h.BadSignatures.Block)))
 	}
+}
+
+// vouch tells the strike counter that the client sent a verified request,
+// so that bad signatures from the same address (a provider's shared egress,
+// which an attacker can point at this route from their own account) do not
+// get it blocked. Unsigned routes never strike, so they skip it.
+func (h *Handler) vouch(r *http.Request, now time.Time) {
+	if h.strikes == nil || h.verifier == nil {
+		return
+	}
+	h.strikes.Succeed(clientAddr(r), now)
 }
 
 func (h *Handler) tooMany(w http.ResponseWriter, wait time.Duration, result, msg string) error {
@@ -77,4 +89,15 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// clientAddr is clientIP parsed; an address that does not parse (a Unix
+// socket's peer) is the zero Addr, one client for the strike counter.
+func clientAddr(r *http.Request) netip.Addr {
+	return parseAddr(clientIP(r))
+}
+
+func parseAddr(ip string) netip.Addr {
+	a, _ := netip.ParseAddr(ip)
+	return a
 }

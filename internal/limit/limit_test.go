@@ -1,7 +1,6 @@
 package limit
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -55,43 +54,6 @@ func TestBucketIgnoresAClockGoingBack(t *testing.T) {
 	require.True(t, ok)
 	ok, _ = b.Take(t0.Add(-time.Hour))
 	assert.False(t, ok)
-}
-
-func TestStrikesBlockAfterLimitWithinWindow(t *testing.T) {
-	c := Strikes{Limit: 3, Window: caddy.Duration(time.Minute), Block: caddy.Duration(10 * time.Minute)}.Counter()
-	assert.False(t, c.Fail("a", t0))
-	assert.False(t, c.Fail("a", t0.Add(10*time.Second)))
-	_, blocked := c.Blocked("a", t0.Add(20*time.Second))
-	assert.False(t, blocked)
-	assert.True(t, c.Fail("a", t0.Add(20*time.Second)), "the third failure blocks")
-	until, blocked := c.Blocked("a", t0.Add(21*time.Second))
-	assert.True(t, blocked)
-	assert.Equal(t, t0.Add(20*time.Second+10*time.Minute), until)
-	_, blocked = c.Blocked("b", t0.Add(21*time.Second))
-	assert.False(t, blocked, "other clients are not blocked")
-	_, blocked = c.Blocked("a", until)
-	assert.False(t, blocked, "the block ends")
-}
-
-func TestStrikesWindowResets(t *testing.T) {
-	c := Strikes{Limit: 2, Window: caddy.Duration(time.Minute)}.Counter()
-	assert.False(t, c.Fail("a", t0))
-	assert.False(t, c.Fail("a", t0.Add(2*time.Minute)), "the first failure's window is over")
-	assert.True(t, c.Fail("a", t0.Add(2*time.Minute+time.Second)))
-}
-
-func TestStrikesBounded(t *testing.T) {
-	c := Strikes{Limit: 5}.Counter()
-	c.clients = make(map[string]*client, maxClients)
-	for i := 0; i < maxClients; i++ {
-		c.clients[strconv.Itoa(i)] = &client{failures: 1, windowStart: t0}
-	}
-	c.Fail("new", t0.Add(time.Second))
-	assert.Equal(t, maxClients, len(c.clients), "live clients are kept; the new one goes uncounted")
-	_, tracked := c.clients["new"]
-	assert.False(t, tracked)
-	c.Fail("new", t0.Add(2*time.Minute))
-	assert.Equal(t, 1, len(c.clients), "a sweep forgets clients whose window is over")
 }
 
 func TestBucketTakeUpTo(t *testing.T) {
