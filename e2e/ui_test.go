@@ -125,6 +125,11 @@ func TestDashboardReplaysADeadLetter(t *testing.T) {
 		}
 		return false
 	})
+	// The receiver sees the delivery before the worker records it: wait
+	// for the store to settle rather than read it at once.
+	waitFor(t, 5*time.Second, "the replayed message off the queue", func() bool {
+		return c.stats().Queues[rc.URL].Queued == 1
+	})
 	st := c.stats().Queues[rc.URL]
 	assert.Equal(t, 1, st.Dead, "the other dead letter stays")
 	assert.Equal(t, 1, st.Queued, "the waiting message stays queued")
