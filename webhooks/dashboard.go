@@ -3,6 +3,7 @@ package webhooks
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"path"
 	"strings"
@@ -24,11 +25,23 @@ func init() {
 // bound to localhost, or behind basic_auth or the remote_ip matcher.
 //
 // The page is served at any path ending in "/"; its assets and api/ are
-// resolved relative to it. Requests that change state (replay, delete,
-// enable) must carry the X-Hookgate-Dashboard header, which a cross-site
-// form cannot send, and must not come cross-site.
+// resolved relative to it. Like the admin endpoint, it answers only the
+// Host names it expects (see Origins), so a page that rebinds its DNS name
+// to this server cannot use it. Requests that change state (replay,
+// delete, enable, ...) must carry the X-Hookgate-Dashboard header, which a
+// cross-site form cannot send, must not come cross-site, and must come
+// from an allowed Origin (or Referer).
 type Dashboard struct {
-	api *http.ServeMux
+	// Origins lists the hosts the dashboard answers to, replacing the
+	// default: localhost and IP literals, on any port. A request with
+	// another Host gets 403, and so does a state change whose Origin (else
+	// Referer) is not listed; by default that Origin must be the Host
+	// itself. An entry is host, host:port (without a port: any port) or
+	// http(s)://host[:port] (then the Origin's scheme must match too).
+	Origins []string `json:"origins,omitempty"`
+
+	api   *http.ServeMux
+	guard hostGuard
 }
 
 // CaddyModule returns the Caddy module information.
@@ -36,8 +49,13 @@ func (Dashboard) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{ID: "http.handlers.webhook_dashboard", New: func() caddy.Module { return new(Dashboard) }}
 }
 
-// Provision sets up the API routes.
+// Provision checks the origins and sets up the API routes.
 func (d *Dashboard) Provision(caddy.Context) error {
+	guard, err := newHostGuard(d.Origins)
+	if err != nil {
+		return fmt.Errorf("webhook_dashboard: %w", err)
+	}
+	d.guard = guard
 	d.api = http.NewServeMux()
 	for _, route := range append((adminAPI{}).Routes(), (endpointsAPI{}).Routes()...) {
 		d.api.Handle(route.Pattern, dashboardAPI(route.Handler))
@@ -47,6 +65,9 @@ func (d *Dashboard) Provision(caddy.Context) error {
 
 // ServeHTTP serves the page, its assets and the API.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if !d.guard.hostAllowed(r.Host) {
+		return caddyhttp.Error(http.StatusForbidden, errHostNotAllowed)
+	}
 	if before, rest, ok := strings.Cut(r.URL.Path, "/api/"); ok && !strings.Contains(before, "/api/") {
 		return d.serveAPI(w, r, rest)
 	}
@@ -71,8 +92,8 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhtt
 
 func (d *Dashboard) serveAPI(w http.ResponseWriter, r *http.Request, rest string) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if r.Header.Get("X-Hookgate-Dashboard") == "" || r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return caddyhttp.Error(http.StatusForbidden, errors.New("dashboard: a state change must come from the dashboard page"))
+		if err := d.guard.checkWrite(r); err != nil {
+			return caddyhttp.Error(http.StatusForbidden, err)
 		}
 	}
 	r2 := r.Clone(r.Context())
