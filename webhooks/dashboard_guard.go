@@ -16,6 +16,7 @@ var (
 	errHostNotAllowed   = errors.New("dashboard: host not allowed")
 	errOriginNotAllowed = errors.New("dashboard: origin not allowed for a state change")
 	errNotFromPage      = errors.New("dashboard: a state change must come from the dashboard page")
+	errReadOnly         = errors.New("dashboard: read-only")
 )
 
 // hostGuard decides which Host and Origin a dashboard request may carry,

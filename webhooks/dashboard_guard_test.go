@@ -83,7 +83,7 @@ func TestDashboardOriginsConfig(t *testing.T) {
 }
 
 // TestDashboardGuardsRequests drives the handler: which Host, Origin,
-// Referer and Sec-Fetch-Site a read or a write may carry.
+// Referer and Sec-Fetch-Site a read or a write may carry, and read_only.
 // Passing the guard, the API answers 503 here (no webhooks app runs).
 func TestDashboardGuardsRequests(t *testing.T) {
 	const (
@@ -94,53 +94,63 @@ func TestDashboardGuardsRequests(t *testing.T) {
 	)
 	fromPage := map[string]string{"X-Hookgate-Dashboard": "1", "Origin": self}
 	tests := []struct {
-		name    string
-		origins []string
-		method  string
-		host    string
-		path    string
-		header  map[string]string
-		want    int
+		name     string
+		origins  []string
+		readOnly bool
+		method   string
+		host     string
+		path     string
+		header   map[string]string
+		want     int
 	}{
-		{"page on loopback IP", nil, "GET", "127.0.0.1:2020", page, nil, 200},
-		{"page on localhost", nil, "GET", "localhost:2020", page, nil, 200},
-		{"page on an IP literal", nil, "GET", "192.0.2.10:2020", page, nil, 200},
-		{"page on a rebound name", nil, "GET", "evil.example:2020", page, nil, 403},
-		{"API read without Origin", nil, "GET", "127.0.0.1:2020", stats, nil, 503},
-		{"API read on a rebound name", nil, "GET", "evil.example", stats, nil, 403},
-		{"write from the page", nil, "POST", "127.0.0.1:2020", replay, fromPage, 503},
-		{"delete from the page", nil, "DELETE", "127.0.0.1:2020", "/hookgate/api/messages/msg_01J00000000000000000000000", fromPage, 503},
-		{"write with Referer only", nil, "POST", "127.0.0.1:2020", replay,
+		{"page on loopback IP", nil, false, "GET", "127.0.0.1:2020", page, nil, 200},
+		{"page on localhost", nil, false, "GET", "localhost:2020", page, nil, 200},
+		{"page on an IP literal", nil, false, "GET", "192.0.2.10:2020", page, nil, 200},
+		{"page on a rebound name", nil, false, "GET", "evil.example:2020", page, nil, 403},
+		{"API read without Origin", nil, false, "GET", "127.0.0.1:2020", stats, nil, 503},
+		{"API read on a rebound name", nil, false, "GET", "evil.example", stats, nil, 403},
+		{"write from the page", nil, false, "POST", "127.0.0.1:2020", replay, fromPage, 503},
+		{"delete from the page", nil, false, "DELETE", "127.0.0.1:2020", "/hookgate/api/messages/msg_01J00000000000000000000000", fromPage, 503},
+		{"write with Referer only", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Referer": self + "/hookgate/"}, 503},
-		{"write on a rebound name, same origin", nil, "POST", "evil.example:2020", replay,
+		{"write on a rebound name, same origin", nil, false, "POST", "evil.example:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "http://evil.example:2020"}, 403},
-		{"write without the page's header", nil, "POST", "127.0.0.1:2020", replay,
+		{"write without the page's header", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"Origin": self}, 403},
-		{"cross-site write", nil, "POST", "127.0.0.1:2020", replay,
+		{"cross-site write", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": self, "Sec-Fetch-Site": "cross-site"}, 403},
-		{"write without Origin or Referer", nil, "POST", "127.0.0.1:2020", replay,
+		{"write without Origin or Referer", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1"}, 403},
-		{"write from Origin null", nil, "POST", "127.0.0.1:2020", replay,
+		{"write from Origin null", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "null"}, 403},
-		{"write from another IP literal", nil, "POST", "127.0.0.1:2020", replay,
+		{"write from another IP literal", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "http://203.0.113.7"}, 403},
-		{"write from another local port", nil, "POST", "127.0.0.1:2020", replay,
+		{"write from another local port", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "http://127.0.0.1:3000"}, 403},
-		{"write from a rebound Referer", nil, "POST", "127.0.0.1:2020", replay,
+		{"write from a rebound Referer", nil, false, "POST", "127.0.0.1:2020", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Referer": "http://evil.example:2020/"}, 403},
 
-		{"listed host reads", []string{"dash.example.com"}, "GET", "dash.example.com", stats, nil, 503},
-		{"list replaces loopback", []string{"dash.example.com"}, "GET", "127.0.0.1:2020", page, nil, 403},
-		{"listed origin writes", []string{"dash.example.com"}, "POST", "dash.example.com", replay,
+		{"listed host reads", []string{"dash.example.com"}, false, "GET", "dash.example.com", stats, nil, 503},
+		{"list replaces loopback", []string{"dash.example.com"}, false, "GET", "127.0.0.1:2020", page, nil, 403},
+		{"listed origin writes", []string{"dash.example.com"}, false, "POST", "dash.example.com", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "https://dash.example.com"}, 503},
-		{"unlisted origin on a listed host", []string{"dash.example.com"}, "POST", "dash.example.com", replay,
+		{"unlisted origin on a listed host", []string{"dash.example.com"}, false, "POST", "dash.example.com", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "https://evil.example"}, 403},
-		{"listed origin, wrong scheme", []string{"https://dash.example.com"}, "POST", "dash.example.com", replay,
+		{"listed origin, wrong scheme", []string{"https://dash.example.com"}, false, "POST", "dash.example.com", replay,
 			map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "http://dash.example.com"}, 403},
+
+		{"read-only reads", nil, true, "GET", "127.0.0.1:2020", stats, nil, 503},
+		{"read-only replay", nil, true, "POST", "127.0.0.1:2020", replay, fromPage, 403},
+		{"read-only delete", nil, true, "DELETE", "127.0.0.1:2020", "/hookgate/api/messages/msg_01J00000000000000000000000", fromPage, 403},
+		{"read-only enable", nil, true, "POST", "127.0.0.1:2020", "/hookgate/api/endpoints/crm/enable", fromPage, 403},
+		{"read-only disable", nil, true, "POST", "127.0.0.1:2020", "/hookgate/api/endpoints/crm/disable", fromPage, 403},
+		{"read-only create", nil, true, "POST", "127.0.0.1:2020", "/hookgate/api/endpoints", fromPage, 403},
+		{"read-only rotate", nil, true, "POST", "127.0.0.1:2020", "/hookgate/api/endpoints/crm/rotate", fromPage, 403},
+		{"read-only repoint", nil, true, "PATCH", "127.0.0.1:2020", "/hookgate/api/endpoints/crm", fromPage, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &Dashboard{Origins: tt.origins}
+			d := &Dashboard{Origins: tt.origins, ReadOnly: tt.readOnly}
 			require.NoError(t, d.Provision(caddy.Context{}))
 			r := httptest.NewRequest(tt.method, tt.path, nil)
 			r.Host = tt.host
@@ -149,6 +159,24 @@ func TestDashboardGuardsRequests(t *testing.T) {
 			}
 			assert.Equal(t, tt.want, serveDashboard(d, r))
 		})
+	}
+}
+
+// TestDashboardPageMarksReadOnly: the page learns from its <html> element
+// whether to show buttons.
+func TestDashboardPageMarksReadOnly(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		d := &Dashboard{ReadOnly: readOnly}
+		require.NoError(t, d.Provision(caddy.Context{}))
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/hookgate/", nil)
+		r.Host = "localhost:2020"
+		require.NoError(t, d.ServeHTTP(w, r, nil))
+		mark := `data-read-only="false"`
+		if readOnly {
+			mark = `data-read-only="true"`
+		}
+		assert.Contains(t, w.Body.String(), mark)
 	}
 }
 
