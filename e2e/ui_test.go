@@ -275,3 +275,26 @@ func TestDashboardRefusesARebindingHost(t *testing.T) {
 	assert.Equal(t, http.StatusOK, dashboardRequest(t, c, http.MethodPost, "127.0.0.1:"+port, "api/messages/"+id+"/replay"))
 	assert.Equal(t, http.StatusNoContent, dashboardRequest(t, c, http.MethodDelete, "127.0.0.1:"+port, "api/messages/"+id))
 }
+
+// TestDashboardReadOnly: read_only refuses replay and delete from the page
+// itself, still answers reads, and the page shows no button.
+func TestDashboardReadOnly(t *testing.T) {
+	c, rc, id := startDashboard(t, "{\n\t\t\tread_only\n\t\t}")
+	host := c.HTTP
+	assert.Equal(t, http.StatusOK, dashboardRequest(t, c, http.MethodGet, host, "api/messages?state=dead"))
+	assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodPost, host, "api/messages/"+id+"/replay"))
+	assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodDelete, host, "api/messages/"+id))
+	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead, "the dead letter is untouched")
+
+	t.Run("the page shows no button", func(t *testing.T) {
+		ctx := browser(t)
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate("http://"+host+"/hookgate/"),
+			chromedp.WaitVisible(chromedp.CSS(`#dead tr[data-id="`+id+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#read-only")),
+		))
+		buttons, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("button").length`))
+		require.NoError(t, err)
+		assert.Zero(t, buttons)
+	})
+}
