@@ -77,8 +77,8 @@ type caddy struct {
 	logFile string
 }
 
-// startCaddy writes caddyfile (a text/template over .HTTP, .Admin and vars)
-// and runs Caddy on it.
+// startCaddy writes caddyfile (a text/template over .HTTP, its .Port, .Admin
+// and vars) and runs Caddy on it.
 func startCaddy(t *testing.T, caddyfile string, vars map[string]any) *caddy {
 	t.Helper()
 	c := &caddy{t: t, dir: t.TempDir(), Vars: vars,
@@ -98,7 +98,8 @@ func startCaddy(t *testing.T, caddyfile string, vars map[string]any) *caddy {
 
 func (c *caddy) write(caddyfile string) {
 	tmpl := template.Must(template.New("Caddyfile").Parse(caddyfile))
-	data := map[string]any{"HTTP": c.HTTP, "Admin": c.Admin}
+	_, port, _ := net.SplitHostPort(c.HTTP)
+	data := map[string]any{"HTTP": c.HTTP, "Port": port, "Admin": c.Admin}
 	for k, v := range c.Vars {
 		data[k] = v
 	}

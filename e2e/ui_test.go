@@ -125,6 +125,11 @@ func TestDashboardReplaysADeadLetter(t *testing.T) {
 		}
 		return false
 	})
+	// The receiver sees the delivery before the worker records it: wait
+	// for the store to settle rather than read it at once.
+	waitFor(t, 5*time.Second, "the replayed message off the queue", func() bool {
+		return c.stats().Queues[rc.URL].Queued == 1
+	})
 	st := c.stats().Queues[rc.URL]
 	assert.Equal(t, 1, st.Dead, "the other dead letter stays")
 	assert.Equal(t, 1, st.Queued, "the waiting message stays queued")
@@ -172,7 +177,9 @@ func TestDashboardServesItsFilesAndGuardsItsAPI(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, replay(nil), "a plain form post")
 	assert.Equal(t, http.StatusForbidden, replay(map[string]string{"X-Hookgate-Dashboard": "1", "Sec-Fetch-Site": "cross-site"}))
 	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead)
-	assert.Equal(t, http.StatusOK, replay(map[string]string{"X-Hookgate-Dashboard": "1"}))
+	assert.Equal(t, http.StatusForbidden, replay(map[string]string{"X-Hookgate-Dashboard": "1"}), "no Origin nor Referer")
+	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead)
+	assert.Equal(t, http.StatusOK, replay(map[string]string{"X-Hookgate-Dashboard": "1", "Origin": "http://" + c.HTTP}))
 
 	var attempts struct {
 		Attempts []struct{ ID, Outcome string }
@@ -189,4 +196,105 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 	req, err := http.NewRequest(method, url, nil)
 	require.NoError(t, err)
 	return req
+}
+
+// dashboardCaddyfile serves the dashboard the way the README shows it: a
+// site without a host name, bound to loopback, so every Host reaches it
+// and only the dashboard's own check refuses a rebinding name.
+const dashboardCaddyfile = `{
+	admin {{.Admin}}
+	webhooks {
+		storage embedded
+	}
+}
+:{{.Port}} {
+	bind 127.0.0.1
+	route /hooks/contextfile {
+		webhook_inbound {
+			verify hmac {
+				header X-Webhook-Signature
+				algorithm sha256
+				encoding hex
+				secret {env.HOOKGATE_SECRET}
+			}
+			dedupe {json.id}
+			upstream {{.Upstream}} {
+				retry 100ms
+			}
+		}
+	}
+	route /hookgate/* {
+		webhook_dashboard {{.Dashboard}}
+	}
+}
+`
+
+// startDashboard runs dashboardCaddyfile with the dashboard's options
+// block and one dead letter in the queue, whose id it returns.
+func startDashboard(t *testing.T, options string) (*caddy, *receiver, string) {
+	rc := newReceiver(t)
+	rc.setAnswer(func(int, *http.Request, http.ResponseWriter) int { return http.StatusUnprocessableEntity })
+	c := startCaddy(t, dashboardCaddyfile, map[string]any{"Upstream": rc.URL, "Dashboard": options})
+	code, ack := c.post("/hooks/contextfile", `{"id":"evt_dash"}`, nil)
+	require.Equal(t, http.StatusAccepted, code, ack)
+	waitFor(t, 5*time.Second, "a dead letter", func() bool { return c.stats().Queues[rc.URL].Dead == 1 })
+	return c, rc, decodeAck(t, ack).ID
+}
+
+// dashboardRequest sends method to the dashboard path with the given Host
+// header, as the page's script would (its header, Origin = that host).
+func dashboardRequest(t *testing.T, c *caddy, method, host, path string) int {
+	req, err := http.NewRequest(method, "http://"+c.HTTP+"/hookgate/"+path, nil)
+	require.NoError(t, err)
+	req.Host = host
+	if method != http.MethodGet {
+		req.Header.Set("X-Hookgate-Dashboard", "1")
+		req.Header.Set("Origin", "http://"+host)
+	}
+	code, _ := do(t, req)
+	return code
+}
+
+// TestDashboardRefusesARebindingHost: a page whose DNS name was rebound to
+// 127.0.0.1 sends Host: evil.example (and, same-origin, that Origin); the
+// dashboard refuses its reads and writes, and answers loopback names.
+func TestDashboardRefusesARebindingHost(t *testing.T) {
+	c, rc, id := startDashboard(t, "")
+	_, port, _ := strings.Cut(c.HTTP, ":")
+	evil := "evil.example:" + port
+	for _, path := range []string{"", "app.js", "api/stats", "api/messages?state=dead"} {
+		assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodGet, evil, path), "GET %s", path)
+		assert.Equal(t, http.StatusOK, dashboardRequest(t, c, http.MethodGet, "127.0.0.1:"+port, path), "GET %s", path)
+		assert.Equal(t, http.StatusOK, dashboardRequest(t, c, http.MethodGet, "localhost:"+port, path), "GET %s", path)
+	}
+	assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodPost, evil, "api/messages/"+id+"/replay"))
+	assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodDelete, evil, "api/messages/"+id))
+	assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodPost, evil, "api/endpoints"))
+	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead, "the dead letter is untouched")
+
+	assert.Equal(t, http.StatusOK, dashboardRequest(t, c, http.MethodPost, "127.0.0.1:"+port, "api/messages/"+id+"/replay"))
+	assert.Equal(t, http.StatusNoContent, dashboardRequest(t, c, http.MethodDelete, "127.0.0.1:"+port, "api/messages/"+id))
+}
+
+// TestDashboardReadOnly: read_only refuses replay and delete from the page
+// itself, still answers reads, and the page shows no button.
+func TestDashboardReadOnly(t *testing.T) {
+	c, rc, id := startDashboard(t, "{\n\t\t\tread_only\n\t\t}")
+	host := c.HTTP
+	assert.Equal(t, http.StatusOK, dashboardRequest(t, c, http.MethodGet, host, "api/messages?state=dead"))
+	assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodPost, host, "api/messages/"+id+"/replay"))
+	assert.Equal(t, http.StatusForbidden, dashboardRequest(t, c, http.MethodDelete, host, "api/messages/"+id))
+	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead, "the dead letter is untouched")
+
+	t.Run("the page shows no button", func(t *testing.T) {
+		ctx := browser(t)
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate("http://"+host+"/hookgate/"),
+			chromedp.WaitVisible(chromedp.CSS(`#dead tr[data-id="`+id+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#read-only")),
+		))
+		buttons, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("button").length`))
+		require.NoError(t, err)
+		assert.Zero(t, buttons)
+	})
 }

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"path"
 	"strings"
@@ -24,11 +25,29 @@ func init() {
 // bound to localhost, or behind basic_auth or the remote_ip matcher.
 //
 // The page is served at any path ending in "/"; its assets and api/ are
-// resolved relative to it. Requests that change state (replay, delete,
-// enable) must carry the X-Hookgate-Dashboard header, which a cross-site
-// form cannot send, and must not come cross-site.
+// resolved relative to it. Like the admin endpoint, it answers only the
+// Host names it expects (see Origins), so a page that rebinds its DNS name
+// to this server cannot use it. Requests that change state (replay,
+// delete, enable, ...) must carry the X-Hookgate-Dashboard header, which a
+// cross-site form cannot send, must not come cross-site, and must come
+// from an allowed Origin (or Referer).
 type Dashboard struct {
-	api *http.ServeMux
+	// Origins lists the hosts the dashboard answers to, replacing the
+	// default: localhost and IP literals, on any port. A request with
+	// another Host gets 403, and so does a state change whose Origin (else
+	// Referer) is not listed; by default that Origin must be the Host
+	// itself. An entry is host, host:port (without a port: any port) or
+	// http(s)://host[:port] (then the Origin's scheme must match too).
+	Origins []string `json:"origins,omitempty"`
+
+	// ReadOnly refuses every state change with 403 (replay, delete,
+	// enable, disable, create, rotate); the page shows no buttons. For
+	// people who should watch the queues but not act on them.
+	ReadOnly bool `json:"read_only,omitempty"`
+
+	api   *http.ServeMux
+	guard hostGuard
+	index []byte // index.html, marked read-only when it is
 }
 
 // CaddyModule returns the Caddy module information.
@@ -36,8 +55,16 @@ func (Dashboard) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{ID: "http.handlers.webhook_dashboard", New: func() caddy.Module { return new(Dashboard) }}
 }
 
-// Provision sets up the API routes.
+// Provision checks the origins and sets up the page and the API routes.
 func (d *Dashboard) Provision(caddy.Context) error {
+	guard, err := newHostGuard(d.Origins)
+	if err != nil {
+		return fmt.Errorf("webhook_dashboard: %w", err)
+	}
+	d.guard = guard
+	if d.index, err = dashboardIndex(d.ReadOnly); err != nil {
+		return err
+	}
 	d.api = http.NewServeMux()
 	for _, route := range append((adminAPI{}).Routes(), (endpointsAPI{}).Routes()...) {
 		d.api.Handle(route.Pattern, dashboardAPI(route.Handler))
@@ -47,6 +74,9 @@ func (d *Dashboard) Provision(caddy.Context) error {
 
 // ServeHTTP serves the page, its assets and the API.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if !d.guard.hostAllowed(r.Host) {
+		return caddyhttp.Error(http.StatusForbidden, errHostNotAllowed)
+	}
 	if before, rest, ok := strings.Cut(r.URL.Path, "/api/"); ok && !strings.Contains(before, "/api/") {
 		return d.serveAPI(w, r, rest)
 	}
@@ -61,6 +91,9 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhtt
 	if err != nil {
 		return caddyhttp.Error(http.StatusNotFound, nil)
 	}
+	if name == "index.html" {
+		body = d.index
+	}
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -71,8 +104,11 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhtt
 
 func (d *Dashboard) serveAPI(w http.ResponseWriter, r *http.Request, rest string) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if r.Header.Get("X-Hookgate-Dashboard") == "" || r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return caddyhttp.Error(http.StatusForbidden, errors.New("dashboard: a state change must come from the dashboard page"))
+		if d.ReadOnly {
+			return caddyhttp.Error(http.StatusForbidden, errReadOnly)
+		}
+		if err := d.guard.checkWrite(r); err != nil {
+			return caddyhttp.Error(http.StatusForbidden, err)
 		}
 	}
 	r2 := r.Clone(r.Context())
@@ -80,6 +116,25 @@ func (d *Dashboard) serveAPI(w http.ResponseWriter, r *http.Request, rest string
 	r2.URL.RawPath = ""
 	d.api.ServeHTTP(w, r2)
 	return nil
+}
+
+// readOnlyMark is the attribute of index.html's <html> element that the
+// page reads to know whether to show its buttons.
+var readOnlyMark = []byte(`data-read-only="false"`)
+
+// dashboardIndex is index.html, marked read-only when readOnly.
+func dashboardIndex(readOnly bool) ([]byte, error) {
+	page, err := uiFiles.ReadFile("ui/index.html")
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Contains(page, readOnlyMark) {
+		return nil, errors.New("webhook_dashboard: index.html lacks its read-only mark")
+	}
+	if readOnly {
+		page = bytes.Replace(page, readOnlyMark, []byte(`data-read-only="true"`), 1)
+	}
+	return page, nil
 }
 
 // dashboardAPI answers an admin route's error as the admin endpoint does: a

@@ -5,6 +5,9 @@
 
 const api = "api";
 const refreshMs = 2000;
+// The server marks the page read-only when the dashboard refuses every
+// state change: then no button is shown.
+const readOnly = document.documentElement.dataset.readOnly === "true";
 
 async function call(method, path) {
 	const headers = { Accept: "application/json", "X-Hookgate-Dashboard": "1" };
@@ -20,6 +23,13 @@ function cell(text, cls) {
 	const td = document.createElement("td");
 	td.textContent = text === undefined || text === null ? "" : String(text);
 	if (cls) td.className = cls;
+	return td;
+}
+
+// actions is the last cell of a row: its buttons, or none when read-only.
+function actions(buttons) {
+	const td = cell("");
+	if (!readOnly) td.append(...buttons());
 	return td;
 }
 
@@ -96,12 +106,10 @@ function showQueues(stats, attempts) {
 
 function showDead(messages) {
 	fill("dead", messages.map((m) => {
-		const actions = cell("");
-		actions.append(
-			button("Replay", "replay-" + m.id, () => call("POST", "/messages/" + encodeURIComponent(m.id) + "/replay")),
-			button("Delete", "delete-" + m.id, () => call("DELETE", "/messages/" + encodeURIComponent(m.id)), "danger"));
 		const tr = row("", cell(m.id, "id"), cell(m.queue), cell(m.attempts, "num"),
-			cell(m.last_status || "", "num"), cell(m.last_error), cell(ago(m.dead_at) + " ago"), actions);
+			cell(m.last_status || "", "num"), cell(m.last_error), cell(ago(m.dead_at) + " ago"), actions(() => [
+				button("Replay", "replay-" + m.id, () => call("POST", "/messages/" + encodeURIComponent(m.id) + "/replay")),
+				button("Delete", "delete-" + m.id, () => call("DELETE", "/messages/" + encodeURIComponent(m.id)), "danger")]));
 		tr.dataset.id = m.id;
 		return tr;
 	}));
@@ -124,9 +132,8 @@ async function showEndpoints() {
 	document.getElementById("endpoints-section").hidden = false;
 	const disabled = (answer.endpoints || []).filter((e) => !e.active);
 	fill("endpoints", disabled.map((e) => {
-		const actions = cell("");
-		actions.append(button("Enable", "enable-" + e.id, () => call("POST", "/endpoints/" + encodeURIComponent(e.id) + "/enable")));
-		return row("", cell(e.id, "id"), cell(e.route), cell(e.url), cell(e.disabled_reason), actions);
+		return row("", cell(e.id, "id"), cell(e.route), cell(e.url), cell(e.disabled_reason), actions(() => [
+			button("Enable", "enable-" + e.id, () => call("POST", "/endpoints/" + encodeURIComponent(e.id) + "/enable"))]));
 	}));
 }
 
@@ -146,6 +153,7 @@ async function refresh() {
 	}
 }
 
+document.getElementById("read-only").hidden = !readOnly;
 refresh();
 setInterval(() => {
 	document.getElementById("status").className = "";
