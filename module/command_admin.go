@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -28,20 +29,26 @@ func (f *adminFlags) register(cmd *cobra.Command) {
 
 // call makes an admin API request and decodes a JSON answer into out.
 func (f *adminFlags) call(method, uri string, out any) error {
+	_, err := f.do(method, uri, out)
+	return err
+}
+
+// do is call that also returns the answer's headers.
+func (f *adminFlags) do(method, uri string, out any) (http.Header, error) {
 	addr, err := caddycmd.DetermineAdminAPIAddress(f.address, nil, f.config, f.adapter)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := caddycmd.AdminAPIRequest(addr, method, uri, nil, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil
+		return resp.Header, nil
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return resp.Header, json.NewDecoder(resp.Body).Decode(out)
 }
 
 // listedMessage is what the admin API lists of a message.
@@ -155,20 +162,76 @@ func replayCommand() *cobra.Command {
 	return cmd
 }
 
-// replayAllDead replays dead messages page by page: a replayed message
-// leaves the dead-letter queue, so each page is the next one.
+// replayPage is how many dead messages one listing asks for (the admin
+// API's maximum).
+var replayPage = 1000
+
+// replayAllDead replays the messages that were dead when it started, each
+// once. It cannot take them all in one listing, and a replayed message that
+// the upstream refuses again is dead again at once: replaying whatever the
+// listing shows, until it shows nothing, never ended. So it goes queue by
+// queue, where the listing is oldest first, and replays what it has not
+// replayed yet and what died before it started, by the admin endpoint's clock.
 func (f *adminFlags) replayAllDead(route string) (int, error) {
-	n := 0
-	for {
-		msgs, err := f.list("dead", route, 1000)
-		if err != nil || len(msgs) == 0 {
+	var stats struct{ Queues map[string]struct{ Dead int } }
+	h, err := f.do(http.MethodGet, "/webhooks/stats", &stats)
+	if err != nil {
+		return 0, err
+	}
+	cutoff := replayCutoff(h.Get("Date"))
+	queues := []string{route}
+	if route == "" {
+		queues = queues[:0]
+		for q, st := range stats.Queues {
+			if st.Dead > 0 {
+				queues = append(queues, q)
+			}
+		}
+		sort.Strings(queues)
+	}
+	n, seen := 0, map[string]bool{}
+	for _, q := range queues {
+		k, err := f.replayQueue(q, cutoff, seen)
+		n += k
+		if err != nil {
 			return n, err
 		}
+	}
+	return n, nil
+}
+
+// replayCutoff is the admin endpoint's time from its Date header (one
+// second resolution, so rounded up), or this machine's.
+func replayCutoff(date string) time.Time {
+	if t, err := http.ParseTime(date); err == nil {
+		return t.Add(time.Second)
+	}
+	return time.Now()
+}
+
+// replayQueue replays one queue's dead messages that died before cutoff and
+// are not in seen, page by page.
+func (f *adminFlags) replayQueue(queue string, cutoff time.Time, seen map[string]bool) (int, error) {
+	n := 0
+	for {
+		msgs, err := f.list("dead", queue, replayPage)
+		if err != nil {
+			return n, err
+		}
+		todo := 0
 		for _, m := range msgs {
+			if seen[m.ID] || !m.DeadAt.Before(cutoff) {
+				continue
+			}
+			seen[m.ID] = true
+			todo++
 			if err := f.call(http.MethodPost, "/webhooks/messages/"+url.PathEscape(m.ID)+"/replay", nil); err != nil {
 				return n, err
 			}
 			n++
+		}
+		if todo == 0 {
+			return n, nil
 		}
 	}
 }

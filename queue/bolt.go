@@ -339,11 +339,16 @@ func orderKey(m *Message) []byte {
 // firstOfOrder reports whether m is the oldest queued message of its
 // OrderKey (or has none).
 func firstOfOrder(tx *bolt.Tx, m *Message) bool {
-	k := orderKey(m)
+	return firstInOrder(tx, orderKey(m), m.ID)
+}
+
+// firstInOrder reports whether the order index entry k (nil: none) of
+// message id comes first among its OrderKey's.
+func firstInOrder(tx *bolt.Tx, k []byte, id string) bool {
 	if k == nil {
 		return true
 	}
-	prefix := k[:len(k)-len(m.ID)]
+	prefix := k[:len(k)-len(id)]
 	first, _ := tx.Bucket(bucketOrder).Cursor().Seek(prefix)
 	return bytes.Equal(first, k)
 }
@@ -397,12 +402,19 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 			if until, ok := s.leases[id]; ok && until.After(now) {
 				continue
 			}
-			m, err := decode(msgs.Get([]byte(id)))
+			// The header says whether an older message of its OrderKey goes
+			// first; only a message leased is decoded, body and all.
+			rec := msgs.Get([]byte(id))
+			_, _, order, err := indexEntries(rec)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", id, err)
 			}
-			if !firstOfOrder(tx, m) {
-				continue // an older message of its key goes first
+			if !firstInOrder(tx, order, id) {
+				continue
+			}
+			m, err := decode(rec)
+			if err != nil {
+				return fmt.Errorf("message %s: %w", id, err)
 			}
 			out = append(out, m)
 		}
@@ -539,16 +551,14 @@ func (s *Bolt) Stats() (map[string]Stats, error) {
 			return nil
 		})
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
+	leases := s.leased()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		count(tx, bucketDue, func(st *Stats, id string) {
 			st.Queued++
 			if t := IDTime(id); st.Oldest.IsZero() || t.Before(st.Oldest) {
 				st.Oldest = t
 			}
-			if until, ok := s.leases[id]; ok && until.After(now) {
+			if leases[id] {
 				st.Leased++
 			}
 		})
@@ -556,6 +566,23 @@ func (s *Bolt) Stats() (map[string]Stats, error) {
 		return nil
 	})
 	return out, err
+}
+
+// leased returns the ids leased now. Stats counts against this copy rather
+// than holding the lease lock through its scan, which stalled every Lease
+// for as long as the scan of the whole queue took (each scrape and
+// dashboard poll).
+func (s *Bolt) leased() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	out := make(map[string]bool, len(s.leases))
+	for id, until := range s.leases {
+		if until.After(now) {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // purgeChunk bounds the records one purge transaction removes, so that the

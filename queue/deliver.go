@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,7 @@ func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
 	m.Attempts++
 	start := time.Now()
 	reply, retryAfter, err := r.send(p, m, keep)
+	err = redactURLs(err)
 	took := time.Since(start)
 	r.pace.observe(reply.status(), retryAfter, time.Now())
 	if r.d.ctx.Err() != nil {
@@ -134,6 +136,33 @@ func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration,
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	return reply, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+}
+
+// redactURLs returns err with the URLs it carries cut to scheme and host.
+// Go's *url.Error quotes the full URL, whose path or query may be a
+// capability (Slack, Discord, …); from here the error reaches last_error,
+// the logs, the admin API and the dashboard. A URL that does not parse is
+// left out, and so is the detail of a parse error, which quotes the bad part.
+func redactURLs(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	inner := ue.Err
+	if ue.Op == "parse" {
+		inner = errors.New("invalid URL")
+	}
+	return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: inner}
+}
+
+// RedactURL returns raw as scheme://host only, for logs, errors and views:
+// no user info, path, query or fragment.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "(invalid URL)"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // settle records the attempt's result in the store and names the outcome.

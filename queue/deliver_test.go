@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestRetryable(t *testing.T) {
@@ -392,4 +394,80 @@ func TestRedirectNotFollowed(t *testing.T) {
 	assert.Equal(t, http.StatusFound, m.LastStatus)
 	assert.Equal(t, "upstream answered 302", m.LastError)
 	assert.Equal(t, 1, m.Attempts, "dead at once, no retry scheduled")
+}
+
+// TestDeliveryErrorsShowSchemeAndHostOnly: a failed delivery to a
+// capability URL (Slack-style token in the path, another in the query)
+// leaves neither in last_error nor in the log line of the attempt.
+func TestDeliveryErrorsShowSchemeAndHostOnly(t *testing.T) {
+	const secretPath, secretQuery = "/services/T000/B000/SECRETTOKEN", "token=abc"
+	for _, tc := range []struct {
+		name, url, host string
+	}{
+		{"connection refused", "http://127.0.0.1:1" + secretPath + "?" + secretQuery, "http://127.0.0.1:1"},
+		{"user info", "http://ops:hunter2@127.0.0.1:1" + secretPath + "?" + secretQuery, "http://127.0.0.1:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Policy{URL: tc.url, Retry: []caddy.Duration{caddy.Duration(time.Minute)}, MaxAttempts: 5}
+			require.NoError(t, p.Provision())
+			core, logs := observer.New(zap.DebugLevel)
+			s := openBolt(t)
+			d := NewDispatcher(s, zap.New(core), nil)
+			t.Cleanup(d.Close)
+			d.Apply(map[string]*Policy{"q": p})
+			now := time.Now()
+			m := &Message{ID: NewID(now), Queue: "q", Method: http.MethodPost, URL: tc.url,
+				Body: []byte(`{}`), ReceivedAt: now, NextAttempt: now.Add(time.Hour)}
+			_, err := s.Enqueue(m, Key{})
+			require.NoError(t, err)
+			_, outcome, ok := d.DeliverNow(m, 5*time.Second)
+			require.True(t, ok)
+			require.Equal(t, "retry", outcome)
+			got, err := s.Get(m.ID)
+			require.NoError(t, err)
+
+			shown := []string{got.LastError}
+			for _, e := range logs.All() {
+				for _, v := range e.ContextMap() {
+					shown = append(shown, fmt.Sprint(v))
+				}
+			}
+			assert.Contains(t, got.LastError, tc.host, "the host stays, to tell which upstream failed")
+			for _, s := range shown {
+				for _, secret := range []string{"SECRETTOKEN", "/services", "T000", "token=", "abc", "hunter2", "ops:"} {
+					assert.NotContains(t, s, secret)
+				}
+			}
+		})
+	}
+}
+
+// TestRedactURLs: a *url.Error keeps its operation and cause, its URL cut to
+// scheme and host; a parse error loses its detail, which quotes the URL.
+func TestRedactURLs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no error", nil, ""},
+		{"not a url.Error", io.ErrUnexpectedEOF, "unexpected EOF"},
+		{"dial", &url.Error{Op: "Post", URL: "https://hooks.slack.com/services/T0/B0/XyZ?x=1#f", Err: syscall.ECONNREFUSED},
+			`Post "https://hooks.slack.com": connection refused`},
+		{"user info", &url.Error{Op: "Post", URL: "https://u:p@discord.com/api/webhooks/1/tok", Err: context.DeadlineExceeded},
+			`Post "https://discord.com": context deadline exceeded`},
+		{"parse", &url.Error{Op: "parse", URL: "http://h/%zzSECRET", Err: url.EscapeError("%zzSECRET")},
+			`parse "(invalid URL)": invalid URL`},
+		{"unparseable", &url.Error{Op: "parse", URL: "::SECRET", Err: errors.New("missing protocol scheme")},
+			`parse "(invalid URL)": invalid URL`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := redactURLs(tc.err)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.EqualError(t, err, tc.want)
+		})
+	}
 }

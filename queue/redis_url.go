@@ -18,7 +18,9 @@ import (
 //
 // One host is a standalone server; with master_name the hosts are Sentinels;
 // several hosts without master_name (or cluster=true) are Cluster nodes.
-// Errors never quote the URL, which may hold a password.
+// Errors never quote the URL or any part parsed from it: a password holding
+// an unescaped / ? or # spills into the host, path or query, so any part
+// may hold a fragment of it.
 type RedisURL struct {
 	TLS        bool
 	Username   string
@@ -29,6 +31,10 @@ type RedisURL struct {
 	Cluster    bool
 }
 
+// errUnescapedUserInfo tells an operator why a URL with an "@" past the
+// host fails, without showing where: the text around it is the password.
+var errUnescapedUserInfo = errors.New("redis url: user or password holds an unescaped / ? or #; percent-encode them (%2F %3F %23)")
+
 // ParseRedisURL parses raw as a RedisURL.
 func ParseRedisURL(raw string) (*RedisURL, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
@@ -38,6 +44,9 @@ func ParseRedisURL(raw string) (*RedisURL, error) {
 	u := &RedisURL{TLS: scheme == "rediss"}
 	rest, query, _ := strings.Cut(rest, "?")
 	authority, path, _ := strings.Cut(rest, "/")
+	if spilledUserInfo(authority, path, query) {
+		return nil, errUnescapedUserInfo
+	}
 	if i := strings.LastIndex(authority, "@"); i >= 0 {
 		if err := u.setUser(authority[:i]); err != nil {
 			return nil, err
@@ -62,6 +71,17 @@ func ParseRedisURL(raw string) (*RedisURL, error) {
 	return u, nil
 }
 
+// spilledUserInfo reports an "@" that ended up past the host: in the
+// database path or in the first parameter's name (values such as a
+// master_name may hold one).
+func spilledUserInfo(authority, path, query string) bool {
+	if strings.Contains(authority, "@") {
+		return false
+	}
+	name, _, _ := strings.Cut(query, "=")
+	return strings.Contains(path, "@") || strings.Contains(name, "@")
+}
+
 func (u *RedisURL) setUser(info string) error {
 	user, pass, _ := strings.Cut(info, ":")
 	var err1, err2 error
@@ -74,7 +94,7 @@ func (u *RedisURL) setUser(info string) error {
 }
 
 func (u *RedisURL) setHosts(list string) error {
-	for _, h := range strings.Split(list, ",") {
+	for i, h := range strings.Split(list, ",") {
 		if h == "" {
 			return errors.New("redis url: empty host")
 		}
@@ -83,7 +103,7 @@ func (u *RedisURL) setHosts(list string) error {
 		}
 		host, port, err := net.SplitHostPort(h)
 		if n, perr := strconv.Atoi(port); err != nil || perr != nil || host == "" || n < 1 || n > 65535 {
-			return fmt.Errorf("redis url: invalid host %q", h)
+			return fmt.Errorf("redis url: invalid host or port (host %d of the list)", i+1)
 		}
 		u.Hosts = append(u.Hosts, h)
 	}
@@ -96,7 +116,7 @@ func (u *RedisURL) setDB(path string) error {
 	}
 	db, err := strconv.Atoi(path)
 	if err != nil || db < 0 {
-		return fmt.Errorf("redis url: invalid database number %q", path)
+		return errors.New("redis url: invalid database number (want /0, /1, …)")
 	}
 	u.DB = db
 	return nil
@@ -116,7 +136,7 @@ func (u *RedisURL) setQuery(query string) error {
 				return errors.New("redis url: cluster must be true or false")
 			}
 		default:
-			return fmt.Errorf("redis url: unknown parameter %q", name)
+			return errors.New("redis url: unknown parameter (want master_name or cluster)")
 		}
 	}
 	return nil

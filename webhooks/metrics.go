@@ -26,7 +26,7 @@ var collectors = &metrics{
 	}, []string{"route", "result"}),
 	attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "hookgate", Name: "delivery_attempts_total",
-		Help: "Delivery attempts, by queue, outcome (delivered, retry, dead) and upstream status code (0: no answer).",
+		Help: "Delivery attempts, by queue, outcome (delivered, retry, dead) and upstream status code (0: no answer, other: a code not listed in the README).",
 	}, []string{"queue", "outcome", "code"}),
 	latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "hookgate", Name: "delivery_duration_seconds",
@@ -149,7 +149,26 @@ func register(reg *prometheus.Registry, cs ...prometheus.Collector) {
 	}
 }
 
+// knownCodes are the statuses that label attempts as themselves: the ones a
+// webhook receiver commonly answers. An upstream chooses its status, so any
+// other is "other", or every code it invents would be a new time series.
+var knownCodes = map[int]bool{
+	0: true, 200: true, 201: true, 202: true, 204: true,
+	301: true, 302: true, 307: true, 308: true,
+	400: true, 401: true, 403: true, 404: true, 405: true, 408: true, 409: true, 410: true,
+	413: true, 422: true, 425: true, 429: true,
+	500: true, 502: true, 503: true, 504: true,
+}
+
+// codeLabel is the code label of an attempt that got status (0: no answer).
+func codeLabel(status int) string {
+	if knownCodes[status] {
+		return strconv.Itoa(status)
+	}
+	return "other"
+}
+
 func (m *metrics) attempt(a queue.Attempt) {
-	m.attempts.WithLabelValues(a.Queue, a.Outcome, strconv.Itoa(a.Status)).Inc()
+	m.attempts.WithLabelValues(a.Queue, a.Outcome, codeLabel(a.Status)).Inc()
 	m.latency.WithLabelValues(a.Queue).Observe(a.Took.Seconds())
 }
