@@ -21,6 +21,7 @@ const headerQueueURL = "https://destination-header.invalid/"
 func (h *Handler) register() error {
 	if h.DestinationHeader != "" {
 		p := h.basePolicy(headerQueueURL, h.routeSign())
+		p.PerDestination = true // each message names its own: pace and cap them apart
 		if err := p.Provision(); err != nil {
 			return err
 		}
