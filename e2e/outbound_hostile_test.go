@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// headerRoute takes its destination from a header and lets the tests'
+// loopback receivers through the SSRF guard.
+const headerRoute = `
+	route /emit {
+		webhook_outbound {
+			name byheader
+			destination_header Webhook-Destination
+			allow_http
+			allow_private 127.0.0.0/8
+			sign standard_webhooks {
+				secret ` + outSecret + `
+			}
+		}
+	}
+`
+
+// TestOutboundDestinationsPacedApart: on a destination_header route, one
+// destination answering 429 Retry-After: 3600 pauses itself only: another
+// destination of the same route, submitted after a backlog for the first,
+// is served within seconds, and the first is not tried again.
+func TestOutboundDestinationsPacedApart(t *testing.T) {
+	limited, fine := newReceiver(t), newReceiver(t)
+	limited.setAnswer(func(_ int, _ *http.Request, w http.ResponseWriter) int {
+		w.Header().Set("Retry-After", "3600")
+		return http.StatusTooManyRequests
+	})
+	c := startOutbound(t, headerRoute, nil)
+	to := func(u string) map[string]string { return map[string]string{"Webhook-Destination": u} }
+	code, ans := emit(t, c, "/emit", `{"n":0}`, to(limited.URL+"/hook"))
+	require.Equal(t, http.StatusAccepted, code, ans)
+	waitFor(t, 5*time.Second, "the 429", func() bool { return len(limited.deliveries()) == 1 })
+	for range 5 {
+		code, ans = emit(t, c, "/emit", `{"n":1}`, to(limited.URL+"/hook"))
+		require.Equal(t, http.StatusAccepted, code, ans)
+	}
+	code, ans = emit(t, c, "/emit", `{"n":2}`, to(fine.URL+"/hook"))
+	require.Equal(t, http.StatusAccepted, code, ans)
+
+	waitFor(t, 5*time.Second, "the other destination served", func() bool { return len(fine.deliveries()) == 1 })
+	assert.Len(t, limited.deliveries(), 1, "the paused destination is not tried again")
+	q := c.stats().Queues["outbound:byheader"]
+	assert.Equal(t, 6, q.Queued, "its messages wait, none dead")
+	assert.Zero(t, q.Dead)
+}
