@@ -53,3 +53,41 @@ func TestOutboundDestinationsPacedApart(t *testing.T) {
 	assert.Equal(t, 6, q.Queued, "its messages wait, none dead")
 	assert.Zero(t, q.Dead)
 }
+
+// TestOutboundEndpointAPIRefusals: the admin API refuses, at create and at
+// rotate, a secret the route's scheme (standard_webhooks) cannot sign with,
+// with a reason that does not quote it, and an endpoint id equal to its
+// route's name (whose idempotency scope it would share). A refused rotation
+// leaves the endpoint delivering with its secret.
+func TestOutboundEndpointAPIRefusals(t *testing.T) {
+	rc := newReceiver(t)
+	c := startOutbound(t, fanOutRoutes, map[string]any{"A": rc.URL, "B": rc.URL})
+	const unusable = "plain-secret-not-base64!"
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+		want int
+	}{
+		{"secret the scheme cannot use", map[string]any{"route": "events", "id": "crm", "url": rc.URL, "secret": unusable}, http.StatusBadRequest},
+		{"id of the route", map[string]any{"route": "events", "id": "events", "url": rc.URL}, http.StatusConflict},
+	} {
+		code, text := adminJSON(t, c, http.MethodPost, "/webhooks/endpoints", tc.body, nil)
+		assert.Equal(t, tc.want, code, "%s: %s", tc.name, text)
+		assert.NotContains(t, text, unusable, tc.name)
+	}
+	for _, id := range []string{"crm", "events"} {
+		assert.Equal(t, http.StatusNotFound, c.admin(http.MethodGet, "/webhooks/endpoints/"+id, nil), "%s was not stored", id)
+	}
+
+	var created endpointAnswer
+	code, text := adminJSON(t, c, http.MethodPost, "/webhooks/endpoints", map[string]any{"route": "events", "id": "crm", "url": rc.URL + "/crm"}, &created)
+	require.Equal(t, http.StatusCreated, code, text)
+	code, text = adminJSON(t, c, http.MethodPost, "/webhooks/endpoints/crm/rotate", map[string]any{"secret": unusable}, nil)
+	assert.Equal(t, http.StatusBadRequest, code, text)
+	assert.NotContains(t, text, unusable)
+
+	code, ans := emit(t, c, "/events", `{"type":"user.created"}`, map[string]string{"Idempotency-Key": "k1"})
+	require.Equal(t, http.StatusAccepted, code, ans)
+	waitFor(t, 5*time.Second, "the delivery to crm", func() bool { return len(rc.deliveries()) == 1 })
+	verifyStandard(t, rc.deliveries()[0], created.Secret)
+}

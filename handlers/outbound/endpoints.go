@@ -55,6 +55,11 @@ func (h *Handler) configEndpoints() ([]queue.Endpoint, error) {
 		if e.ID == "" || h.config[e.ID] != nil {
 			return nil, fmt.Errorf("endpoint %q: ids must be set and unique", e.ID)
 		}
+		if e.ID == h.Name {
+			// Its queue would be the route's, whose idempotency scope holds
+			// the submission ids: its messages would be taken for duplicates.
+			return nil, fmt.Errorf("endpoint %q: an endpoint's id must differ from its route's name", e.ID)
+		}
 		if err := h.checkStatic(e.URL); err != nil {
 			return nil, fmt.Errorf("endpoint %s: %w", e.ID, err)
 		}

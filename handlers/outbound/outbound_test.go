@@ -220,6 +220,7 @@ func TestFanOutIdempotency(t *testing.T) {
 func TestDestinationHeader(t *testing.T) {
 	h, f := provisioned(t, &Handler{Name: "send", DestinationHeader: "Webhook-Destination", Sign: testSign})
 	require.Contains(t, f.queues, "outbound:send")
+	assert.True(t, f.queues["outbound:send"].PerDestination, "its destinations are paced and capped apart")
 	for dest, want := range map[string]int{
 		"":                                 http.StatusBadRequest,
 		"http://93.184.216.34/":            http.StatusUnprocessableEntity, // http without allow_http
@@ -242,6 +243,8 @@ func TestConfigChecks(t *testing.T) {
 		"no secret":               {To: "https://example.com/"},
 		"filter without type":     {Endpoints: []*Endpoint{{ID: "a", URL: "https://a.example.com/", Events: []string{"x"}}}, Sign: testSign},
 		"duplicate ids":           {Endpoints: []*Endpoint{{ID: "a", URL: "https://a.example.com/"}, {ID: "a", URL: "https://b.example.com/"}}, Sign: testSign},
+		// Its queue would be the route's, whose idempotency scope holds the submissions.
+		"endpoint named after its route": {Name: "events", Endpoints: []*Endpoint{{ID: "events", URL: "https://a.example.com/"}}, Sign: testSign},
 	} {
 		assert.Error(t, h.provision(newFake(), zap.NewNop()), name)
 	}
