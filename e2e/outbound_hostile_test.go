@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,29 @@ func TestOutboundEndpointAPIRefusals(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, code, ans)
 	waitFor(t, 5*time.Second, "the delivery to crm", func() bool { return len(rc.deliveries()) == 1 })
 	verifyStandard(t, rc.deliveries()[0], created.Secret)
+}
+
+// TestOutboundSubmitRefusesCrossSite: a browser's simple cross-site POST
+// (text/plain, no preflight) gets 415 and a request marked cross-site 403;
+// neither is delivered, while the app's JSON submission is.
+func TestOutboundSubmitRefusesCrossSite(t *testing.T) {
+	rc := newReceiver(t)
+	c := startOutbound(t, signedTo, map[string]any{"To": rc.URL})
+	post := func(contentType, fetchSite string) int {
+		req, err := http.NewRequest(http.MethodPost, "http://"+c.HTTP+"/emit", strings.NewReader(`{"type":"x"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", contentType)
+		if fetchSite != "" {
+			req.Header.Set("Origin", "https://evil.example")
+			req.Header.Set("Sec-Fetch-Site", fetchSite)
+		}
+		code, _ := do(t, req)
+		return code
+	}
+	assert.Equal(t, http.StatusUnsupportedMediaType, post("text/plain;charset=UTF-8", ""))
+	assert.Equal(t, http.StatusForbidden, post("application/json", "cross-site"))
+	assert.Equal(t, http.StatusAccepted, post("application/json; charset=utf-8", ""))
+	waitFor(t, 5*time.Second, "the JSON submission", func() bool { return len(rc.deliveries()) == 1 })
+	time.Sleep(200 * time.Millisecond)
+	assert.Len(t, rc.deliveries(), 1, "nothing refused is delivered")
 }

@@ -258,3 +258,45 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestSubmitRefusesBrowserRequests: only a JSON content type is taken
+// (a page can POST text/plain or a form cross-site without a preflight),
+// and a request the browser marks cross-site is refused whatever its
+// type. Nothing refused is queued.
+func TestSubmitRefusesBrowserRequests(t *testing.T) {
+	for _, c := range []struct {
+		name, contentType, fetchSite string
+		want                         int
+	}{
+		{"json", "application/json", "", http.StatusAccepted},
+		{"json with charset", "application/json; charset=utf-8", "", http.StatusAccepted},
+		{"+json type", "application/cloudevents+json", "", http.StatusAccepted},
+		{"upper case", "Application/JSON", "", http.StatusAccepted},
+		{"same-origin fetch", "application/json", "same-origin", http.StatusAccepted},
+		{"same-site fetch", "application/json", "same-site", http.StatusAccepted},
+		{"no content type", "", "", http.StatusUnsupportedMediaType},
+		{"text/plain", "text/plain", "", http.StatusUnsupportedMediaType},
+		{"text/plain with charset", "text/plain;charset=UTF-8", "", http.StatusUnsupportedMediaType},
+		{"form", "application/x-www-form-urlencoded", "", http.StatusUnsupportedMediaType},
+		{"multipart", "multipart/form-data; boundary=x", "", http.StatusUnsupportedMediaType},
+		{"json prefix only", "application/jsonx", "", http.StatusUnsupportedMediaType},
+		{"malformed", "application/json; =", "", http.StatusUnsupportedMediaType},
+		{"cross-site", "application/json", "cross-site", http.StatusForbidden},
+		{"cross-site text/plain", "text/plain", "cross-site", http.StatusForbidden},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, f := provisioned(t, &Handler{To: "https://example.com/hooks", Sign: testSign})
+			header := map[string]string{"Content-Type": c.contentType}
+			if c.fetchSite != "" {
+				header["Sec-Fetch-Site"] = c.fetchSite
+			}
+			code, ans := submit(t, h, `{"type":"a"}`, header)
+			assert.Equal(t, c.want, code, ans)
+			if c.want != http.StatusAccepted {
+				assert.Empty(t, f.msgs, "nothing is queued")
+				assert.NotEmpty(t, ans["error"])
+				assert.NotEqual(t, resultAccepted, f.results[len(f.results)-1])
+			}
+		})
+	}
+}
