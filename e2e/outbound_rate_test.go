@@ -56,6 +56,7 @@ func emitAll(t *testing.T, c *caddy, path string, n int) {
 			defer wg.Done()
 			req, err := http.NewRequest(http.MethodPost, "http://"+c.HTTP+path, strings.NewReader(fmt.Sprintf(`{"id":"evt_%d"}`, i)))
 			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
 				var code int
 				var body string
 				if code, body, err = send(req); err == nil && code != http.StatusAccepted {

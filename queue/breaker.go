@@ -101,17 +101,24 @@ func (b *breaker) observe(result int, retryAt, now time.Time) {
 // own destinations (outbound destination_header) must not hold every
 // destination back for one that is down.
 func (r *runner) observeAttempt(p *Policy, m *Message, outcome string, err error) {
-	result, retryAt := reached, time.Time{}
+	result, retryAt := attemptResult(m, outcome, err)
+	if result == refused && !ownUpstream(p, m) {
+		result = unrelated
+	}
+	r.breaker.observe(result, retryAt, r.d.now())
+}
+
+// attemptResult is what an attempt tells a breaker about the destination
+// it went to, and when its message is due again (zero if it is not).
+func attemptResult(m *Message, outcome string, err error) (result int, retryAt time.Time) {
+	result = reached
 	if err != nil && dialFailed(err) {
 		result = refused
-		if !ownUpstream(p, m) {
-			result = unrelated
-		}
 	}
 	if outcome == "retry" {
 		retryAt = m.NextAttempt
 	}
-	r.breaker.observe(result, retryAt, r.d.now())
+	return result, retryAt
 }
 
 // dialFailed reports whether err is a failure to connect (refused,

@@ -70,12 +70,14 @@ func EndToEnd(h http.Header) http.Header {
 	return out
 }
 
-func (r *runner) deliver(m *Message) { r.attempt(m, 0) }
+func (r *runner) deliver(m *Message, dst *destination) { r.attempt(m, 0, dst) }
 
 // attempt makes one delivery attempt of m, records its result and returns
 // the upstream's answer, with up to keep bytes of its body (nil when the
-// upstream did not answer, or when shutting down).
-func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
+// upstream did not answer, or when shutting down). dst, when not nil, is
+// the destination's slot that start took for it, and learns the result
+// in place of the queue's pacer and breaker.
+func (r *runner) attempt(m *Message, keep int64, dst *destination) (*Reply, string) {
 	defer func() {
 		r.inflight.Add(-1)
 		r.poke()
@@ -87,13 +89,23 @@ func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
 	reply, retryAfter, err := r.send(p, m, keep)
 	err = redactURLs(err)
 	took := time.Since(start)
-	r.pace.observe(reply.status(), retryAfter, time.Now())
+	if dst == nil {
+		r.pace.observe(reply.status(), retryAfter, time.Now())
+	}
 	if r.d.ctx.Err() != nil {
+		if dst != nil {
+			r.dests.done(dst, 0, 0, took, unrelated, time.Time{}, r.d.now())
+		}
 		return nil, "" // shutting down: the message stays queued, this attempt uncounted
 	}
 	status := reply.status()
 	outcome := r.settle(p, m, status, retryAfter, err)
-	r.observeAttempt(p, m, outcome, err)
+	if dst != nil {
+		result, retryAt := attemptResult(m, outcome, err)
+		r.dests.done(dst, status, retryAfter, took, result, retryAt, r.d.now())
+	} else {
+		r.observeAttempt(p, m, outcome, err)
+	}
 	r.d.report(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
 	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
 		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),
@@ -107,11 +119,7 @@ func (r *runner) attempt(m *Message, keep int64) (*Reply, string) {
 func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(r.d.ctx, time.Duration(p.Timeout))
 	defer cancel()
-	target := m.URL
-	if target == "" {
-		target = p.URL // an outbound endpoint's message goes to its current URL
-	}
-	req, err := http.NewRequestWithContext(ctx, m.Method, target, bytes.NewReader(m.Body))
+	req, err := http.NewRequestWithContext(ctx, m.Method, r.target(p, m), bytes.NewReader(m.Body))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -103,6 +104,7 @@ type runner struct {
 	inflight atomic.Int32
 	pace     pacer
 	breaker  breaker
+	dests    destinations // of a PerDestination queue
 	wake     chan struct{}
 	ctx      context.Context // the loop; deliveries use d.ctx
 	stop     context.CancelFunc
@@ -155,30 +157,80 @@ func (r *runner) fill() time.Duration {
 		return pollInterval
 	}
 	now := r.d.now()
-	free, wait := r.breaker.allow(free, now)
-	if free == 0 {
-		return min(wait, pollInterval)
+	if !p.PerDestination {
+		var wait time.Duration
+		if free, wait = r.breaker.allow(free, now); free == 0 {
+			return min(wait, pollInterval)
+		}
 	}
 	allowed, wait := r.pace.allow(free, now)
 	if allowed == 0 {
 		return min(wait, pollInterval)
 	}
 	msgs, next, err := r.d.store.Lease(r.name, now, allowed, time.Duration(p.Timeout)+leaseMargin)
-	r.pace.refund(allowed - len(msgs))
 	if err != nil {
+		r.pace.refund(allowed)
 		r.d.log.Error("leasing due messages", zap.String("queue", r.name), zap.Error(err))
 		return pollInterval
 	}
-	r.breaker.started(len(msgs))
-	for _, m := range msgs {
-		r.inflight.Add(1)
-		r.d.wg.Add(1)
-		go r.deliver(m)
-	}
-	if len(msgs) == allowed || next.IsZero() {
+	started := r.start(p, msgs, now)
+	r.pace.refund(allowed - started)
+	switch {
+	case len(msgs) == allowed && started < len(msgs):
+		return 0 // some were put back for their destination: there may be more due for others
+	case len(msgs) == allowed || next.IsZero():
 		return pollInterval
 	}
 	return min(max(next.Sub(now), 0), pollInterval)
+}
+
+// start starts the deliveries of msgs and returns how many started. In a
+// PerDestination queue, a message whose destination is paused or at its
+// cap is put back, due when its destination may take it, uncounted.
+func (r *runner) start(p *Policy, msgs []*Message, now time.Time) int {
+	if !p.PerDestination {
+		r.breaker.started(len(msgs))
+		for _, m := range msgs {
+			r.launch(m, nil)
+		}
+		return len(msgs)
+	}
+	started, limit := 0, DestinationCap(p.Concurrency)
+	for _, m := range msgs {
+		dst, later := r.dests.start(destinationKey(r.target(p, m)), limit, now)
+		if dst == nil {
+			r.putBack(m, later)
+			continue
+		}
+		r.launch(m, dst)
+		started++
+	}
+	return started
+}
+
+func (r *runner) launch(m *Message, dst *destination) {
+	r.inflight.Add(1)
+	r.d.wg.Add(1)
+	go r.deliver(m, dst)
+}
+
+// putBack returns a leased message to its queue, due at, without counting
+// an attempt.
+func (r *runner) putBack(m *Message, at time.Time) {
+	m.NextAttempt = at
+	if err := r.d.store.Update(m); err != nil && !errors.Is(err, ErrNotFound) {
+		// Its lease runs out instead, and it is leased again then.
+		r.d.log.Warn("putting a message back for its destination", zap.String("id", m.ID), zap.Error(err))
+	}
+}
+
+// target is where m goes: its own URL, or the policy's (an outbound
+// endpoint's message goes to its current URL).
+func (r *runner) target(p *Policy, m *Message) string {
+	if m.URL != "" {
+		return m.URL
+	}
+	return p.URL
 }
 
 // leaseMargin is added to the attempt timeout so that a lease outlives the

@@ -54,7 +54,7 @@ func (d *Dispatcher) DeliverNow(m *Message, budget time.Duration) (*Reply, strin
 	done := make(chan result, 1)
 	d.wg.Add(1)
 	go func() {
-		reply, outcome := r.attempt(m, MaxReplyBody)
+		reply, outcome := r.attempt(m, MaxReplyBody, nil)
 		done <- result{reply, outcome}
 	}()
 	timer := time.NewTimer(budget)

@@ -63,6 +63,11 @@ type Policy struct {
 	// checked on the address dialled (outbound SSRF guard). Set by the
 	// outbound handler, not part of the JSON config.
 	Guard *netguard.Rules `json:"-"`
+	// PerDestination: the queue's messages name their own destinations
+	// (outbound destination_header), which are paced and capped apart (see
+	// DestinationCap). Set by the outbound handler, not part of the JSON
+	// config.
+	PerDestination bool `json:"-"`
 
 	target      *url.URL
 	signSecrets []string // Sign's resolved secrets

@@ -32,7 +32,7 @@ func (endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
 	case action == "enable" || action == "disable":
 		return a.setActive(w, e, action == "enable")
 	case action == "rotate":
-		return a.rotate(w, r, es, e)
+		return a.rotate(w, r, es, e, route)
 	case r.Method == http.MethodPatch:
 		return a.patch(w, r, es, e, route)
 	case r.Method == http.MethodDelete:
@@ -107,9 +107,13 @@ func (a *App) patch(w http.ResponseWriter, r *http.Request, es queue.EndpointSto
 	return writeJSON(w, http.StatusOK, viewEndpoint(e))
 }
 
-func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointStore, e *queue.Endpoint) error {
+func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
 	if err := apiOnly(e); err != nil {
 		return err
+	}
+	if route == nil {
+		// Its scheme, which the new secret must suit, is unknown.
+		return apiError(http.StatusConflict, "route %q is not configured", e.Route)
 	}
 	var req struct {
 		Secret string `json:"secret"`
@@ -121,6 +125,9 @@ func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointSt
 	}
 	secret, generated, err := newSecret(req.Secret)
 	if err != nil {
+		return err
+	}
+	if err := checkSecret(route, e, secret, generated); err != nil {
 		return err
 	}
 	now := time.Now()

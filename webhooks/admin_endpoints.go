@@ -165,8 +165,8 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 	if req.ID == "" {
 		req.ID = "ep_" + strings.ToLower(strings.TrimPrefix(queue.NewID(time.Now()), "msg_"))
 	}
-	if !validEndpointID.MatchString(req.ID) {
-		return apiError(http.StatusBadRequest, "id must be 1 to 64 letters, digits, '_', '.' or '-'")
+	if err := checkEndpointID(route, req.ID); err != nil {
+		return err
 	}
 	secret, generated, err := newSecret(req.Secret)
 	if err != nil {
@@ -175,6 +175,9 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 	now := time.Now()
 	e := &queue.Endpoint{ID: req.ID, Route: route.Name, Secrets: []string{secret}, CreatedAt: now, UpdatedAt: now}
 	if err := applyChange(r.Context(), route, e, req); err != nil {
+		return err
+	}
+	if err := checkSecret(route, e, secret, generated); err != nil {
 		return err
 	}
 	err = a.saveEndpoint(es, e, func() error {
@@ -191,6 +194,39 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 		v.Secret = secret
 	}
 	return writeJSON(w, http.StatusCreated, v)
+}
+
+// checkEndpointID refuses an id that is malformed, or that is its route's
+// name: the endpoint's queue would then be the route's own, whose
+// idempotency scope holds the submission ids, so every message of a
+// submission with an Idempotency-Key would be taken for a duplicate.
+func checkEndpointID(route *OutboundRoute, id string) error {
+	switch {
+	case !validEndpointID.MatchString(id):
+		return apiError(http.StatusBadRequest, "id must be 1 to 64 letters, digits, '_', '.' or '-'")
+	case id == route.Name:
+		return apiError(http.StatusConflict, "id %q is the name of its route: choose another", id)
+	}
+	return nil
+}
+
+// checkSecret refuses a secret that route's signature scheme cannot sign
+// with (a Standard Webhooks secret that is not base64, a key pair scheme
+// given an HMAC secret): the endpoint would be stored, then left out of
+// delivery, its messages neither delivered nor dead-lettered. The reason
+// never quotes the secret.
+func checkSecret(route *OutboundRoute, e *queue.Endpoint, secret string, generated bool) error {
+	probe := *e
+	probe.Secrets, probe.PreviousUntil = []string{secret}, time.Time{}
+	_, err := route.Policy(&probe)
+	switch {
+	case err == nil:
+		return nil
+	case generated:
+		return apiError(http.StatusBadRequest, "secret: the route's signature scheme cannot sign with a generated secret: give one")
+	}
+	why := strings.ReplaceAll(err.Error(), secret, "…")
+	return apiError(http.StatusBadRequest, "secret: the route's signature scheme cannot sign with it: %s", why)
 }
 
 func (a *App) endpointExists(es queue.EndpointStore, id string) bool {

@@ -21,6 +21,7 @@ const headerQueueURL = "https://destination-header.invalid/"
 func (h *Handler) register() error {
 	if h.DestinationHeader != "" {
 		p := h.basePolicy(headerQueueURL, h.routeSign())
+		p.PerDestination = true // each message names its own: pace and cap them apart
 		if err := p.Provision(); err != nil {
 			return err
 		}
@@ -53,6 +54,11 @@ func (h *Handler) configEndpoints() ([]queue.Endpoint, error) {
 	for _, e := range h.Endpoints {
 		if e.ID == "" || h.config[e.ID] != nil {
 			return nil, fmt.Errorf("endpoint %q: ids must be set and unique", e.ID)
+		}
+		if e.ID == h.Name {
+			// Its queue would be the route's, whose idempotency scope holds
+			// the submission ids: its messages would be taken for duplicates.
+			return nil, fmt.Errorf("endpoint %q: an endpoint's id must differ from its route's name", e.ID)
 		}
 		if err := h.checkStatic(e.URL); err != nil {
 			return nil, fmt.Errorf("endpoint %s: %w", e.ID, err)

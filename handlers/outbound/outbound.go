@@ -186,13 +186,15 @@ func (h *Handler) Validate() error {
 
 // The results a submission can have; they label metrics and log lines.
 const (
-	resultAccepted    = "accepted"
-	resultDuplicate   = "duplicate"
-	resultNoEndpoint  = "no_endpoint"
-	resultBadRequest  = "bad_request"
-	resultBlocked     = "blocked_destination"
-	resultDisabled    = "endpoint_disabled"
-	resultUnavailable = "unavailable"
+	resultAccepted        = "accepted"
+	resultDuplicate       = "duplicate"
+	resultNoEndpoint      = "no_endpoint"
+	resultBadRequest      = "bad_request"
+	resultUnsupportedType = "unsupported_media_type"
+	resultCrossSite       = "cross_site"
+	resultBlocked         = "blocked_destination"
+	resultDisabled        = "endpoint_disabled"
+	resultUnavailable     = "unavailable"
 )
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler. Outbound is terminal:
@@ -201,6 +203,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return h.reject(w, http.StatusMethodNotAllowed, resultBadRequest, "method "+r.Method+" not allowed", nil)
+	}
+	if refused, err := h.refuseBrowser(w, r); refused {
+		return err
 	}
 	body, err := httpx.ReadBody(w, r, h.MaxBody)
 	if err != nil {

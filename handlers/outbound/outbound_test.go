@@ -220,6 +220,7 @@ func TestFanOutIdempotency(t *testing.T) {
 func TestDestinationHeader(t *testing.T) {
 	h, f := provisioned(t, &Handler{Name: "send", DestinationHeader: "Webhook-Destination", Sign: testSign})
 	require.Contains(t, f.queues, "outbound:send")
+	assert.True(t, f.queues["outbound:send"].PerDestination, "its destinations are paced and capped apart")
 	for dest, want := range map[string]int{
 		"":                                 http.StatusBadRequest,
 		"http://93.184.216.34/":            http.StatusUnprocessableEntity, // http without allow_http
@@ -242,6 +243,8 @@ func TestConfigChecks(t *testing.T) {
 		"no secret":               {To: "https://example.com/"},
 		"filter without type":     {Endpoints: []*Endpoint{{ID: "a", URL: "https://a.example.com/", Events: []string{"x"}}}, Sign: testSign},
 		"duplicate ids":           {Endpoints: []*Endpoint{{ID: "a", URL: "https://a.example.com/"}, {ID: "a", URL: "https://b.example.com/"}}, Sign: testSign},
+		// Its queue would be the route's, whose idempotency scope holds the submissions.
+		"endpoint named after its route": {Name: "events", Endpoints: []*Endpoint{{ID: "events", URL: "https://a.example.com/"}}, Sign: testSign},
 	} {
 		assert.Error(t, h.provision(newFake(), zap.NewNop()), name)
 	}
@@ -254,4 +257,46 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestSubmitRefusesBrowserRequests: only a JSON content type is taken
+// (a page can POST text/plain or a form cross-site without a preflight),
+// and a request the browser marks cross-site is refused whatever its
+// type. Nothing refused is queued.
+func TestSubmitRefusesBrowserRequests(t *testing.T) {
+	for _, c := range []struct {
+		name, contentType, fetchSite string
+		want                         int
+	}{
+		{"json", "application/json", "", http.StatusAccepted},
+		{"json with charset", "application/json; charset=utf-8", "", http.StatusAccepted},
+		{"+json type", "application/cloudevents+json", "", http.StatusAccepted},
+		{"upper case", "Application/JSON", "", http.StatusAccepted},
+		{"same-origin fetch", "application/json", "same-origin", http.StatusAccepted},
+		{"same-site fetch", "application/json", "same-site", http.StatusAccepted},
+		{"no content type", "", "", http.StatusUnsupportedMediaType},
+		{"text/plain", "text/plain", "", http.StatusUnsupportedMediaType},
+		{"text/plain with charset", "text/plain;charset=UTF-8", "", http.StatusUnsupportedMediaType},
+		{"form", "application/x-www-form-urlencoded", "", http.StatusUnsupportedMediaType},
+		{"multipart", "multipart/form-data; boundary=x", "", http.StatusUnsupportedMediaType},
+		{"json prefix only", "application/jsonx", "", http.StatusUnsupportedMediaType},
+		{"malformed", "application/json; =", "", http.StatusUnsupportedMediaType},
+		{"cross-site", "application/json", "cross-site", http.StatusForbidden},
+		{"cross-site text/plain", "text/plain", "cross-site", http.StatusForbidden},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, f := provisioned(t, &Handler{To: "https://example.com/hooks", Sign: testSign})
+			header := map[string]string{"Content-Type": c.contentType}
+			if c.fetchSite != "" {
+				header["Sec-Fetch-Site"] = c.fetchSite
+			}
+			code, ans := submit(t, h, `{"type":"a"}`, header)
+			assert.Equal(t, c.want, code, ans)
+			if c.want != http.StatusAccepted {
+				assert.Empty(t, f.msgs, "nothing is queued")
+				assert.NotEmpty(t, ans["error"])
+				assert.NotEqual(t, resultAccepted, f.results[len(f.results)-1])
+			}
+		})
+	}
 }

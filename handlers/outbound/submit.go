@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/httpx"
@@ -13,6 +15,30 @@ import (
 
 // resolveTimeout bounds the DNS lookup of a destination at submission.
 const resolveTimeout = 5 * time.Second
+
+// refuseBrowser answers, and reports true for, a submission a browser may
+// have sent from another site: one that says so (Sec-Fetch-Site:
+// cross-site, 403), or one without a JSON content type (415). A page can
+// POST text/plain or a form to any URL without a preflight; a JSON
+// content type needs one, which this route does not answer, and the app
+// sends JSON anyway. The check runs before the body is read.
+func (h *Handler) refuseBrowser(w http.ResponseWriter, r *http.Request) (bool, error) {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return true, h.reject(w, http.StatusForbidden, resultCrossSite, "cross-site submissions are refused", nil)
+	}
+	if !jsonContentType(r.Header.Get("Content-Type")) {
+		return true, h.reject(w, http.StatusUnsupportedMediaType, resultUnsupportedType,
+			"the Content-Type must be application/json or a +json type", nil)
+	}
+	return false, nil
+}
+
+// jsonContentType reports whether v is application/json or a +json type
+// (application/vnd.acme+json), parameters allowed.
+func jsonContentType(v string) bool {
+	t, _, err := mime.ParseMediaType(v)
+	return err == nil && (t == "application/json" || strings.HasSuffix(t, "+json"))
+}
 
 // submission is what one request asks to send.
 type submission struct {
