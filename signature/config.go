@@ -260,6 +260,38 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 	return withHandshake(&headerVerifier{scheme: sc, keys: keys, tol: tolerance}, sc, keys, c.VerifyToken), nil
 }
 
+// SignsContent reports whether the signature of c covers request content,
+// so that VerifyDigest returns a digest: false for senders that sign
+// nothing and for shared tokens, which cover nothing.
+func (c Config) SignsContent() bool {
+	sc, err := c.resolve()
+	return err == nil && sc.prim != primNone && sc.prim != primToken
+}
+
+// SignedHeaders returns the canonical names of the request headers the
+// signature of c covers: its timestamp and id headers when the signed
+// content uses them, and every {header.X} of the signed content. A dedupe
+// key that reads any other header can be varied by whoever replays a
+// captured request.
+func (c Config) SignedHeaders() []string {
+	sc, err := c.resolve()
+	if err != nil || sc.tmpl == nil || sc.prim == primToken {
+		return nil
+	}
+	var out []string
+	for _, p := range sc.tmpl.parts {
+		switch {
+		case p.kind == partTimestamp && sc.tsHeader != "":
+			out = append(out, sc.tsHeader)
+		case p.kind == partID:
+			out = append(out, sc.idHeader)
+		case p.kind == partHeader:
+			out = append(out, p.arg)
+		}
+	}
+	return out
+}
+
 // Preset returns the preset c names, if it names one.
 func (c Config) Preset() (Preset, bool) { return LookupPreset(c.Scheme) }
 

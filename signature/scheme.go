@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -67,31 +68,42 @@ type headerVerifier struct {
 }
 
 func (v *headerVerifier) Verify(r *http.Request, body []byte, now time.Time) error {
+	_, err := v.verify(r, body, now, false)
+	return err
+}
+
+func (v *headerVerifier) VerifyDigest(r *http.Request, body []byte, now time.Time) ([]byte, error) {
+	return v.verify(r, body, now, v.prim != primToken)
+}
+
+// verify checks r; with digest, it also returns the SHA-256 of the signed
+// content that matched (for Twilio, the URL spelling the sender signed).
+func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, digest bool) ([]byte, error) {
 	raw := headerValue(r.Header, v.header)
 	if raw == "" {
-		return fail(ReasonMissing, "no %s header", v.header)
+		return nil, fail(ReasonMissing, "no %s header", v.header)
 	}
 	var encBuf [4]string
 	encSigs, ts, perr := v.frame.parse(raw, encBuf[:0])
 	if perr != nil {
-		return perr
+		return nil, perr
 	}
 	if v.tsHeader != "" {
 		if ts = headerValue(r.Header, v.tsHeader); ts == "" {
-			return fail(ReasonMissing, "no %s header", v.tsHeader)
+			return nil, fail(ReasonMissing, "no %s header", v.tsHeader)
 		}
 	}
 	var t time.Time
 	if v.timed {
 		var ok bool
 		if t, ok = v.tsFormat.parse(ts); !ok {
-			return fail(ReasonMalformed, "timestamp cannot be parsed")
+			return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
 		}
 	}
 	vals := values{body: body, timestamp: ts, method: r.Method, header: r.Header}
 	if v.idHeader != "" {
 		if vals.id = headerValue(r.Header, v.idHeader); vals.id == "" {
-			return fail(ReasonMissing, "no %s header", v.idHeader)
+			return nil, fail(ReasonMissing, "no %s header", v.idHeader)
 		}
 	}
 	var sigBuf [4][]byte
@@ -103,32 +115,43 @@ func (v *headerVerifier) Verify(r *http.Request, body []byte, now time.Time) err
 		}
 	}
 	if len(sigs) == 0 {
-		return fail(ReasonMalformed, "no well-formed signature in %s", v.header)
+		return nil, fail(ReasonMalformed, "no well-formed signature in %s", v.header)
 	}
 	if v.needsURL() {
 		vals.url = v.requestURL(r)
 		if err := v.checkBodyHash(vals.url, r.Header, body); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	buf := bufPool.Get().(*[]byte)
-	ok := v.keys.verify(v.tmpl.render(buf, &vals), sigs)
+	msg := v.tmpl.render(buf, &vals)
+	ok := v.keys.verify(msg, sigs)
 	if !ok && v.urlAlt != nil && vals.url != "" {
 		if alt := v.urlAlt(vals.url); alt != "" {
 			vals.url = alt
-			ok = v.keys.verify(v.tmpl.render(buf, &vals), sigs)
+			msg = v.tmpl.render(buf, &vals)
+			ok = v.keys.verify(msg, sigs)
 		}
+	}
+	var sum []byte
+	if ok && digest {
+		sum = sha256Of(msg)
 	}
 	putBuf(buf)
 	if !ok {
-		return fail(ReasonMismatch, "no configured secret matches")
+		return nil, fail(ReasonMismatch, "no configured secret matches")
 	}
 	if v.timed {
 		if err := checkWindow(now, t, v.tol); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return sum, nil
+}
+
+func sha256Of(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 func putBuf(b *[]byte) {

@@ -101,17 +101,18 @@ type Handler struct {
 	// Off by default.
 	BadSignatures *limit.Strikes `json:"bad_signatures,omitempty"`
 
-	backend    Backend
-	verifier   signature.Verifier
-	handshaker signature.Handshaker // nil when the scheme has no endpoint checks
-	failStatus int                  // the answer to a failed verification
-	key        *dedupe.Template
-	order      *dedupe.Template // of OrderBy
-	bucket     *limit.Bucket    // of MaxRate
-	strikes    *limit.Counter   // of BadSignatures
-	label      string
-	log        *zap.Logger
-	now        func() time.Time
+	backend     Backend
+	verifier    signature.Verifier
+	handshaker  signature.Handshaker // nil when the scheme has no endpoint checks
+	needsDigest bool                 // a key template uses {signed_digest}
+	failStatus  int                  // the answer to a failed verification
+	key         *dedupe.Template
+	order       *dedupe.Template // of OrderBy
+	bucket      *limit.Bucket    // of MaxRate
+	strikes     *limit.Counter   // of BadSignatures
+	label       string
+	log         *zap.Logger
+	now         func() time.Time
 }
 
 // Backend is what the handler needs of the webhooks app.
@@ -143,17 +144,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.provisionLimits()
-	if h.Dedupe != "" && h.Dedupe != DedupeOff {
-		var err error
-		if h.key, err = dedupe.Parse(h.Dedupe); err != nil {
-			return err
-		}
-	}
-	if h.OrderBy != "" {
-		var err error
-		if h.order, err = dedupe.Parse(h.OrderBy); err != nil {
-			return fmt.Errorf("order_by: %w", err)
-		}
+	if err := h.provisionKeys(); err != nil {
+		return err
 	}
 	app, err := ctx.App("webhooks")
 	if err != nil {
@@ -234,7 +226,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		code, result, msg := httpx.BodyError(err)
 		return h.reject(w, code, result, msg, err)
 	}
-	verr := h.verify(r, body, now)
+	signed, verr := h.verify(r, body, now)
 	if done, err := h.handshake(w, r, body, verr == nil); done {
 		return err
 	}
@@ -250,14 +242,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		key.Scope = r.URL.Path
 	}
 	if h.key != nil {
-		if key.Value, err = h.key.Key(r, body); err != nil {
+		if key.Value, err = h.key.Key(r, body, signed); err != nil {
 			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no dedupe key", err)
 		}
 	}
 	if h.Upstream == nil {
 		return h.passOn(w, r, next, body, key, now)
 	}
-	orderKey, err := h.orderKey(r, body)
+	orderKey, err := h.orderKey(r, body, signed)
 	if err != nil {
 		return h.reject(w, http.StatusBadRequest, resultBadRequest, "no order key", err)
 	}
