@@ -273,6 +273,11 @@ func sample(preset string) ([]byte, http.Header, error) {
 		if _, set := obj["type"]; !set {
 			obj["type"] = "hookgate.test"
 		}
+		// A key built from the whole signed content ({signed_digest})
+		// reads no field: a fresh id still makes each sample a new event.
+		if _, set := obj["id"]; !set {
+			obj["id"] = "test_" + randomHex(8)
+		}
 	}
 	body, err := json.Marshal(doc)
 	return body, header, err

@@ -27,10 +27,13 @@ func TestSampleFillsTheDedupeKey(t *testing.T) {
 	}
 }
 
+// Each sample is a new event, also for presets keyed on the signed body.
 func TestSampleIsFreshEachTime(t *testing.T) {
-	a, _, _ := sample("stripe")
-	b, _, _ := sample("stripe")
-	assert.NotEqual(t, string(a), string(b))
+	for _, name := range []string{"stripe", "github", "shopify", "linear", "hubspot"} {
+		a, _, _ := sample(name)
+		b, _, _ := sample(name)
+		assert.NotEqual(t, string(a), string(b), name)
+	}
 }
 
 func TestSetPath(t *testing.T) {

@@ -226,9 +226,13 @@ func TestPresetMetadata(t *testing.T) {
 	_, ok := LookupPreset("hmac")
 	assert.False(t, ok, "hmac is the generic scheme, not a preset")
 	for name, key := range map[string]string{
-		"github":            "{header.X-GitHub-Delivery}",
+		"github":            "{signed_digest}",
 		"stripe":            "{json.id}",
-		"shopify":           "{header.X-Shopify-Webhook-Id}",
+		"shopify":           "{signed_digest}",
+		"twilio":            "{signed_digest}",
+		"linear":            "{signed_digest}",
+		"mailgun":           "{signed_digest}",
+		"gitlab":            "{body_sha256}",
 		"standard_webhooks": "{header.webhook-id}",
 		"ctxfy":             "{json.sourceId}:{json.status}",
 		"superai":           "{json.uuid}:{json.state}:{json.action}",

@@ -85,7 +85,7 @@ func TestPresetDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		scheme, dedupe, want string
 	}{
-		{"github", "", "{header.X-GitHub-Delivery}"},
+		{"github", "", "{signed_digest}"},
 		{"github", "{json.hook_id}", "{json.hook_id}"},
 		{"stripe", DedupeOff, DedupeOff},
 		{"ctxfy", "", "{json.sourceId}:{json.status}"},
