@@ -257,6 +257,9 @@ func sample(preset string) ([]byte, http.Header, error) {
 	key := ""
 	if p, ok := signature.LookupPreset(preset); ok {
 		key = p.DedupeKey
+		if path := p.BodyTimestamp(); path != "" {
+			doc = setPath(doc, strings.Split(path, "."), time.Now().UnixMilli())
+		}
 	}
 	if key == "" {
 		key = "{json.id}"

@@ -2,6 +2,7 @@ package module
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,10 @@ func TestSampleFillsTheDedupeKey(t *testing.T) {
 				continue
 			}
 			assert.True(t, gjson.GetBytes(body, m[2]).Exists(), "%s: %s in %s", name, m[2], body)
+		}
+		if path := p.BodyTimestamp(); path != "" {
+			ms := gjson.GetBytes(body, path).Int()
+			assert.WithinDuration(t, time.Now(), time.UnixMilli(ms), time.Minute, "%s: signed body timestamp %s", name, path)
 		}
 	}
 }

@@ -194,11 +194,12 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	sc := &scheme{spec: sp, tmpl: tmpl, timed: sp.tsHeader != "" || sp.frame.carriesTimestamp()}
+	headerTS := sp.tsHeader != "" || sp.frame.carriesTimestamp()
+	sc := &scheme{spec: sp, tmpl: tmpl, headerTS: headerTS, timed: headerTS || sp.bodyTS != ""}
 	switch {
-	case tmpl.uses[partTimestamp] && !sc.timed:
+	case tmpl.uses[partTimestamp] && !headerTS:
 		return nil, c.errorf("signed_content uses {timestamp} but no timestamp_header is set")
-	case sc.timed && !tmpl.uses[partTimestamp]:
+	case headerTS && !tmpl.uses[partTimestamp]:
 		return nil, c.errorf("the timestamp is not in signed_content, so it would not be authenticated: add {timestamp}")
 	case tmpl.uses[partID] && sp.idHeader == "":
 		return nil, c.errorf("signed_content uses {id} but no id_header is set")

@@ -136,3 +136,40 @@ func TestMailgunDigest(t *testing.T) {
 func linearBody(at time.Time) string {
 	return `{"action":"create","type":"Issue","data":{"id":"iss_1"},"webhookTimestamp":` + strconv.FormatInt(at.UnixMilli(), 10) + `}`
 }
+
+// TestLinearBodyTimestamp checks Linear's webhookTimestamp, which Linear
+// signs inside the body: outside the tolerance it is stale, like a signed
+// timestamp header elsewhere.
+func TestLinearBodyTimestamp(t *testing.T) {
+	cfg := Config{Scheme: "linear"}
+	for _, tc := range []struct {
+		name, body string
+		now        time.Time
+		want       Reason
+	}{
+		{"fresh", linearBody(t0), t0, ""},
+		{"one minute old", linearBody(t0), t0.Add(time.Minute), ""},
+		{"stale", linearBody(t0), t0.Add(time.Minute + time.Second), ReasonStale},
+		{"from the future", linearBody(t0.Add(2 * time.Minute)), t0, ReasonStale},
+		{"replayed an hour later", linearBody(t0), t0.Add(time.Hour), ReasonStale},
+		{"missing", `{"action":"create","data":{"id":"iss_1"}}`, t0, ReasonMissing},
+		{"a string", `{"webhookTimestamp":"1700000000000"}`, t0, ReasonMalformed},
+		{"negative", `{"webhookTimestamp":-1}`, t0, ReasonMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := signed(t, cfg, []string{"k"}, tc.body, nil)
+			requireReason(t, tc.want, verify(t, cfg, []string{"k"}, r, tc.body, tc.now))
+		})
+	}
+	t.Run("explicit tolerance", func(t *testing.T) {
+		v, err := cfg.NewVerifier([]string{"k"}, time.Hour)
+		require.NoError(t, err)
+		b := linearBody(t0)
+		assert.NoError(t, v.Verify(signed(t, cfg, []string{"k"}, b, nil), []byte(b), t0.Add(30*time.Minute)))
+	})
+	t.Run("checked only once the signature matched", func(t *testing.T) {
+		b := `{"action":"create"}`
+		r := signed(t, cfg, []string{"other"}, b, nil)
+		requireReason(t, ReasonMismatch, verify(t, cfg, []string{"k"}, r, b, t0))
+	})
+}

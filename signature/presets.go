@@ -51,6 +51,10 @@ func Presets() []string {
 	return names
 }
 
+// BodyTimestamp is the JSON path of the unix-milliseconds timestamp the
+// sender signs inside its body (Linear's webhookTimestamp), "" for none.
+func (p Preset) BodyTimestamp() string { return p.spec.bodyTS }
+
 // LookupPreset returns the named preset.
 func LookupPreset(name string) (Preset, bool) {
 	p, ok := presets[name]
@@ -73,6 +77,13 @@ func timedHMAC(header, prefix, content, tsHeader string) spec {
 func listHMAC(header string, sep byte, tsKey, sigKey, content string) spec {
 	return spec{prim: primHMAC, header: header, alg: "sha256", enc: encHex, content: content,
 		frame: kvFraming{sep: sep, tsKey: tsKey, sigKey: sigKey}}
+}
+
+// withBodyTS makes a spec check the unix-milliseconds timestamp at path in
+// its signed JSON body.
+func withBodyTS(sp spec, path string) spec {
+	sp.bodyTS = path
+	return sp
 }
 
 // withHS adds the sender's endpoint checks to a spec.
@@ -164,10 +175,12 @@ func init() {
 		Doc: "https://developer.squareup.com/docs/webhooks/step3validate",
 		spec: spec{prim: primHMAC, header: "X-Square-Hmacsha256-Signature", alg: "sha256", enc: encBase64,
 			content: "{url}{body}"}})
-	// Linear signs the body only, not Linear-Delivery.
-	register(Preset{Name: "linear", DedupeKey: "{signed_digest}",
+	// Linear signs the body only, not Linear-Delivery; the body's
+	// webhookTimestamp (ms) is checked against the tolerance, one minute
+	// as Linear recommends.
+	register(Preset{Name: "linear", DedupeKey: "{signed_digest}", Tolerance: time.Minute,
 		Doc:  "https://linear.app/developers/webhooks#securing-webhooks",
-		spec: bodyHMAC("Linear-Signature", "sha256", encHex, "")})
+		spec: withBodyTS(bodyHMAC("Linear-Signature", "sha256", encHex, ""), "webhookTimestamp")})
 	register(Preset{Name: "intercom", DedupeKey: "{json.id}",
 		Doc:  "https://developers.intercom.com/docs/webhooks/webhook-notifications#signed-notifications",
 		spec: bodyHMAC("X-Hub-Signature", "sha1", encHex, "sha1=")})

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,10 @@ func presetBody(name string) (string, http.Header) {
 	if name == "twilio" {
 		return "CallSid=CA123&Digits=1234&From=%2B14158675309",
 			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	}
+	if p, _ := LookupPreset(name); p.spec.bodyTS != "" {
+		return `{"id":"evt_1","type":"ping","` + p.spec.bodyTS + `":` + strconv.FormatInt(t0.UnixMilli(), 10) + `}`,
+			http.Header{"Content-Type": {"application/json"}}
 	}
 	return `{"id":"evt_1","type":"ping"}`, http.Header{"Content-Type": {"application/json"}}
 }

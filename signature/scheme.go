@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // primitive is the cryptography of a scheme.
@@ -39,6 +41,7 @@ type spec struct {
 	bodyHash  string              // query parameter holding hex SHA-256 of a non-form body (Twilio)
 	urlFix    func(string) string // normalises {url} before signing (HubSpot)
 	urlAlt    func(string) string // another spelling of {url} to try on mismatch (Twilio ports)
+	bodyTS    string              // JSON path of a unix-milliseconds timestamp inside the signed body (Linear)
 	tolerance time.Duration
 	handshake *handshake // the sender's endpoint checks, answered by the verifier
 }
@@ -46,8 +49,9 @@ type spec struct {
 // scheme is a resolved, compiled spec.
 type scheme struct {
 	spec
-	tmpl  *template
-	timed bool // the scheme carries a timestamp
+	tmpl     *template
+	timed    bool // the scheme carries a timestamp (in a header or the body)
+	headerTS bool // the timestamp is in a header, and signed as {timestamp}
 }
 
 func (s *scheme) needsURL() bool { return s.tmpl.uses[partURL] || s.bodyHash != "" }
@@ -94,7 +98,7 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 		}
 	}
 	var t time.Time
-	if v.timed {
+	if v.headerTS {
 		var ok bool
 		if t, ok = v.tsFormat.parse(ts); !ok {
 			return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
@@ -141,12 +145,32 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 	if !ok {
 		return nil, fail(ReasonMismatch, "no configured secret matches")
 	}
-	if v.timed {
+	if v.headerTS {
 		if err := checkWindow(now, t, v.tol); err != nil {
 			return nil, err
 		}
 	}
+	if v.bodyTS != "" {
+		if err := v.checkBodyTime(body, now); err != nil {
+			return nil, err
+		}
+	}
 	return sum, nil
+}
+
+// checkBodyTime checks the timestamp a sender signs inside its JSON body
+// (Linear's webhookTimestamp, unix milliseconds) against the tolerance. It
+// runs once the signature matched, so the body is the sender's.
+func (v *headerVerifier) checkBodyTime(body []byte, now time.Time) *Error {
+	f := gjson.GetBytes(body, v.bodyTS)
+	if !f.Exists() {
+		return fail(ReasonMissing, "no %s in the body", v.bodyTS)
+	}
+	t, ok := tsUnixMilli.parse(f.Raw)
+	if f.Type != gjson.Number || !ok {
+		return fail(ReasonMalformed, "%s cannot be parsed", v.bodyTS)
+	}
+	return checkWindow(now, t, v.tol)
 }
 
 func sha256Of(b []byte) []byte {
@@ -170,7 +194,7 @@ type headerSigner struct {
 // uses). {method} is signed as POST, the method Hookgate delivers with.
 func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error {
 	vals := values{body: body, id: id, method: http.MethodPost, header: h}
-	if s.timed {
+	if s.headerTS {
 		vals.timestamp = s.tsFormat.format(now)
 		if s.tsHeader != "" {
 			h.Set(s.tsHeader, vals.timestamp)

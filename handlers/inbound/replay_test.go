@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,4 +115,17 @@ func TestPresetDefaultsWarnNothing(t *testing.T) {
 		require.NoError(t, h.provisionKeys(), name)
 		assert.Empty(t, logs.All(), name)
 	}
+}
+
+// TestLinearStale: a Linear webhook whose signed webhookTimestamp is past
+// the tolerance gets the stale failure, and is not queued.
+func TestLinearStale(t *testing.T) {
+	h := &Handler{Verify: &signature.Config{Scheme: "linear", Secrets: []string{"s3cret"}}}
+	fb := setup(t, h)
+	old := testNow.Add(-2 * time.Minute)
+	body := `{"action":"create","data":{"id":"iss_1"},"webhookTimestamp":` + strconv.FormatInt(old.UnixMilli(), 10) + `}`
+	w := send(t, h, signature.Config{Scheme: "linear"}, "s3cret", old, http.MethodPost, "/linear", body, nil)
+	assert.Equal(t, http.StatusUnauthorized, w.Code, w.Body.String())
+	assert.Equal(t, []string{resultStale}, fb.results)
+	assert.Empty(t, fb.enqueued)
 }
