@@ -63,7 +63,9 @@ type Handler struct {
 	// timestamp. Default: the preset's tolerance, else 5m.
 	Tolerance caddy.Duration `json:"tolerance,omitempty"`
 	// Dedupe is the dedupe key template, e.g. "{json.id}",
-	// "{header.X-GitHub-Delivery}" or "{json.sourceId}:{json.status}".
+	// "{json.sourceId}:{json.status}", or "{signed_digest}" (the SHA-256 of
+	// what the signature covers) where the sender's id header is unsigned.
+	// A header the signature does not cover is warned about at provision.
 	// A webhook whose key was seen within DedupeWindow is acknowledged with
 	// 200 and not forwarded. Default: the preset's dedupe key (if any);
 	// "off" turns it off. Empty without a preset: no deduplication.
