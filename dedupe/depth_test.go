@@ -39,12 +39,12 @@ func TestDeeplyNestedBodyIsRefusedQuickly(t *testing.T) {
 		`{"id":"x","a":` + strings.Repeat(`{"a":`, 100000) + "1" + strings.Repeat("}", 100000) + `}`,
 	} {
 		start := time.Now()
-		_, err := tp.Key(r, []byte(body))
+		_, err := tp.Key(r, []byte(body), nil)
 		assert.ErrorIs(t, err, ErrInput)
 		assert.Contains(t, err.Error(), "nested deeper")
 		assert.Less(t, time.Since(start), 100*time.Millisecond)
 	}
-	key, err := tp.Key(r, []byte(`{"id":"x","a":`+strings.Repeat("[", MaxDepth-1)+strings.Repeat("]", MaxDepth-1)+`}`))
+	key, err := tp.Key(r, []byte(`{"id":"x","a":`+strings.Repeat("[", MaxDepth-1)+strings.Repeat("]", MaxDepth-1)+`}`), nil)
 	require.NoError(t, err, "nesting up to MaxDepth is fine")
 	assert.Equal(t, "x", key)
 }
@@ -69,7 +69,7 @@ func FuzzJSONPath(f *testing.F) {
 		if err != nil {
 			return
 		}
-		key, err := tp.Key(httptest.NewRequest("POST", "/", nil), []byte(body))
+		key, err := tp.Key(httptest.NewRequest("POST", "/", nil), []byte(body), nil)
 		if err != nil {
 			return
 		}

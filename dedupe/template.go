@@ -1,10 +1,16 @@
 // Package dedupe builds deduplication keys from request data. A key template
 // mixes literals with placeholders: {json.a.b} reads a field of the JSON body,
-// {header.X} a request header, {query.x} a query parameter. For example
-// "{json.sourceId}:{json.status}" keys a Ctxfy postback by source and status.
+// {header.X} a request header, {query.x} a query parameter, {body_sha256} is
+// the hex SHA-256 of the raw body and {signed_digest} the hex SHA-256 of what
+// the request's signature covers (see signature.Verifier.VerifyDigest). For
+// example "{json.sourceId}:{json.status}" keys a Ctxfy postback by source
+// and status, and "{signed_digest}" keys a GitHub delivery by its signed
+// body rather than by its unsigned X-GitHub-Delivery header.
 package dedupe
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,6 +34,14 @@ const (
 	jsonPath
 	header
 	query
+	bodyDigest
+	signedDigest
+)
+
+// The placeholders without a namespace.
+const (
+	BodySHA256   = "{body_sha256}"
+	SignedDigest = "{signed_digest}"
 )
 
 type part struct {
@@ -78,9 +92,15 @@ func Parse(src string) (*Template, error) {
 var caddyfileForms = strings.NewReplacer("http.request.header.", "header.", "http.request.uri.query.", "query.")
 
 func parsePlaceholder(s string) (part, error) {
+	switch "{" + s + "}" {
+	case BodySHA256:
+		return part{kind: bodyDigest}, nil
+	case SignedDigest:
+		return part{kind: signedDigest}, nil
+	}
 	ns, arg, ok := strings.Cut(caddyfileForms.Replace(s), ".")
 	if !ok || arg == "" {
-		return part{}, fmt.Errorf("placeholder {%s}: want {json.path}, {header.Name} or {query.name}", s)
+		return part{}, fmt.Errorf("placeholder {%s}: want {json.path}, {header.Name}, {query.name}, {body_sha256} or {signed_digest}", s)
 	}
 	switch ns {
 	case "json":
@@ -96,11 +116,34 @@ func parsePlaceholder(s string) (part, error) {
 // String returns the template's source.
 func (t *Template) String() string { return t.src }
 
-// Key evaluates the template against a request and its raw body. Every
+// UsesSigned reports whether the template uses {signed_digest}, which
+// needs a verifier that signs content.
+func (t *Template) UsesSigned() bool {
+	for _, p := range t.parts {
+		if p.kind == signedDigest {
+			return true
+		}
+	}
+	return false
+}
+
+// Headers returns the canonical names of the headers the template reads.
+func (t *Template) Headers() []string {
+	var out []string
+	for _, p := range t.parts {
+		if p.kind == header {
+			out = append(out, p.arg)
+		}
+	}
+	return out
+}
+
+// Key evaluates the template against a request, its raw body and signed,
+// the digest of what its signature covers (nil when unverified). Every
 // placeholder must resolve to a non-empty value: a missing field, a body that
-// is not valid JSON (when a {json.…} placeholder is used) or an over-long key
-// is an error wrapping ErrInput.
-func (t *Template) Key(r *http.Request, body []byte) (string, error) {
+// is not valid JSON (when a {json.…} placeholder is used), a missing signed
+// digest or an over-long key is an error wrapping ErrInput.
+func (t *Template) Key(r *http.Request, body, signed []byte) (string, error) {
 	if t.json {
 		if tooDeep(body, MaxDepth) { // before gjson, whose validation recurses per level
 			return "", fmt.Errorf("%w: JSON nested deeper than %d levels", ErrInput, MaxDepth)
@@ -111,7 +154,7 @@ func (t *Template) Key(r *http.Request, body []byte) (string, error) {
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
-		v, err := p.value(r, body)
+		v, err := p.value(r, body, signed)
 		if err != nil {
 			return "", err
 		}
@@ -123,7 +166,7 @@ func (t *Template) Key(r *http.Request, body []byte) (string, error) {
 	return b.String(), nil
 }
 
-func (p part) value(r *http.Request, body []byte) (string, error) {
+func (p part) value(r *http.Request, body, signed []byte) (string, error) {
 	var v string
 	switch p.kind {
 	case literal:
@@ -138,6 +181,14 @@ func (p part) value(r *http.Request, body []byte) (string, error) {
 		v = r.Header.Get(p.arg)
 	case query:
 		v = r.URL.Query().Get(p.arg)
+	case bodyDigest:
+		sum := sha256.Sum256(body)
+		return hex.EncodeToString(sum[:]), nil
+	case signedDigest:
+		if len(signed) == 0 {
+			return "", fmt.Errorf("%w: no signed digest: the request was not verified by a scheme that signs content", ErrInput)
+		}
+		return hex.EncodeToString(signed), nil
 	}
 	if v == "" {
 		return "", fmt.Errorf("%w: %s %q is missing or empty", ErrInput, p.kind, p.arg)

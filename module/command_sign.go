@@ -257,6 +257,9 @@ func sample(preset string) ([]byte, http.Header, error) {
 	key := ""
 	if p, ok := signature.LookupPreset(preset); ok {
 		key = p.DedupeKey
+		if path := p.BodyTimestamp(); path != "" {
+			doc = setPath(doc, strings.Split(path, "."), time.Now().UnixMilli())
+		}
 	}
 	if key == "" {
 		key = "{json.id}"
@@ -272,6 +275,11 @@ func sample(preset string) ([]byte, http.Header, error) {
 	if obj, ok := doc.(map[string]any); ok {
 		if _, set := obj["type"]; !set {
 			obj["type"] = "hookgate.test"
+		}
+		// A key built from the whole signed content ({signed_digest})
+		// reads no field: a fresh id still makes each sample a new event.
+		if _, set := obj["id"]; !set {
+			obj["id"] = "test_" + randomHex(8)
 		}
 	}
 	body, err := json.Marshal(doc)

@@ -2,6 +2,7 @@ package module
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,13 +25,20 @@ func TestSampleFillsTheDedupeKey(t *testing.T) {
 			}
 			assert.True(t, gjson.GetBytes(body, m[2]).Exists(), "%s: %s in %s", name, m[2], body)
 		}
+		if path := p.BodyTimestamp(); path != "" {
+			ms := gjson.GetBytes(body, path).Int()
+			assert.WithinDuration(t, time.Now(), time.UnixMilli(ms), time.Minute, "%s: signed body timestamp %s", name, path)
+		}
 	}
 }
 
+// Each sample is a new event, also for presets keyed on the signed body.
 func TestSampleIsFreshEachTime(t *testing.T) {
-	a, _, _ := sample("stripe")
-	b, _, _ := sample("stripe")
-	assert.NotEqual(t, string(a), string(b))
+	for _, name := range []string{"stripe", "github", "shopify", "linear", "hubspot"} {
+		a, _, _ := sample(name)
+		b, _, _ := sample(name)
+		assert.NotEqual(t, string(a), string(b), name)
+	}
 }
 
 func TestSetPath(t *testing.T) {

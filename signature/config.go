@@ -194,11 +194,12 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	sc := &scheme{spec: sp, tmpl: tmpl, timed: sp.tsHeader != "" || sp.frame.carriesTimestamp()}
+	headerTS := sp.tsHeader != "" || sp.frame.carriesTimestamp()
+	sc := &scheme{spec: sp, tmpl: tmpl, headerTS: headerTS, timed: headerTS || sp.bodyTS != ""}
 	switch {
-	case tmpl.uses[partTimestamp] && !sc.timed:
+	case tmpl.uses[partTimestamp] && !headerTS:
 		return nil, c.errorf("signed_content uses {timestamp} but no timestamp_header is set")
-	case sc.timed && !tmpl.uses[partTimestamp]:
+	case headerTS && !tmpl.uses[partTimestamp]:
 		return nil, c.errorf("the timestamp is not in signed_content, so it would not be authenticated: add {timestamp}")
 	case tmpl.uses[partID] && sp.idHeader == "":
 		return nil, c.errorf("signed_content uses {id} but no id_header is set")
@@ -258,6 +259,38 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 		return &mailgunVerifier{keys: keys, tol: tolerance}, nil
 	}
 	return withHandshake(&headerVerifier{scheme: sc, keys: keys, tol: tolerance}, sc, keys, c.VerifyToken), nil
+}
+
+// SignsContent reports whether the signature of c covers request content,
+// so that VerifyDigest returns a digest: false for senders that sign
+// nothing and for shared tokens, which cover nothing.
+func (c Config) SignsContent() bool {
+	sc, err := c.resolve()
+	return err == nil && sc.prim != primNone && sc.prim != primToken
+}
+
+// SignedHeaders returns the canonical names of the request headers the
+// signature of c covers: its timestamp and id headers when the signed
+// content uses them, and every {header.X} of the signed content. A dedupe
+// key that reads any other header can be varied by whoever replays a
+// captured request.
+func (c Config) SignedHeaders() []string {
+	sc, err := c.resolve()
+	if err != nil || sc.tmpl == nil || sc.prim == primToken {
+		return nil
+	}
+	var out []string
+	for _, p := range sc.tmpl.parts {
+		switch {
+		case p.kind == partTimestamp && sc.tsHeader != "":
+			out = append(out, sc.tsHeader)
+		case p.kind == partID:
+			out = append(out, sc.idHeader)
+		case p.kind == partHeader:
+			out = append(out, p.arg)
+		}
+	}
+	return out
 }
 
 // Preset returns the preset c names, if it names one.

@@ -128,16 +128,24 @@ type mailgunVerifier struct {
 }
 
 func (v *mailgunVerifier) Verify(r *http.Request, body []byte, now time.Time) error {
+	_, err := v.VerifyDigest(r, body, now)
+	return err
+}
+
+// VerifyDigest returns the digest of timestamp+token, what Mailgun signs,
+// whatever the body form: a key built from it is the token's, so a captured
+// token cannot carry other event data.
+func (v *mailgunVerifier) VerifyDigest(r *http.Request, body []byte, now time.Time) ([]byte, error) {
 	f, err := parseMailgun(r.Header, body)
 	if err != nil {
-		return fail(ReasonMalformed, "%v", err)
+		return nil, fail(ReasonMalformed, "%v", err)
 	}
 	if f.Signature == "" || f.Timestamp == "" || f.Token == "" {
-		return fail(ReasonMissing, "body lacks signature, timestamp or token")
+		return nil, fail(ReasonMissing, "body lacks signature, timestamp or token")
 	}
 	t, ok := tsUnix.parse(string(f.Timestamp))
 	if !ok {
-		return fail(ReasonMalformed, "timestamp cannot be parsed")
+		return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
 	}
 	var sigs [][]byte
 	for _, s := range []flexString{f.Signature, f.ParentSignature} {
@@ -146,13 +154,14 @@ func (v *mailgunVerifier) Verify(r *http.Request, body []byte, now time.Time) er
 		}
 	}
 	if len(sigs) == 0 {
-		return fail(ReasonMalformed, "signature is not hex sha-256")
+		return nil, fail(ReasonMalformed, "signature is not hex sha-256")
 	}
-	if !v.keys.verify([]byte(string(f.Timestamp)+string(f.Token)), sigs) {
-		return fail(ReasonMismatch, "no configured secret matches")
+	signed := []byte(string(f.Timestamp) + string(f.Token))
+	if !v.keys.verify(signed, sigs) {
+		return nil, fail(ReasonMismatch, "no configured secret matches")
 	}
 	if err := checkWindow(now, t, v.tol); err != nil {
-		return err
+		return nil, err
 	}
-	return nil
+	return sha256Of(signed), nil
 }

@@ -51,6 +51,10 @@ func Presets() []string {
 	return names
 }
 
+// BodyTimestamp is the JSON path of the unix-milliseconds timestamp the
+// sender signs inside its body (Linear's webhookTimestamp), "" for none.
+func (p Preset) BodyTimestamp() string { return p.spec.bodyTS }
+
 // LookupPreset returns the named preset.
 func LookupPreset(name string) (Preset, bool) {
 	p, ok := presets[name]
@@ -73,6 +77,13 @@ func timedHMAC(header, prefix, content, tsHeader string) spec {
 func listHMAC(header string, sep byte, tsKey, sigKey, content string) spec {
 	return spec{prim: primHMAC, header: header, alg: "sha256", enc: encHex, content: content,
 		frame: kvFraming{sep: sep, tsKey: tsKey, sigKey: sigKey}}
+}
+
+// withBodyTS makes a spec check the unix-milliseconds timestamp at path in
+// its signed JSON body.
+func withBodyTS(sp spec, path string) spec {
+	sp.bodyTS = path
+	return sp
 }
 
 // withHS adds the sender's endpoint checks to a spec.
@@ -119,11 +130,15 @@ func init() {
 
 	// --- Common senders ---
 
-	register(Preset{Name: "github", DedupeKey: "{header.X-GitHub-Delivery}",
+	// GitHub signs the body only: X-GitHub-Delivery is not covered, so the
+	// key is the signed body's digest (a redelivery resends the same body).
+	register(Preset{Name: "github", DedupeKey: "{signed_digest}",
 		Doc:  "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
 		spec: bodyHMAC("X-Hub-Signature-256", "sha256", encHex, "sha256=")})
 	// GitLab sends the secret token itself; it is compared in constant time.
-	register(Preset{Name: "gitlab", DedupeKey: "{header.X-Gitlab-Event-UUID}",
+	// The token covers nothing: keying on the body's digest at least makes
+	// a verbatim replay with a new X-Gitlab-Event-UUID a duplicate.
+	register(Preset{Name: "gitlab", DedupeKey: "{body_sha256}",
 		Doc:  "https://docs.gitlab.com/user/project/integrations/webhooks/#validate-payloads-by-using-a-secret-token",
 		spec: spec{prim: primToken, header: "X-Gitlab-Token", enc: encRaw}})
 	register(Preset{Name: "stripe", DedupeKey: "{json.id}", Tolerance: 5 * time.Minute,
@@ -132,7 +147,8 @@ func init() {
 	register(Preset{Name: "slack", DedupeKey: "{json.event_id}", Tolerance: 5 * time.Minute,
 		Doc:  "https://api.slack.com/authentication/verifying-requests-from-slack",
 		spec: withHS(timedHMAC("X-Slack-Signature", "v0=", "v0:{timestamp}:{body}", "X-Slack-Request-Timestamp"), slackHandshake)})
-	register(Preset{Name: "shopify", DedupeKey: "{header.X-Shopify-Webhook-Id}",
+	// Shopify signs the body only, not X-Shopify-Webhook-Id.
+	register(Preset{Name: "shopify", DedupeKey: "{signed_digest}",
 		Doc:  "https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
 		spec: bodyHMAC("X-Shopify-Hmac-Sha256", "sha256", encBase64, "")})
 	register(Preset{Name: "standard_webhooks", DedupeKey: "{header.webhook-id}", Tolerance: 5 * time.Minute,
@@ -144,8 +160,9 @@ func init() {
 	// Twilio: base64 HMAC-SHA1 of the full URL followed by the form
 	// parameters sorted by name; a JSON body is bound by the URL's
 	// bodySHA256 parameter instead. The URL is tried with and without its
-	// port, as Twilio's own validators do.
-	register(Preset{Name: "twilio", DedupeKey: "{header.I-Twilio-Idempotency-Token}",
+	// port, as Twilio's own validators do. I-Twilio-Idempotency-Token is not
+	// signed: the key is the digest of the URL and parameters signed.
+	register(Preset{Name: "twilio", DedupeKey: "{signed_digest}",
 		Doc: "https://www.twilio.com/docs/usage/webhooks/webhooks-security",
 		spec: spec{prim: primHMAC, header: "X-Twilio-Signature", alg: "sha1", enc: encBase64,
 			content: "{url}{form}", bodyHash: "bodySHA256", urlAlt: togglePort}})
@@ -162,11 +179,12 @@ func init() {
 		Doc: "https://developer.squareup.com/docs/webhooks/step3validate",
 		spec: spec{prim: primHMAC, header: "X-Square-Hmacsha256-Signature", alg: "sha256", enc: encBase64,
 			content: "{url}{body}"}})
-	// Linear also puts webhookTimestamp (ms) in the body; that check is left
-	// to deduplication (see the package README).
-	register(Preset{Name: "linear", DedupeKey: "{header.Linear-Delivery}",
+	// Linear signs the body only, not Linear-Delivery; the body's
+	// webhookTimestamp (ms) is checked against the tolerance, one minute
+	// as Linear recommends.
+	register(Preset{Name: "linear", DedupeKey: "{signed_digest}", Tolerance: time.Minute,
 		Doc:  "https://linear.app/developers/webhooks#securing-webhooks",
-		spec: bodyHMAC("Linear-Signature", "sha256", encHex, "")})
+		spec: withBodyTS(bodyHMAC("Linear-Signature", "sha256", encHex, ""), "webhookTimestamp")})
 	register(Preset{Name: "intercom", DedupeKey: "{json.id}",
 		Doc:  "https://developers.intercom.com/docs/webhooks/webhook-notifications#signed-notifications",
 		spec: bodyHMAC("X-Hub-Signature", "sha1", encHex, "sha1=")})
@@ -177,7 +195,9 @@ func init() {
 		spec: spec{prim: primHMAC, header: "X-Hubspot-Signature-V3", alg: "sha256", enc: encBase64,
 			content: "{method}{url}{body}{timestamp}", tsHeader: "X-Hubspot-Request-Timestamp",
 			tsFormat: tsUnixMilli, urlFix: hubspotURI}})
-	register(Preset{Name: "mailgun", DedupeKey: "{json.event-data.id}", Tolerance: 5 * time.Minute,
+	// Mailgun signs timestamp+token only: the key is their digest, in every
+	// body form, so a captured token cannot carry other event data.
+	register(Preset{Name: "mailgun", DedupeKey: "{signed_digest}", Tolerance: 5 * time.Minute,
 		Doc:  "https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks",
 		spec: spec{prim: primMailgun, alg: "sha256"}})
 	register(Preset{Name: "twitch", DedupeKey: "{header.Twitch-Eventsub-Message-Id}", Tolerance: 10 * time.Minute,

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,10 @@ func presetBody(name string) (string, http.Header) {
 	if name == "twilio" {
 		return "CallSid=CA123&Digits=1234&From=%2B14158675309",
 			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	}
+	if p, _ := LookupPreset(name); p.spec.bodyTS != "" {
+		return `{"id":"evt_1","type":"ping","` + p.spec.bodyTS + `":` + strconv.FormatInt(t0.UnixMilli(), 10) + `}`,
+			http.Header{"Content-Type": {"application/json"}}
 	}
 	return `{"id":"evt_1","type":"ping"}`, http.Header{"Content-Type": {"application/json"}}
 }
@@ -226,9 +231,13 @@ func TestPresetMetadata(t *testing.T) {
 	_, ok := LookupPreset("hmac")
 	assert.False(t, ok, "hmac is the generic scheme, not a preset")
 	for name, key := range map[string]string{
-		"github":            "{header.X-GitHub-Delivery}",
+		"github":            "{signed_digest}",
 		"stripe":            "{json.id}",
-		"shopify":           "{header.X-Shopify-Webhook-Id}",
+		"shopify":           "{signed_digest}",
+		"twilio":            "{signed_digest}",
+		"linear":            "{signed_digest}",
+		"mailgun":           "{signed_digest}",
+		"gitlab":            "{body_sha256}",
 		"standard_webhooks": "{header.webhook-id}",
 		"ctxfy":             "{json.sourceId}:{json.status}",
 		"superai":           "{json.uuid}:{json.state}:{json.action}",

@@ -1,11 +1,14 @@
 package signature
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // primitive is the cryptography of a scheme.
@@ -38,6 +41,7 @@ type spec struct {
 	bodyHash  string              // query parameter holding hex SHA-256 of a non-form body (Twilio)
 	urlFix    func(string) string // normalises {url} before signing (HubSpot)
 	urlAlt    func(string) string // another spelling of {url} to try on mismatch (Twilio ports)
+	bodyTS    string              // JSON path of a unix-milliseconds timestamp inside the signed body (Linear)
 	tolerance time.Duration
 	handshake *handshake // the sender's endpoint checks, answered by the verifier
 }
@@ -45,8 +49,9 @@ type spec struct {
 // scheme is a resolved, compiled spec.
 type scheme struct {
 	spec
-	tmpl  *template
-	timed bool // the scheme carries a timestamp
+	tmpl     *template
+	timed    bool // the scheme carries a timestamp (in a header or the body)
+	headerTS bool // the timestamp is in a header, and signed as {timestamp}
 }
 
 func (s *scheme) needsURL() bool { return s.tmpl.uses[partURL] || s.bodyHash != "" }
@@ -67,31 +72,42 @@ type headerVerifier struct {
 }
 
 func (v *headerVerifier) Verify(r *http.Request, body []byte, now time.Time) error {
+	_, err := v.verify(r, body, now, false)
+	return err
+}
+
+func (v *headerVerifier) VerifyDigest(r *http.Request, body []byte, now time.Time) ([]byte, error) {
+	return v.verify(r, body, now, v.prim != primToken)
+}
+
+// verify checks r; with digest, it also returns the SHA-256 of the signed
+// content that matched (for Twilio, the URL spelling the sender signed).
+func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, digest bool) ([]byte, error) {
 	raw := headerValue(r.Header, v.header)
 	if raw == "" {
-		return fail(ReasonMissing, "no %s header", v.header)
+		return nil, fail(ReasonMissing, "no %s header", v.header)
 	}
 	var encBuf [4]string
 	encSigs, ts, perr := v.frame.parse(raw, encBuf[:0])
 	if perr != nil {
-		return perr
+		return nil, perr
 	}
 	if v.tsHeader != "" {
 		if ts = headerValue(r.Header, v.tsHeader); ts == "" {
-			return fail(ReasonMissing, "no %s header", v.tsHeader)
+			return nil, fail(ReasonMissing, "no %s header", v.tsHeader)
 		}
 	}
 	var t time.Time
-	if v.timed {
+	if v.headerTS {
 		var ok bool
 		if t, ok = v.tsFormat.parse(ts); !ok {
-			return fail(ReasonMalformed, "timestamp cannot be parsed")
+			return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
 		}
 	}
 	vals := values{body: body, timestamp: ts, method: r.Method, header: r.Header}
 	if v.idHeader != "" {
 		if vals.id = headerValue(r.Header, v.idHeader); vals.id == "" {
-			return fail(ReasonMissing, "no %s header", v.idHeader)
+			return nil, fail(ReasonMissing, "no %s header", v.idHeader)
 		}
 	}
 	var sigBuf [4][]byte
@@ -103,32 +119,63 @@ func (v *headerVerifier) Verify(r *http.Request, body []byte, now time.Time) err
 		}
 	}
 	if len(sigs) == 0 {
-		return fail(ReasonMalformed, "no well-formed signature in %s", v.header)
+		return nil, fail(ReasonMalformed, "no well-formed signature in %s", v.header)
 	}
 	if v.needsURL() {
 		vals.url = v.requestURL(r)
 		if err := v.checkBodyHash(vals.url, r.Header, body); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	buf := bufPool.Get().(*[]byte)
-	ok := v.keys.verify(v.tmpl.render(buf, &vals), sigs)
+	msg := v.tmpl.render(buf, &vals)
+	ok := v.keys.verify(msg, sigs)
 	if !ok && v.urlAlt != nil && vals.url != "" {
 		if alt := v.urlAlt(vals.url); alt != "" {
 			vals.url = alt
-			ok = v.keys.verify(v.tmpl.render(buf, &vals), sigs)
+			msg = v.tmpl.render(buf, &vals)
+			ok = v.keys.verify(msg, sigs)
 		}
+	}
+	var sum []byte
+	if ok && digest {
+		sum = sha256Of(msg)
 	}
 	putBuf(buf)
 	if !ok {
-		return fail(ReasonMismatch, "no configured secret matches")
+		return nil, fail(ReasonMismatch, "no configured secret matches")
 	}
-	if v.timed {
+	if v.headerTS {
 		if err := checkWindow(now, t, v.tol); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	if v.bodyTS != "" {
+		if err := v.checkBodyTime(body, now); err != nil {
+			return nil, err
+		}
+	}
+	return sum, nil
+}
+
+// checkBodyTime checks the timestamp a sender signs inside its JSON body
+// (Linear's webhookTimestamp, unix milliseconds) against the tolerance. It
+// runs once the signature matched, so the body is the sender's.
+func (v *headerVerifier) checkBodyTime(body []byte, now time.Time) *Error {
+	f := gjson.GetBytes(body, v.bodyTS)
+	if !f.Exists() {
+		return fail(ReasonMissing, "no %s in the body", v.bodyTS)
+	}
+	t, ok := tsUnixMilli.parse(f.Raw)
+	if f.Type != gjson.Number || !ok {
+		return fail(ReasonMalformed, "%s cannot be parsed", v.bodyTS)
+	}
+	return checkWindow(now, t, v.tol)
+}
+
+func sha256Of(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 func putBuf(b *[]byte) {
@@ -147,7 +194,7 @@ type headerSigner struct {
 // uses). {method} is signed as POST, the method Hookgate delivers with.
 func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error {
 	vals := values{body: body, id: id, method: http.MethodPost, header: h}
-	if s.timed {
+	if s.headerTS {
 		vals.timestamp = s.tsFormat.format(now)
 		if s.tsHeader != "" {
 			h.Set(s.tsHeader, vals.timestamp)

@@ -20,6 +20,11 @@ type Verifier interface {
 	// has already been read). now is the current time, for timestamped
 	// schemes. It returns an *Error on any failure.
 	Verify(r *http.Request, body []byte, now time.Time) error
+	// VerifyDigest is Verify that also returns the SHA-256 of the bytes
+	// the signature covers, exactly as they were verified, or nil when it
+	// covers none (unsigned senders, shared tokens). A dedupe key built from
+	// it cannot be varied by a sender who lacks the secret.
+	VerifyDigest(r *http.Request, body []byte, now time.Time) ([]byte, error)
 }
 
 // Signer signs an outgoing request.

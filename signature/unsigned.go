@@ -14,4 +14,6 @@ type unsigned struct{}
 
 func (unsigned) Verify(*http.Request, []byte, time.Time) error { return nil }
 
+func (unsigned) VerifyDigest(*http.Request, []byte, time.Time) ([]byte, error) { return nil, nil }
+
 func (unsigned) Sign(http.Header, *url.URL, string, []byte, time.Time) error { return nil }

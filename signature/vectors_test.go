@@ -156,10 +156,10 @@ func TestPublishedVectorsSign(t *testing.T) {
 // from each provider's description of its scheme, secret "s3cret", body
 // {"id":"evt_1"}, time 1700000000, id msg_2Xo3, URL testTarget.
 func TestKnownAnswers(t *testing.T) {
-	const body = `{"id":"evt_1"}`
 	for _, tc := range []struct {
 		scheme, header, want string
 		target               string
+		body                 string // default {"id":"evt_1"}
 	}{
 		{scheme: "stripe", header: "Stripe-Signature", want: "t=1700000000,v1=8e6f5c9e12ccd802130a0cf337c2d90395d59605481627c32bb6c530172adf23"},
 		{scheme: "paddle", header: "Paddle-Signature", want: "ts=1700000000;h1=95138863ee079b7655130a7023e2b36c8ceecc3204bd7f97b17d2037ada3119b"},
@@ -174,7 +174,9 @@ func TestKnownAnswers(t *testing.T) {
 		{scheme: "shopify", header: "X-Shopify-Hmac-Sha256", want: "TZ/+sIZhpVjekm1lqD8YZjdDT0f++NR8ReN2x0nBxlE="},
 		{scheme: "vercel", header: "x-vercel-signature", want: "a045892101457cf68832532c85398903cd9ed5fd"},
 		{scheme: "intercom", header: "X-Hub-Signature", want: "sha1=a045892101457cf68832532c85398903cd9ed5fd"},
-		{scheme: "linear", header: "Linear-Signature", want: "4d9ffeb08661a558de926d65a83f186637434f47fef8d47c45e376c749c1c651"},
+		// Linear also signs the time in its body (webhookTimestamp, ms).
+		{scheme: "linear", header: "Linear-Signature", want: "b8a6b0d36274359de0a7d6b164e6894c94d3e375dea92b2e6e1dd7535d225eaa",
+			body: `{"id":"evt_1","webhookTimestamp":1700000000000}`},
 		{scheme: "contextfile", header: "X-Webhook-Signature", want: "4d9ffeb08661a558de926d65a83f186637434f47fef8d47c45e376c749c1c651"},
 		{scheme: "changethisfile", header: "X-CTF-Signature", want: "sha256=4d9ffeb08661a558de926d65a83f186637434f47fef8d47c45e376c749c1c651"},
 		// HubSpot signs POST + the URI with %3A and %2F decoded + body + ms.
@@ -182,9 +184,12 @@ func TestKnownAnswers(t *testing.T) {
 			target: testTarget + "&r=a%3Ab%2Fc"},
 	} {
 		t.Run(tc.scheme, func(t *testing.T) {
-			target := tc.target
+			target, body := tc.target, tc.body
 			if target == "" {
 				target = testTarget
+			}
+			if body == "" {
+				body = `{"id":"evt_1"}`
 			}
 			cfg := Config{Scheme: tc.scheme}
 			r := signedTo(t, cfg, []string{"s3cret"}, target, body, nil)

@@ -38,11 +38,11 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key
 
 // orderKey is the message's order key ("" without order_by). A NUL, which
 // the stores use as a separator, is refused.
-func (h *Handler) orderKey(r *http.Request, body []byte) (string, error) {
+func (h *Handler) orderKey(r *http.Request, body, signed []byte) (string, error) {
 	if h.order == nil {
 		return "", nil
 	}
-	k, err := h.order.Key(r, body)
+	k, err := h.order.Key(r, body, signed)
 	if err == nil && strings.ContainsRune(k, 0) {
 		err = errors.New("the order key holds a NUL character")
 	}

@@ -66,7 +66,9 @@ type Handler struct {
 	// timestamp. Default: the preset's tolerance, else 5m.
 	Tolerance caddy.Duration `json:"tolerance,omitempty"`
 	// Dedupe is the dedupe key template, e.g. "{json.id}",
-	// "{header.X-GitHub-Delivery}" or "{json.sourceId}:{json.status}".
+	// "{json.sourceId}:{json.status}", or "{signed_digest}" (the SHA-256 of
+	// what the signature covers) where the sender's id header is unsigned.
+	// A header the signature does not cover is warned about at provision.
 	// A webhook whose key was seen within DedupeWindow is acknowledged with
 	// 200 and not forwarded. Default: the preset's dedupe key (if any);
 	// "off" turns it off. Empty without a preset: no deduplication.
@@ -107,18 +109,19 @@ type Handler struct {
 	// Off by default.
 	BadSignatures *limit.Strikes `json:"bad_signatures,omitempty"`
 
-	backend    Backend
-	verifier   signature.Verifier
-	handshaker signature.Handshaker // nil when the scheme has no endpoint checks
-	failStatus int                  // the answer to a failed verification
-	key        *dedupe.Template
-	order      *dedupe.Template // of OrderBy
-	bucket     *limit.Bucket    // of MaxRate
-	strikes    *limit.Counter   // of BadSignatures
-	label      string           // names the queue, labels metrics and logs
-	scope      string           // of dedupe keys: see Name
-	log        *zap.Logger
-	now        func() time.Time
+	backend     Backend
+	verifier    signature.Verifier
+	handshaker  signature.Handshaker // nil when the scheme has no endpoint checks
+	needsDigest bool                 // a key template uses {signed_digest}
+	failStatus  int                  // the answer to a failed verification
+	key         *dedupe.Template
+	order       *dedupe.Template // of OrderBy
+	bucket      *limit.Bucket    // of MaxRate
+	strikes     *limit.Counter   // of BadSignatures
+	label       string           // names the queue, labels metrics and logs
+	scope       string           // of dedupe keys: see Name
+	log         *zap.Logger
+	now         func() time.Time
 }
 
 // Backend is what the handler needs of the webhooks app.
@@ -150,17 +153,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.provisionLimits()
-	if h.Dedupe != "" && h.Dedupe != DedupeOff {
-		var err error
-		if h.key, err = dedupe.Parse(h.Dedupe); err != nil {
-			return err
-		}
-	}
-	if h.OrderBy != "" {
-		var err error
-		if h.order, err = dedupe.Parse(h.OrderBy); err != nil {
-			return fmt.Errorf("order_by: %w", err)
-		}
+	if err := h.provisionKeys(); err != nil {
+		return err
 	}
 	app, err := ctx.App("webhooks")
 	if err != nil {
@@ -256,7 +250,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		code, result, msg := httpx.BodyError(err)
 		return h.reject(w, code, result, msg, err)
 	}
-	verr := h.verify(r, body, now)
+	signed, verr := h.verify(r, body, now)
 	if verr == nil {
 		h.vouch(r, now)
 	}
@@ -272,14 +266,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	key := queue.Key{Scope: h.scope, Expires: now.Add(time.Duration(h.DedupeWindow))}
 	if h.key != nil {
-		if key.Value, err = h.key.Key(r, body); err != nil {
+		if key.Value, err = h.key.Key(r, body, signed); err != nil {
 			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no dedupe key", err)
 		}
 	}
 	if h.Upstream == nil {
 		return h.passOn(w, r, next, body, key, now)
 	}
-	orderKey, err := h.orderKey(r, body)
+	orderKey, err := h.orderKey(r, body, signed)
 	if err != nil {
 		return h.reject(w, http.StatusBadRequest, resultBadRequest, "no order key", err)
 	}

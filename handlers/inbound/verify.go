@@ -3,11 +3,13 @@ package inbound
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/signature"
 )
 
@@ -44,12 +46,72 @@ func (h *Handler) provisionVerifier() error {
 	return nil
 }
 
-// verify checks r's signature; it passes when no scheme is configured.
-func (h *Handler) verify(r *http.Request, body []byte, now time.Time) error {
-	if h.verifier == nil {
-		return nil
+// verify checks r's signature; it passes when no scheme is configured. It
+// returns the digest of what the signature covers when a key template
+// needs it ({signed_digest}), and nil otherwise, to hash nothing for naught.
+func (h *Handler) verify(r *http.Request, body []byte, now time.Time) ([]byte, error) {
+	switch {
+	case h.verifier == nil:
+		return nil, nil
+	case h.needsDigest:
+		return h.verifier.VerifyDigest(r, body, now)
 	}
-	return h.verifier.Verify(r, body, now)
+	return nil, h.verifier.Verify(r, body, now)
+}
+
+// provisionKeys compiles the dedupe and order_by templates and checks them
+// against what the signature covers: {signed_digest} needs a scheme that
+// signs content, and a header the signature does not cover is worth a
+// warning, since whoever replays a captured request may set it at will.
+func (h *Handler) provisionKeys() error {
+	var err error
+	if h.Dedupe != "" && h.Dedupe != DedupeOff {
+		if h.key, err = dedupe.Parse(h.Dedupe); err != nil {
+			return err
+		}
+	}
+	if h.OrderBy != "" {
+		if h.order, err = dedupe.Parse(h.OrderBy); err != nil {
+			return fmt.Errorf("order_by: %w", err)
+		}
+	}
+	for _, t := range []struct {
+		option string
+		tmpl   *dedupe.Template
+	}{{"dedupe", h.key}, {"order_by", h.order}} {
+		if t.tmpl == nil {
+			continue
+		}
+		if t.tmpl.UsesSigned() {
+			if h.Verify == nil || !h.Verify.SignsContent() {
+				return fmt.Errorf("%s: %s needs a verify scheme that signs the request's content", t.option, dedupe.SignedDigest)
+			}
+			h.needsDigest = true
+		}
+		if t.option == "dedupe" {
+			h.warnUnsignedHeaders(t.tmpl)
+		}
+	}
+	return nil
+}
+
+// warnUnsignedHeaders logs each header the dedupe key reads that the
+// route's signature does not cover (routes of senders that sign nothing
+// are not verified, so they are left alone).
+func (h *Handler) warnUnsignedHeaders(t *dedupe.Template) {
+	if h.Verify == nil {
+		return
+	}
+	if p, ok := h.Verify.Preset(); ok && !p.Signed {
+		return
+	}
+	signed := h.Verify.SignedHeaders()
+	for _, name := range t.Headers() {
+		if !slices.Contains(signed, name) {
+			h.log.Warn("dedupe key reads a header the signature does not cover: a replay of the same signed request with another value is not a duplicate; key on {signed_digest} or a signed field instead",
+				zap.String("route", h.Name), zap.String("header", name), zap.String("dedupe", t.String()))
+		}
+	}
 }
 
 // handshake answers r when it is one of the sender's endpoint checks, which

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
-	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -55,11 +54,7 @@ func setup(t *testing.T, h *Handler) *fakeBackend {
 	h.backend, h.log, h.now = fb, zap.NewNop(), func() time.Time { return testNow }
 	h.MaxBody = DefaultMaxBody
 	require.NoError(t, h.provisionVerifier())
-	if h.Dedupe != "" && h.Dedupe != DedupeOff {
-		var err error
-		h.key, err = dedupe.Parse(h.Dedupe)
-		require.NoError(t, err)
-	}
+	require.NoError(t, h.provisionKeys())
 	h.Upstream = &queue.Policy{URL: "http://127.0.0.1:9"}
 	require.NoError(t, h.Upstream.Provision())
 	h.label = "test"
@@ -90,7 +85,7 @@ func TestPresetDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		scheme, dedupe, want string
 	}{
-		{"github", "", "{header.X-GitHub-Delivery}"},
+		{"github", "", "{signed_digest}"},
 		{"github", "{json.hook_id}", "{json.hook_id}"},
 		{"stripe", DedupeOff, DedupeOff},
 		{"ctxfy", "", "{json.sourceId}:{json.status}"},

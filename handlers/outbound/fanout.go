@@ -37,7 +37,7 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 	eventType := ""
 	if h.eventType != nil {
 		var err error
-		if eventType, err = h.eventType.Key(r, body); err != nil {
+		if eventType, err = h.eventType.Key(r, body, nil); err != nil {
 			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no event type", err)
 		}
 	}

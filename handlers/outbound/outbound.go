@@ -159,6 +159,9 @@ func (h *Handler) provision(b Backend, log *zap.Logger) error {
 		if h.eventType, err = dedupe.Parse(h.EventType); err != nil {
 			return fmt.Errorf("event_type: %w", err)
 		}
+		if h.eventType.UsesSigned() {
+			return fmt.Errorf("event_type: %s needs a verified sender; submissions are not signed", dedupe.SignedDigest)
+		}
 	}
 	return h.register()
 }
