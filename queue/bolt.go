@@ -41,12 +41,20 @@ type Bolt struct {
 	wg      sync.WaitGroup
 
 	mu     sync.Mutex
-	leases map[string]time.Time
+	leases map[string]lease
+
+	tally tally // the queues' counts, kept on write
 
 	now func() time.Time // the clock, replaced in tests
 	// committed, if set, is called by the committer after each commit
 	// with the number of writes it carried (tests).
 	committed func(writes int)
+}
+
+// lease is a message's lease: held by this process until until.
+type lease struct {
+	queue string
+	until time.Time
 }
 
 type op struct {
@@ -88,7 +96,11 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising %s: %w", path, err)
 	}
-	s := &Bolt{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), leases: map[string]time.Time{}, now: time.Now}
+	s := &Bolt{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), leases: map[string]lease{}, now: time.Now}
+	if err := db.View(func(tx *bolt.Tx) error { s.tally.load(tx); return nil }); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("counting %s: %w", path, err)
+	}
 	s.wg.Add(1)
 	go s.commitLoop()
 	return s, nil
@@ -157,7 +169,7 @@ func (s *Bolt) commitLoop() {
 }
 
 func (s *Bolt) apply(batch []*op) {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		for _, o := range batch {
 			if err := o.fn(tx); err != nil {
 				return err
@@ -176,8 +188,17 @@ func (s *Bolt) apply(batch []*op) {
 	}
 	// One op (or the disk) failed: isolate it so the others still land.
 	for _, o := range batch {
-		o.err <- s.db.Update(o.fn)
+		o.err <- s.update(o.fn)
 	}
+}
+
+// update runs fn in one durable transaction, and counts its index writes
+// once it has committed.
+func (s *Bolt) update(fn func(*bolt.Tx) error) error {
+	s.tally.begin()
+	err := s.db.Update(fn)
+	s.tally.settle(err == nil)
+	return err
 }
 
 func (s *Bolt) failPending() {
@@ -203,7 +224,7 @@ func (s *Bolt) Enqueue(m *Message, key Key) (string, error) {
 		if holder = claim(tx, key, m.ID, s.now()); holder != "" {
 			return nil
 		}
-		return put(tx, m, rec)
+		return s.put(tx, m, rec)
 	})
 	return result(m.ID, holder, err)
 }
@@ -288,10 +309,10 @@ func indexKey(m *Message) (bucket, key []byte) {
 
 // put writes m (encoded as rec) and its index entry, replacing the entry of
 // the version it overwrites.
-func put(tx *bolt.Tx, m *Message, rec []byte) error {
+func (s *Bolt) put(tx *bolt.Tx, m *Message, rec []byte) error {
 	msgs := appendBucket(tx, bucketMessages)
 	if old := msgs.Get([]byte(m.ID)); old != nil {
-		if err := unindex(tx, old); err != nil {
+		if err := s.unindex(tx, old); err != nil {
 			return err
 		}
 	}
@@ -302,6 +323,7 @@ func put(tx *bolt.Tx, m *Message, rec []byte) error {
 	if err := appendBucket(tx, b).Put(k, nil); err != nil {
 		return err
 	}
+	s.tally.note(b, k, true)
 	if k := orderKey(m); k != nil {
 		return tx.Bucket(bucketOrder).Put(k, nil)
 	}
@@ -355,7 +377,7 @@ func firstInOrder(tx *bolt.Tx, k []byte, id string) bool {
 
 // unindex drops the index entries of the stored record rec. It reads only
 // the fields that place the message (see indexEntries), not the message.
-func unindex(tx *bolt.Tx, rec []byte) error {
+func (s *Bolt) unindex(tx *bolt.Tx, rec []byte) error {
 	b, k, order, err := indexEntries(rec)
 	if err != nil {
 		return err
@@ -363,6 +385,7 @@ func unindex(tx *bolt.Tx, rec []byte) error {
 	if err := tx.Bucket(b).Delete(k); err != nil {
 		return err
 	}
+	s.tally.note(b, k, false)
 	if order != nil {
 		return tx.Bucket(bucketOrder).Delete(order)
 	}
@@ -370,13 +393,13 @@ func unindex(tx *bolt.Tx, rec []byte) error {
 }
 
 // remove deletes message id and its index entry; it reports whether it existed.
-func remove(tx *bolt.Tx, id string) (bool, error) {
+func (s *Bolt) remove(tx *bolt.Tx, id string) (bool, error) {
 	msgs := tx.Bucket(bucketMessages)
 	rec := msgs.Get([]byte(id))
 	if rec == nil {
 		return false, nil
 	}
-	if err := unindex(tx, rec); err != nil {
+	if err := s.unindex(tx, rec); err != nil {
 		return false, err
 	}
 	return true, msgs.Delete([]byte(id))
@@ -399,7 +422,7 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 				break
 			}
 			id := string(rest[8:])
-			if until, ok := s.leases[id]; ok && until.After(now) {
+			if l, ok := s.leases[id]; ok && l.until.After(now) {
 				continue
 			}
 			// The header says whether an older message of its OrderKey goes
@@ -421,7 +444,7 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 		return nil
 	})
 	for _, m := range out {
-		s.leases[m.ID] = now.Add(d)
+		s.leases[m.ID] = lease{queue: queue, until: now.Add(d)}
 	}
 	return out, next, err
 }
@@ -436,7 +459,7 @@ func (s *Bolt) unlease(id string) {
 func (s *Bolt) Delivered(id string) error {
 	defer s.unlease(id)
 	return s.commit(func(tx *bolt.Tx) error {
-		_, err := remove(tx, id)
+		_, err := s.remove(tx, id)
 		return err
 	})
 }
@@ -453,7 +476,7 @@ func (s *Bolt) Update(m *Message) error {
 		if found = tx.Bucket(bucketMessages).Get([]byte(m.ID)) != nil; !found {
 			return nil
 		}
-		return put(tx, m, rec)
+		return s.put(tx, m, rec)
 	})
 	if err == nil && !found {
 		err = ErrNotFound
@@ -520,7 +543,7 @@ func (s *Bolt) Replay(id string, now time.Time) (*Message, error) {
 		if err != nil {
 			return err
 		}
-		return put(tx, m, enc)
+		return s.put(tx, m, enc)
 	})
 	return m, err
 }
@@ -530,59 +553,13 @@ func (s *Bolt) Delete(id string) error {
 	defer s.unlease(id)
 	found := false
 	err := s.commit(func(tx *bolt.Tx) (err error) {
-		found, err = remove(tx, id)
+		found, err = s.remove(tx, id)
 		return err
 	})
 	if err == nil && !found {
 		err = ErrNotFound
 	}
 	return err
-}
-
-// Stats implements Store.
-func (s *Bolt) Stats() (map[string]Stats, error) {
-	out := map[string]Stats{}
-	count := func(tx *bolt.Tx, index []byte, add func(*Stats, string)) {
-		_ = tx.Bucket(index).ForEach(func(k, _ []byte) error {
-			q := string(k[:bytes.IndexByte(k, 0)])
-			st := out[q]
-			add(&st, string(k[len(q)+9:]))
-			out[q] = st
-			return nil
-		})
-	}
-	leases := s.leased()
-	err := s.db.View(func(tx *bolt.Tx) error {
-		count(tx, bucketDue, func(st *Stats, id string) {
-			st.Queued++
-			if t := IDTime(id); st.Oldest.IsZero() || t.Before(st.Oldest) {
-				st.Oldest = t
-			}
-			if leases[id] {
-				st.Leased++
-			}
-		})
-		count(tx, bucketDead, func(st *Stats, _ string) { st.Dead++ })
-		return nil
-	})
-	return out, err
-}
-
-// leased returns the ids leased now. Stats counts against this copy rather
-// than holding the lease lock through its scan, which stalled every Lease
-// for as long as the scan of the whole queue took (each scrape and
-// dashboard poll).
-func (s *Bolt) leased() map[string]bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	out := make(map[string]bool, len(s.leases))
-	for id, until := range s.leases {
-		if until.After(now) {
-			out[id] = true
-		}
-	}
-	return out
 }
 
 // purgeChunk bounds the records one purge transaction removes, so that the
@@ -629,7 +606,7 @@ func (s *Bolt) purgeDead(tx *bolt.Tx, before time.Time, n *int) error {
 		return nil
 	})
 	for _, id := range ids {
-		if _, err := remove(tx, id); err != nil {
+		if _, err := s.remove(tx, id); err != nil {
 			return err
 		}
 	}

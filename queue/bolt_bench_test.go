@@ -22,7 +22,7 @@ func fillBolt(tb testing.TB, q string, n, size int, orderKey string) *Bolt {
 	body := bytes.Repeat([]byte("x"), size)
 	at := time.Now().Add(-time.Hour)
 	for i := 0; i < n; i += 1000 {
-		require.NoError(tb, s.db.Update(func(tx *bolt.Tx) error {
+		require.NoError(tb, s.update(func(tx *bolt.Tx) error {
 			for j := i; j < min(i+1000, n); j++ {
 				m := newMsg(q, at.Add(time.Duration(j)*time.Microsecond))
 				m.Body, m.OrderKey, m.State = body, orderKey, StateQueued
@@ -30,7 +30,7 @@ func fillBolt(tb testing.TB, q string, n, size int, orderKey string) *Bolt {
 				if err != nil {
 					return err
 				}
-				if err := put(tx, m, rec); err != nil {
+				if err := s.put(tx, m, rec); err != nil {
 					return err
 				}
 			}
