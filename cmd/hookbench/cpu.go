@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/redistest"
 )
 
 // CPUSnap is a point-in-time reading of CPU time: Caddy's, redis-server's
@@ -27,13 +29,13 @@ type CPUShare struct {
 }
 
 // takeCPUSnap reads the clocks; a reading that fails stays zero.
-func takeCPUSnap(c *Caddy, r *Redis) CPUSnap {
+func takeCPUSnap(c *Caddy, r *redistest.Server) CPUSnap {
 	s := CPUSnap{At: time.Now()}
 	if c != nil {
 		s.Caddy, _ = c.CPUTime()
 	}
 	if r != nil {
-		s.Redis, _ = procCPU(r.cmd.Process.Pid)
+		s.Redis, _ = procCPU(r.Pid())
 	}
 	s.Self = selfCPU()
 	if b, err := os.ReadFile("/proc/stat"); err == nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/redistest"
 )
 
 // Result is what one scenario measured, and how it compares with its goals.
@@ -49,7 +51,7 @@ type Check struct {
 // Caddy, each present only if the scenario needs it.
 type stage struct {
 	recv     *Receiver
-	redis    *Redis
+	redis    *redistest.Server
 	cad      *Caddy
 	adminURL string
 	httpAddr string
@@ -119,7 +121,10 @@ func (st *stage) storage(ctx context.Context, s *Scenario, dir string) (string, 
 		return "embedded " + filepath.Join(dir, "webhooks"), nil
 	case RedisStore:
 		var err error
-		if st.redis, err = StartRedis(ctx, filepath.Join(dir, "redis")); err != nil {
+		if st.redis, err = redistest.Launch(ctx, filepath.Join(dir, "redis"),
+			// fsync'd on every write: the setting under which a
+			// Redis-backed 2xx is as durable as an embedded one.
+			"--appendfsync", "always"); err != nil {
 			return "", err
 		}
 		return "redis " + st.redis.URL(), nil

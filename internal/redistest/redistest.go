@@ -1,10 +1,12 @@
 // Package redistest runs real redis-server processes on free loopback
 // ports for tests. Without redis-server the tests that need it are skipped,
-// except under CI=true, where a missing Redis is a failure.
+// except under CI=true, where a missing Redis is a failure. Launch runs one
+// outside a test (hookbench's Redis scenario).
 package redistest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -56,7 +58,7 @@ type Server struct {
 // command-line options, e.g. "--replicaof", "127.0.0.1", "6379".
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	s, err := start(Binary(t), t.TempDir(), extra)
+	s, err := start(context.Background(), Binary(t), t.TempDir(), extra)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,19 @@ func Start(t testing.TB, extra ...string) *Server {
 	return s
 }
 
-func start(bin, dir string, extra []string) (*Server, error) {
+// Launch runs redis-server (from PATH) on a free loopback port with its
+// files in dir (created if missing), for programs rather than tests: the
+// caller stops it. extra are more command-line options; one given again
+// overrides the default (redis-server keeps the last), e.g.
+// "--appendfsync", "always". It waits for PING, or until ctx ends.
+func Launch(ctx context.Context, dir string, extra ...string) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return start(ctx, "redis-server", dir, extra)
+}
+
+func start(ctx context.Context, bin, dir string, extra []string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -75,7 +89,7 @@ func start(bin, dir string, extra []string) (*Server, error) {
 		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
 		"--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"),
 	}, extra...)
-	return s, s.Restart()
+	return s, s.restart(ctx)
 }
 
 // URL is the redis:// URL of the server, database 0.
@@ -83,7 +97,9 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
 // Restart starts the server again (after Stop or Kill) on the same port
 // and data directory.
-func (s *Server) Restart() error {
+func (s *Server) Restart() error { return s.restart(context.Background()) }
+
+func (s *Server) restart(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cmd := exec.Command(s.bin, s.args...)
@@ -94,11 +110,21 @@ func (s *Server) Restart() error {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	s.cmd, s.done = cmd, done
-	if err := waitReady(s.Addr, done); err != nil {
+	if err := waitReady(ctx, s.Addr, done); err != nil {
 		_ = cmd.Process.Kill()
 		return fmt.Errorf("%w; log:\n%s", err, s.log())
 	}
 	return nil
+}
+
+// Pid is the process id of the running server, 0 when it is stopped.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Stop shuts the server down (SIGTERM: it flushes its append-only file).
@@ -142,12 +168,14 @@ func freePort() (int, error) {
 }
 
 // waitReady waits until the server answers PING (not LOADING).
-func waitReady(addr string, exited chan struct{}) error {
+func waitReady(ctx context.Context, addr string, exited chan struct{}) error {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
 			return fmt.Errorf("redis-server on %s exited at start", addr)
+		case <-ctx.Done():
+			return ctx.Err()
 		default:
 		}
 		if ping(addr) {
@@ -191,7 +219,7 @@ func Shared(t testing.TB) *Server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if shared.s, err = start(bin, dir, nil); err != nil {
+		if shared.s, err = start(context.Background(), bin, dir, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
