@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookgate/hookgate/internal/caddyproc"
 )
 
 var caddyBin string
@@ -72,8 +75,7 @@ type caddy struct {
 	HTTP    string // host:port of the site
 	Admin   string // host:port of the admin endpoint
 	Vars    map[string]any
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when the process has exited
+	proc    *caddyproc.Process
 	logFile string
 }
 
@@ -110,71 +112,31 @@ func (c *caddy) write(caddyfile string) {
 
 func (c *caddy) start() {
 	c.t.Helper()
-	logf, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	require.NoError(c.t, err)
-	c.cmd = exec.Command(caddyBin, "run", "--config", c.config, "--adapter", "caddyfile")
-	c.cmd.Env = c.env()
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	require.NoError(c.t, c.cmd.Start())
-	c.exited = make(chan struct{})
-	go func() { _ = c.cmd.Wait(); logf.Close(); close(c.exited) }()
-	c.waitReady()
+	var err error
+	c.proc, err = caddyproc.Start(context.Background(), caddyproc.Config{
+		Bin: caddyBin, Caddyfile: c.config, Env: c.env(), Log: c.logFile,
+		Admin: c.Admin, HTTP: c.HTTP, Ready: 20 * time.Second,
+	})
+	if err != nil {
+		c.t.Fatalf("caddy did not start: %v; log:\n%s", err, c.logs())
+	}
 }
 
 // env is the environment of this instance's processes: its own data
 // directory and the test secret.
-func (c *caddy) env() []string {
-	return append(os.Environ(),
-		"HOME="+c.dir,
-		"XDG_DATA_HOME="+filepath.Join(c.dir, "data"),
-		"XDG_CONFIG_HOME="+filepath.Join(c.dir, "config"),
-		"HOOKGATE_SECRET="+secret,
-	)
-}
-
-func (c *caddy) waitReady() {
-	c.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-c.exited:
-			c.t.Fatalf("caddy exited at start; log:\n%s", c.logs())
-		default:
-		}
-		resp, err := http.Get("http://" + c.Admin + "/config/")
-		if err == nil {
-			resp.Body.Close()
-			if conn, err := net.Dial("tcp", c.HTTP); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	c.t.Fatalf("caddy did not start; log:\n%s", c.logs())
-}
+func (c *caddy) env() []string { return caddyproc.Env(c.dir, "HOOKGATE_SECRET="+secret) }
 
 // kill sends SIGKILL: no shutdown code runs, as in a crash.
-func (c *caddy) kill() {
-	_ = c.cmd.Process.Signal(syscall.SIGKILL)
-	c.waitExit()
-}
+func (c *caddy) kill() { c.stopWith(syscall.SIGKILL) }
 
-func (c *caddy) stop() {
-	select {
-	case <-c.exited:
+func (c *caddy) stop() { c.stopWith(syscall.SIGTERM) }
+
+func (c *caddy) stopWith(sig os.Signal) {
+	if c.proc == nil { // it did not start; Start stopped it
 		return
-	default:
 	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	c.waitExit()
-}
-
-func (c *caddy) waitExit() {
-	select {
-	case <-c.exited:
-	case <-time.After(10 * time.Second):
-		c.t.Errorf("caddy did not exit within 10s")
+	if err := c.proc.Stop(sig, 10*time.Second); err != nil {
+		c.t.Error(err)
 	}
 }
 

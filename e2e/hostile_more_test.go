@@ -17,7 +17,7 @@ import (
 
 // rssMiB is the resident memory of the Caddy process, from /proc.
 func rssMiB(t *testing.T, c *caddy) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.proc.Pid()))
 	if err != nil {
 		t.Skipf("no /proc: %v", err)
 	}

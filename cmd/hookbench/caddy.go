@@ -7,16 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/caddyproc"
 )
 
 // Caddy is one running Caddy process with its own config, data dir and ports.
@@ -26,10 +25,7 @@ type Caddy struct {
 	AdminAddr string
 	HTTPAddr  string
 
-	cmd     *exec.Cmd
-	logFile *os.File
-	exited  chan struct{}
-	waitErr error
+	proc *caddyproc.Process
 
 	mu      sync.Mutex
 	peakRSS int64 // bytes, max of the samples taken by SampleRSS
@@ -46,71 +42,21 @@ func StartCaddy(ctx context.Context, bin, dir, caddyfile, adminAddr, httpAddr st
 	if err := os.WriteFile(cfgPath, []byte(caddyfile), 0o644); err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(filepath.Join(dir, "caddy.log"))
+	c := &Caddy{Bin: bin, Dir: dir, AdminAddr: adminAddr, HTTPAddr: httpAddr}
+	var err error
+	c.proc, err = caddyproc.Start(ctx, caddyproc.Config{
+		Bin: bin, Caddyfile: cfgPath, Env: caddyproc.Env(dir, env...), Dir: dir,
+		Log: filepath.Join(dir, "caddy.log"), Admin: adminAddr, HTTP: httpAddr,
+		Ready: 30 * time.Second,
+	})
 	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "run", "--config", cfgPath, "--adapter", "caddyfile")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"XDG_DATA_HOME="+filepath.Join(dir, "data"),
-		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"),
-		"HOME="+dir,
-	)
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	c := &Caddy{Bin: bin, Dir: dir, AdminAddr: adminAddr, HTTPAddr: httpAddr,
-		cmd: cmd, logFile: logFile, exited: make(chan struct{})}
-	go func() {
-		c.waitErr = cmd.Wait()
-		close(c.exited)
-	}()
-	if err := c.waitReady(ctx, 30*time.Second); err != nil {
-		c.Stop()
 		return nil, fmt.Errorf("%w\n%s", err, c.LogTail(20))
 	}
 	return c, nil
 }
 
-// waitReady polls the admin endpoint, then the HTTP listener.
-func (c *Caddy) waitReady(ctx context.Context, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	client := &http.Client{Timeout: time.Second}
-	adminOK := false
-	for time.Now().Before(deadline) {
-		select {
-		case <-c.exited:
-			return fmt.Errorf("caddy exited during start-up: %v", c.waitErr)
-		case <-ctx.Done():
-			return ctx.Err()
-		default:
-		}
-		if !adminOK {
-			resp, err := client.Get("http://" + c.AdminAddr + "/config/")
-			if err == nil {
-				resp.Body.Close()
-				adminOK = resp.StatusCode == http.StatusOK
-			}
-		}
-		if adminOK {
-			nc, err := net.DialTimeout("tcp", c.HTTPAddr, time.Second)
-			if err == nil {
-				nc.Close()
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("caddy not ready after %s (admin %s, http %s)", limit, c.AdminAddr, c.HTTPAddr)
-}
-
 // Pid returns the process id.
-func (c *Caddy) Pid() int { return c.cmd.Process.Pid }
+func (c *Caddy) Pid() int { return c.proc.Pid() }
 
 // RSS returns the resident set size now (VmRSS), in bytes.
 func (c *Caddy) RSS() (int64, error) { return readVmRSS(c.Pid()) }
@@ -128,7 +74,7 @@ func (c *Caddy) SampleRSS(ctx context.Context, interval time.Duration) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-c.exited:
+		case <-c.proc.Exited():
 			return
 		case <-t.C:
 		}
@@ -143,28 +89,12 @@ func (c *Caddy) PeakRSS() int64 {
 }
 
 // Alive reports whether the process is still running.
-func (c *Caddy) Alive() bool {
-	select {
-	case <-c.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (c *Caddy) Alive() bool { return c.proc.Alive() }
 
 // Stop asks Caddy to shut down gracefully (SIGINT), and kills it if it is
 // still running after 15 s.
 func (c *Caddy) Stop() error {
-	if c.Alive() {
-		c.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-c.exited:
-		case <-time.After(15 * time.Second):
-			c.cmd.Process.Kill()
-			<-c.exited
-		}
-	}
-	c.logFile.Close()
+	_ = c.proc.Stop(os.Interrupt, 15*time.Second)
 	return nil
 }
 
