@@ -32,27 +32,31 @@ import (
 
 var caddyBin string
 
-func TestMain(m *testing.M) {
+func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+
+// runTests is TestMain but for os.Exit, which would skip its deferred
+// removal of the binary's directory.
+func runTests(m *testing.M) int {
 	caddyBin = os.Getenv("HOOKGATE_CADDY")
 	if caddyBin == "" {
 		dir, err := os.MkdirTemp("", "hookgate-e2e")
 		if err != nil {
 			panic(err)
 		}
+		defer os.RemoveAll(dir)
 		caddyBin = filepath.Join(dir, "caddy")
 		build := exec.Command("go", "build", "-o", caddyBin, "../cmd/caddy")
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
 		if err := build.Run(); err != nil {
 			panic("building caddy: " + err.Error())
 		}
-		defer os.RemoveAll(dir)
 	}
 	installSecretScan()
 	code := m.Run()
 	if reportLeaks() && code == 0 {
 		code = 1
 	}
-	os.Exit(code)
+	return code
 }
 
 // secret is the HMAC secret of the test routes; no log line or answer may
