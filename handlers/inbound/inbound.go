@@ -142,7 +142,17 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision compiles the templates, resolves the secrets and registers the
 // queue with the webhooks app.
 func (h *Handler) Provision(ctx caddy.Context) error {
-	h.log, h.now = ctx.Logger(), time.Now
+	app, err := ctx.App("webhooks")
+	if err != nil {
+		return fmt.Errorf("loading the webhooks app: %w", err)
+	}
+	return h.provision(app.(Backend), ctx.Logger())
+}
+
+// provision is Provision with the webhooks app loaded: the seam the unit
+// tests provision through, with a fake backend.
+func (h *Handler) provision(b Backend, log *zap.Logger) error {
+	h.backend, h.log, h.now = b, log, time.Now
 	if h.MaxBody == 0 {
 		h.MaxBody = DefaultMaxBody
 	}
@@ -156,11 +166,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionKeys(); err != nil {
 		return err
 	}
-	app, err := ctx.App("webhooks")
-	if err != nil {
-		return fmt.Errorf("loading the webhooks app: %w", err)
-	}
-	h.backend = app.(Backend)
 	h.label, h.scope = h.Name, h.Name
 	if h.Upstream == nil {
 		if h.label == "" {

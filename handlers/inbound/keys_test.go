@@ -23,10 +23,9 @@ func TestSignedDigestNeedsASignedScheme(t *testing.T) {
 		{"shared token", &signature.Config{Scheme: "gitlab", Secrets: []string{"t"}}, func(h *Handler) { h.Dedupe = "{signed_digest}" }},
 		{"order_by", nil, func(h *Handler) { h.OrderBy = "{signed_digest}" }},
 	} {
-		h := &Handler{Verify: tc.verify, log: zap.NewNop()}
+		h := &Handler{Verify: tc.verify}
 		tc.opt(h)
-		require.NoError(t, h.provisionVerifier(), tc.name)
-		assert.ErrorContains(t, h.provisionKeys(), "{signed_digest} needs a verify scheme that signs", tc.name)
+		assert.ErrorContains(t, h.provision(&fakeBackend{}, zap.NewNop()), "{signed_digest} needs a verify scheme that signs", tc.name)
 	}
 }
 
@@ -50,9 +49,8 @@ func TestUnsignedHeaderWarning(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			core, logs := observer.New(zapcore.WarnLevel)
-			h := &Handler{Verify: tc.verify, Dedupe: tc.dedupe, log: zap.New(core)}
-			require.NoError(t, h.provisionVerifier())
-			require.NoError(t, h.provisionKeys())
+			h := &Handler{Verify: tc.verify, Dedupe: tc.dedupe}
+			require.NoError(t, h.provision(&fakeBackend{}, zap.New(core)))
 			var named []string
 			for _, e := range logs.All() {
 				assert.Contains(t, e.Message, "does not cover")

@@ -48,7 +48,6 @@ func TestBadSignaturesSpareAVerifiedClient(t *testing.T) {
 			h := &Handler{Verify: &signature.Config{Header: "X-Sig", Secrets: []string{"s3cret"}}, Dedupe: "{json.id}",
 				BadSignatures: &limit.Strikes{Limit: 3, Window: caddy.Duration(time.Minute), Block: caddy.Duration(10 * time.Minute)}}
 			setup(t, h)
-			h.provisionLimits()
 			clock := testNow
 			h.now = func() time.Time { return clock }
 			if tc.verifiedFrom != "" {

@@ -47,17 +47,14 @@ func (f *fakeBackend) Enqueue(m *queue.Message, k queue.Key) (string, error) {
 
 var testNow = time.Unix(1700000000, 0)
 
-// setup provisions h as Provision does, without a Caddy context.
+// setup provisions h, a route named "test" to an upstream on a closed
+// port, with a fake webhooks app and the clock stopped at testNow.
 func setup(t *testing.T, h *Handler) *fakeBackend {
 	t.Helper()
 	fb := &fakeBackend{}
-	h.backend, h.log, h.now = fb, zap.NewNop(), func() time.Time { return testNow }
-	h.MaxBody = DefaultMaxBody
-	require.NoError(t, h.provisionVerifier())
-	require.NoError(t, h.provisionKeys())
-	h.Upstream = &queue.Policy{URL: "http://127.0.0.1:9"}
-	require.NoError(t, h.Upstream.Provision())
-	h.label = "test"
+	h.Name, h.Upstream = "test", &queue.Policy{URL: "http://127.0.0.1:9"}
+	require.NoError(t, h.provision(fb, zap.NewNop()))
+	h.now = func() time.Time { return testNow }
 	return fb
 }
 
