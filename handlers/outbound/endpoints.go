@@ -25,7 +25,7 @@ func (h *Handler) register() error {
 		if err := p.Provision(); err != nil {
 			return err
 		}
-		return h.backend.RegisterQueue("outbound:"+h.Name, p)
+		return h.backend.RegisterQueue(h.routeQueue(), p)
 	}
 	eps, err := h.configEndpoints()
 	if err != nil {
@@ -90,6 +90,11 @@ func (h *Handler) checkStatic(raw string) error {
 	}
 	return nil
 }
+
+// routeQueue is the route's own queue: a destination_header route's, and
+// that of its `to` endpoint (queue.Endpoint.Queue names it too). It also
+// scopes the idempotency keys of a fan-out.
+func (h *Handler) routeQueue() string { return "outbound:" + h.Name }
 
 // routeSign is the route's signature config, standard_webhooks by default
 // (without secrets: an endpoint must then bring its own).

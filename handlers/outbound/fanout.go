@@ -66,7 +66,7 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 	}
 	window := time.Duration(h.IdempotencyWindow)
 	if s.idemKey != "" {
-		holder, err := h.backend.Claim(s.key("outbound:"+h.Name, window), ans.ID)
+		holder, err := h.backend.Claim(s.key(h.routeQueue(), window), ans.ID)
 		if err != nil && !errors.Is(err, queue.ErrDuplicate) {
 			return h.unavailable(w, err)
 		}

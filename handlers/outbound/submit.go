@@ -89,7 +89,7 @@ func (h *Handler) submitHeader(w http.ResponseWriter, r *http.Request, s *submis
 	if err := h.guard.CheckURL(ctx, dest); err != nil {
 		return h.reject(w, http.StatusUnprocessableEntity, resultBlocked, err.Error(), nil)
 	}
-	q := "outbound:" + h.Name
+	q := h.routeQueue()
 	return h.submitOne(w, s, s.message(q, dest), q)
 }
 
