@@ -1,7 +1,6 @@
 package webhooks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -88,7 +88,7 @@ func (adminAPI) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apiError(http.StatusInternalServerError, "reading stats: %v", err)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"queues": st})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"queues": st})
 }
 
 func (adminAPI) list(w http.ResponseWriter, r *http.Request) error {
@@ -119,7 +119,7 @@ func (adminAPI) list(w http.ResponseWriter, r *http.Request) error {
 	for i, m := range msgs {
 		views[i] = view(m)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"messages": views})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"messages": views})
 }
 
 // attempts serves /webhooks/attempts: the latest delivery attempts of this
@@ -134,7 +134,7 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 	for i, at := range recent {
 		views[i] = attemptView{at.ID, at.Queue, at.Outcome, at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"attempts": views})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"attempts": views})
 }
 
 // message serves /webhooks/messages/{id} and /webhooks/messages/{id}/replay.
@@ -175,7 +175,7 @@ func (adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return writeJSON(w, http.StatusOK, view(m))
+	return httpx.WriteJSON(w, http.StatusOK, view(m))
 }
 
 // messageView is what the admin API shows of a message.
@@ -193,12 +193,6 @@ func view(m *queue.Message) messageView {
 	c.Header = nil
 	v.Message = &c
 	return v
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	return json.NewEncoder(w).Encode(v)
 }
 
 // Interface guard

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -38,7 +39,7 @@ func (endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
 	case r.Method == http.MethodDelete:
 		return a.deleteEndpoint(w, es, e)
 	}
-	return writeJSON(w, http.StatusOK, viewEndpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, viewEndpoint(e))
 }
 
 // lookupEndpoint finds an endpoint (with its secrets) and its route (nil
@@ -70,7 +71,7 @@ func (a *App) setActive(w http.ResponseWriter, e *queue.Endpoint, active bool) e
 		return apiError(http.StatusServiceUnavailable, "endpoint %s: %v", e.ID, err)
 	}
 	e.Disabled = !active
-	return writeJSON(w, http.StatusOK, viewEndpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, viewEndpoint(e))
 }
 
 // apiOnly refuses to change what the config defines.
@@ -104,7 +105,7 @@ func (a *App) patch(w http.ResponseWriter, r *http.Request, es queue.EndpointSto
 	if req.Active != nil && *req.Active == e.Disabled {
 		return a.setActive(w, e, *req.Active)
 	}
-	return writeJSON(w, http.StatusOK, viewEndpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, viewEndpoint(e))
 }
 
 func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
@@ -141,7 +142,7 @@ func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointSt
 	if generated {
 		v.Secret = secret
 	}
-	return writeJSON(w, http.StatusOK, v)
+	return httpx.WriteJSON(w, http.StatusOK, v)
 }
 
 func (a *App) deleteEndpoint(w http.ResponseWriter, es queue.EndpointStore, e *queue.Endpoint) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -142,7 +143,7 @@ func (endpointsAPI) collection(w http.ResponseWriter, r *http.Request) error {
 	for i := range list {
 		views[i] = viewEndpoint(&list[i])
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"endpoints": views})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"endpoints": views})
 }
 
 // validEndpointID: ids appear in queue names, metrics and admin paths.
@@ -193,7 +194,7 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 	if generated {
 		v.Secret = secret
 	}
-	return writeJSON(w, http.StatusCreated, v)
+	return httpx.WriteJSON(w, http.StatusCreated, v)
 }
 
 // checkEndpointID refuses an id that is malformed, or that is its route's

@@ -11,6 +11,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/hookgate/hookgate/internal/httpx"
 )
 
 func init() {
@@ -150,7 +152,7 @@ func dashboardAPI(h caddy.AdminHandler) http.Handler {
 		if errors.As(err, &apiErr) && apiErr.HTTPStatus != 0 {
 			code = apiErr.HTTPStatus
 		}
-		_ = writeJSON(w, code, map[string]string{"error": err.Error()})
+		_ = httpx.WriteJSON(w, code, map[string]string{"error": err.Error()})
 	})
 }
 
