@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"embed"
-	"time"
 )
 
 // uiFiles is the dashboard: a static page that reads and acts through the
@@ -10,13 +9,3 @@ import (
 //
 //go:embed ui
 var uiFiles embed.FS
-
-// attemptView is what the API shows of a delivery attempt.
-type attemptView struct {
-	ID      string    `json:"id"`
-	Queue   string    `json:"queue"`
-	Outcome string    `json:"outcome"`
-	Status  int       `json:"status"`
-	At      time.Time `json:"at"`
-	TookMS  float64   `json:"took_ms"`
-}
