@@ -8,6 +8,7 @@ package module
 
 import (
 	_ "github.com/hookgate/hookgate/caddyfile"
+	_ "github.com/hookgate/hookgate/handlers/dashboard"
 	_ "github.com/hookgate/hookgate/handlers/inbound"
 	_ "github.com/hookgate/hookgate/handlers/outbound"
 	_ "github.com/hookgate/hookgate/webhooks"

@@ -46,3 +46,11 @@ func decodeBody(r *http.Request, v any) error {
 	}
 	return nil
 }
+
+// AdminRoutes returns the routes of the webhooks admin API, those of
+// admin.api.webhooks and admin.api.webhook_endpoints, answering as they do
+// on Caddy's admin endpoint, for a handler that serves them elsewhere (the
+// dashboard).
+func AdminRoutes() []caddy.AdminRoute {
+	return append(adminAPI{}.Routes(), endpointsAPI{}.Routes()...)
+}

@@ -1,8 +1,6 @@
-package webhooks
+package dashboard
 
-import (
-	"embed"
-)
+import "embed"
 
 // uiFiles is the dashboard: a static page that reads and acts through the
 // webhooks API, served from the binary (no build step).
