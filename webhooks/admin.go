@@ -48,9 +48,25 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 // AdminRoutes returns the routes of the webhooks admin API, those of
-// admin.api.webhooks and admin.api.webhook_endpoints, answering as they do
-// on Caddy's admin endpoint, for a handler that serves them elsewhere (the
-// dashboard).
-func AdminRoutes() []caddy.AdminRoute {
-	return append(adminAPI{}.Routes(), endpointsAPI{}.Routes()...)
+// admin.api.webhooks and admin.api.webhook_endpoints, for a handler that
+// serves them elsewhere (the dashboard). They answer as on Caddy's admin
+// endpoint, but for what show changes; the zero View changes nothing.
+func AdminRoutes(show View) []caddy.AdminRoute {
+	return append(adminAPI{view: show}.Routes(), endpointsAPI{view: show}.Routes()...)
+}
+
+// View is how the admin API's answers show what they describe.
+type View struct {
+	// URL, when not nil, rewrites each URL an answer shows: the url of
+	// messages and of endpoints (an empty one stays empty). The dashboard, a page that gets
+	// screen-shared, shows scheme and host only, since the path or query
+	// of a capability URL (Slack, Discord, ...) is its credential.
+	URL func(string) string
+}
+
+func (show View) url(u string) string {
+	if show.URL == nil || u == "" { // a message to an endpoint has none
+		return u
+	}
+	return show.URL(u)
 }

@@ -36,7 +36,9 @@ const rotationGrace = 24 * time.Hour
 //
 // A secret is shown once, in the answer that generated it; no other answer
 // holds a secret.
-type endpointsAPI struct{}
+type endpointsAPI struct {
+	view View
+}
 
 // CaddyModule returns the Caddy module information.
 func (endpointsAPI) CaddyModule() caddy.ModuleInfo {
@@ -68,8 +70,8 @@ type endpointView struct {
 	PreviousUntil time.Time `json:"previous_secret_until,omitzero"`
 }
 
-func viewEndpoint(e *queue.Endpoint) endpointView {
-	v := endpointView{ID: e.ID, Route: e.Route, URL: e.URL, Events: e.Events, Active: !e.Disabled,
+func (show View) endpoint(e *queue.Endpoint) endpointView {
+	v := endpointView{ID: e.ID, Route: e.Route, URL: show.url(e.URL), Events: e.Events, Active: !e.Disabled,
 		DisabledReason: e.DisabledReason, DisabledAt: e.DisabledAt, Source: "api", Queue: e.Queue(), CreatedAt: e.CreatedAt}
 	if e.Config {
 		v.Source = "config"
@@ -103,23 +105,23 @@ func adminEndpoints(r *http.Request, methods ...string) (*App, queue.EndpointSto
 	return a, es, nil
 }
 
-func (endpointsAPI) collection(w http.ResponseWriter, r *http.Request) error {
+func (api endpointsAPI) collection(w http.ResponseWriter, r *http.Request) error {
 	a, es, err := adminEndpoints(r, http.MethodGet, http.MethodPost)
 	if err != nil {
 		return err
 	}
 	if r.Method == http.MethodPost {
-		return createEndpoint(w, r, a, es)
+		return api.create(w, r, a, es)
 	}
 	list := a.allEndpoints()
 	views := make([]endpointView, len(list))
 	for i := range list {
-		views[i] = viewEndpoint(&list[i])
+		views[i] = api.view.endpoint(&list[i])
 	}
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"endpoints": views})
 }
 
-func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore) error {
+func (api endpointsAPI) create(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore) error {
 	var req endpointRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -160,7 +162,7 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 	if err != nil {
 		return err
 	}
-	v := viewEndpoint(e)
+	v := api.view.endpoint(e)
 	if generated {
 		v.Secret = secret
 	}
@@ -168,7 +170,7 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 }
 
 // item serves /webhooks/endpoints/{id}[/rotate|/enable|/disable].
-func (endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
+func (api endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
 	id, action, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/webhooks/endpoints/"), "/")
 	methods := []string{http.MethodGet, http.MethodPatch, http.MethodDelete}
 	switch action {
@@ -188,15 +190,15 @@ func (endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch {
 	case action == "enable" || action == "disable":
-		return a.setActive(w, e, action == "enable")
+		return api.setActive(w, a, e, action == "enable")
 	case action == "rotate":
-		return a.rotate(w, r, es, e, route)
+		return api.rotate(w, r, a, es, e, route)
 	case r.Method == http.MethodPatch:
-		return a.patch(w, r, es, e, route)
+		return api.patch(w, r, a, es, e, route)
 	case r.Method == http.MethodDelete:
 		return a.deleteEndpoint(w, es, e)
 	}
-	return httpx.WriteJSON(w, http.StatusOK, viewEndpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
 }
 
 // lookupEndpoint finds an endpoint (with its secrets) and its route (nil
@@ -222,13 +224,13 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 	return e, a.routes[e.Route], nil
 }
 
-func (a *App) setActive(w http.ResponseWriter, e *queue.Endpoint, active bool) error {
+func (api endpointsAPI) setActive(w http.ResponseWriter, a *App, e *queue.Endpoint, active bool) error {
 	ref := endpointRef{id: e.ID, route: e.Route}
 	if err := a.engine.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
 		return apiError(http.StatusServiceUnavailable, "endpoint %s: %v", e.ID, err)
 	}
 	e.Disabled = !active
-	return httpx.WriteJSON(w, http.StatusOK, viewEndpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
 }
 
 // apiOnly refuses to change what the config defines.
@@ -239,7 +241,7 @@ func apiOnly(e *queue.Endpoint) error {
 	return nil
 }
 
-func (a *App) patch(w http.ResponseWriter, r *http.Request, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
+func (api endpointsAPI) patch(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
 	var req endpointRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -260,12 +262,12 @@ func (a *App) patch(w http.ResponseWriter, r *http.Request, es queue.EndpointSto
 		}
 	}
 	if req.Active != nil && *req.Active == e.Disabled {
-		return a.setActive(w, e, *req.Active)
+		return api.setActive(w, a, e, *req.Active)
 	}
-	return httpx.WriteJSON(w, http.StatusOK, viewEndpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
 }
 
-func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
+func (api endpointsAPI) rotate(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
 	if err := apiOnly(e); err != nil {
 		return err
 	}
@@ -295,7 +297,7 @@ func (a *App) rotate(w http.ResponseWriter, r *http.Request, es queue.EndpointSt
 	if err := a.saveEndpoint(es, e, nil); err != nil {
 		return err
 	}
-	v := viewEndpoint(e)
+	v := api.view.endpoint(e)
 	if generated {
 		v.Secret = secret
 	}

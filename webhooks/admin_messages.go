@@ -28,7 +28,9 @@ func init() {
 //
 // Answers describe messages but never hold their header values or bodies,
 // which may carry credentials.
-type adminAPI struct{}
+type adminAPI struct {
+	view View
+}
 
 // CaddyModule returns the Caddy module information.
 func (adminAPI) CaddyModule() caddy.ModuleInfo {
@@ -62,7 +64,7 @@ func (adminAPI) stats(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"queues": st})
 }
 
-func (adminAPI) list(w http.ResponseWriter, r *http.Request) error {
+func (a adminAPI) list(w http.ResponseWriter, r *http.Request) error {
 	s, _, err := adminStore(r, http.MethodGet)
 	if err != nil {
 		return err
@@ -88,7 +90,7 @@ func (adminAPI) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	views := make([]messageView, len(msgs))
 	for i, m := range msgs {
-		views[i] = view(m)
+		views[i] = a.view.message(m)
 	}
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"messages": views})
 }
@@ -109,7 +111,7 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 }
 
 // message serves /webhooks/messages/{id} and /webhooks/messages/{id}/replay.
-func (adminAPI) message(w http.ResponseWriter, r *http.Request) error {
+func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 	rest := strings.TrimPrefix(r.URL.Path, "/webhooks/messages/")
 	id, action, _ := strings.Cut(rest, "/")
 	if action != "" && action != "replay" {
@@ -146,7 +148,7 @@ func (adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return httpx.WriteJSON(w, http.StatusOK, view(m))
+	return httpx.WriteJSON(w, http.StatusOK, api.view.message(m))
 }
 
 // messageView is what the admin API shows of a message.
@@ -155,13 +157,13 @@ type messageView struct {
 	Header []string `json:"header_names,omitempty"`
 }
 
-func view(m *queue.Message) messageView {
+func (show View) message(m *queue.Message) messageView {
 	var v messageView
 	for name := range m.Header {
 		v.Header = append(v.Header, name)
 	}
 	c := *m
-	c.Header = nil
+	c.Header, c.URL = nil, show.url(c.URL)
 	v.Message = &c
 	return v
 }

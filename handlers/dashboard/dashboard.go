@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/hookgate/hookgate/internal/httpx"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/webhooks"
 )
 
@@ -72,7 +73,7 @@ func (d *Handler) Provision(caddy.Context) error {
 		return err
 	}
 	d.api = http.NewServeMux()
-	for _, route := range webhooks.AdminRoutes() {
+	for _, route := range webhooks.AdminRoutes(webhooks.View{URL: redact.URL}) {
 		d.api.Handle(route.Pattern, dashboardAPI(route.Handler))
 	}
 	return nil
