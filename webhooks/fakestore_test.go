@@ -120,7 +120,7 @@ func runningApp(t *testing.T, st *fakeStore, routes ...*OutboundRoute) *App {
 	t.Cleanup(cancel)
 	events := new(caddyevents.App)
 	require.NoError(t, events.Provision(ctx))
-	a := &App{ctx: ctx, events: events, log: zap.NewNop(), routes: map[string]*OutboundRoute{},
+	a := &App{ctx: ctx, events: events, log: zap.NewNop(), routes: map[string]*OutboundRoute{}, policies: map[string]*queue.Policy{},
 		engine: &engine{log: zap.NewNop(), st: st}}
 	for _, r := range routes {
 		a.routes[r.Name] = r
