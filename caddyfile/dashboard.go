@@ -4,7 +4,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/hookgate/hookgate/webhooks"
+	"github.com/hookgate/hookgate/handlers/dashboard"
 )
 
 func init() {
@@ -23,7 +23,7 @@ func parseDashboard(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 	if h.NextArg() {
 		return nil, h.Err("webhook_dashboard takes no arguments; its options go in a block")
 	}
-	d := new(webhooks.Dashboard)
+	d := new(dashboard.Handler)
 	for h.NextBlock(0) {
 		switch opt := h.Val(); opt {
 		case "origins":
@@ -32,7 +32,7 @@ func parseDashboard(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 				return nil, h.Err("origins needs at least one host")
 			}
 			for _, o := range args {
-				if err := webhooks.ValidDashboardOrigin(o); err != nil {
+				if err := dashboard.ValidOrigin(o); err != nil {
 					return nil, h.Err(err.Error())
 				}
 			}

@@ -298,3 +298,57 @@ func TestDashboardReadOnly(t *testing.T) {
 		assert.Zero(t, buttons)
 	})
 }
+
+// dashboardGet reads path of the dashboard's api/ as the page does.
+func dashboardGet(t *testing.T, c *caddy, path string) string {
+	t.Helper()
+	code, body := do(t, mustRequest(t, http.MethodGet, "http://"+c.HTTP+"/hookgate/api/"+path))
+	require.Equal(t, http.StatusOK, code, "%s: %s", path, body)
+	return body
+}
+
+// TestDashboardShowsURLsAsSchemeAndHost: the dashboard is a page that gets
+// screen-shared, and a capability URL (Slack's, Discord's) holds its token
+// in its path or query. An endpoint created with such a URL, a message to
+// it and one to such a destination (destination_header) are listed through
+// the dashboard's api/ with scheme and host only;
+// the admin API, the operator's control plane, shows them whole.
+func TestDashboardShowsURLsAsSchemeAndHost(t *testing.T) {
+	ra, hold := newReceiver(t), newReceiver(t)
+	hold.setAnswer(func(int, *http.Request, http.ResponseWriter) int { return http.StatusUnprocessableEntity })
+	c := startOutbound(t, fanOutRoutes+headerRoute+"\n\troute /hookgate/* {\n\t\twebhook_dashboard\n\t}\n",
+		map[string]any{"A": ra.URL, "B": ra.URL})
+	const capability = "/services/T0/B0/SECRETTOKEN?x=1"
+	code, text := adminJSON(t, c, http.MethodPost, "/webhooks/endpoints",
+		map[string]any{"route": "events", "id": "slack", "url": hold.URL + capability, "events": []string{"user.*"}}, nil)
+	require.Equal(t, http.StatusCreated, code, text)
+	code, ans := emit(t, c, "/events", `{"type":"user.created"}`, nil)
+	require.Equal(t, http.StatusAccepted, code, ans)
+	code, ans = emit(t, c, "/emit", `{"n":1}`, map[string]string{"Webhook-Destination": hold.URL + capability})
+	require.Equal(t, http.StatusAccepted, code, ans)
+	waitFor(t, 5*time.Second, "two dead letters", func() bool {
+		q := c.stats().Queues
+		return q["outbound:events:slack"].Dead == 1 && q["outbound:byheader"].Dead == 1
+	})
+
+	var shown []string
+	for _, path := range []string{"endpoints", "endpoints/slack", "messages?state=dead"} {
+		shown = append(shown, dashboardGet(t, c, path))
+	}
+	page := strings.Join(shown, "\n")
+	assert.Equal(t, 3, strings.Count(page, `"url":"`+hold.URL+`"`), "scheme://host: the endpoint twice, the message to a destination")
+	assert.Contains(t, page, `"queue":"outbound:events:slack"`, "the message to the endpoint is listed")
+	assert.Contains(t, page, `"url":""`, "it carries no URL of its own (its endpoint's is used)")
+	for _, part := range []string{"SECRETTOKEN", "/services/", "x=1"} {
+		assert.NotContains(t, page, part)
+	}
+
+	var admin []string
+	for _, path := range []string{"/webhooks/endpoints", "/webhooks/endpoints/slack", "/webhooks/messages?state=dead"} {
+		_, text := adminJSON(t, c, http.MethodGet, path, nil, nil)
+		admin = append(admin, text)
+	}
+	all := strings.Join(admin, "\n")
+	assert.Contains(t, all, `"url":"`+hold.URL+`/services/T0/B0/SECRETTOKEN?x=1"`, "the admin API shows the URL whole")
+	assert.Equal(t, 3, strings.Count(all, "SECRETTOKEN"), "both endpoint answers and the message to a destination")
+}

@@ -2,13 +2,15 @@
 //
 //	xcaddy build --with github.com/hookgate/hookgate/module
 //
-// It pulls in the webhooks app, the webhook handlers and their Caddyfile
-// directives.
+// It is the plugin's import list and nothing else: every package that
+// registers Caddy modules, Caddyfile directives or commands.
 package module
 
 import (
-	_ "github.com/hookgate/hookgate/caddyfile"
-	_ "github.com/hookgate/hookgate/handlers/inbound"
-	_ "github.com/hookgate/hookgate/handlers/outbound"
-	_ "github.com/hookgate/hookgate/webhooks"
+	_ "github.com/hookgate/hookgate/caddyfile"          // directives and the webhooks global option
+	_ "github.com/hookgate/hookgate/cli"                // the caddy webhook command
+	_ "github.com/hookgate/hookgate/handlers/dashboard" // http.handlers.webhook_dashboard
+	_ "github.com/hookgate/hookgate/handlers/inbound"   // http.handlers.webhook_inbound
+	_ "github.com/hookgate/hookgate/handlers/outbound"  // http.handlers.webhook_outbound
+	_ "github.com/hookgate/hookgate/webhooks"           // the webhooks app, its admin API and storage modules
 )

@@ -1,62 +1,28 @@
+// The webhooks admin API is two admin modules on Caddy's admin endpoint:
+// admin_messages.go (stats, messages, attempts) and admin_endpoints.go (the
+// outbound endpoints). This file holds what both use.
+
 package webhooks
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
+	"slices"
 
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/hookgate/hookgate/queue"
 )
 
-func init() {
-	caddy.RegisterModule(adminAPI{})
-}
-
-// adminAPI serves /webhooks/… on Caddy's admin endpoint:
-//
-//	GET    /webhooks/stats
-//	GET    /webhooks/messages?state=queued|dead&queue=Q&limit=N
-//	GET    /webhooks/messages/{id}
-//	POST   /webhooks/messages/{id}/replay
-//	DELETE /webhooks/messages/{id}
-//	GET    /webhooks/attempts          the latest delivery attempts
-//
-// Answers describe messages but never hold their header values or bodies,
-// which may carry credentials.
-type adminAPI struct{}
-
-// CaddyModule returns the Caddy module information.
-func (adminAPI) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: "admin.api.webhooks", New: func() caddy.Module { return new(adminAPI) }}
-}
-
-// Routes returns the admin routes.
-func (a adminAPI) Routes() []caddy.AdminRoute {
-	return []caddy.AdminRoute{
-		{Pattern: "/webhooks/stats", Handler: caddy.AdminHandlerFunc(a.stats)},
-		{Pattern: "/webhooks/messages", Handler: caddy.AdminHandlerFunc(a.list)},
-		{Pattern: "/webhooks/messages/", Handler: caddy.AdminHandlerFunc(a.message)},
-		{Pattern: "/webhooks/attempts", Handler: caddy.AdminHandlerFunc(a.attempts)},
-	}
-}
-
-const (
-	defaultListLimit = 100
-	maxListLimit     = 1000
-)
-
+// apiError is an admin API error: its status and message reach the client.
 func apiError(code int, format string, args ...any) error {
 	return caddy.APIError{HTTPStatus: code, Err: fmt.Errorf(format, args...)}
 }
 
+// adminStore checks the method and returns the running app's store.
 func adminStore(r *http.Request, methods ...string) (queue.Store, *App, error) {
-	if !contains(methods, r.Method) {
+	if !slices.Contains(methods, r.Method) {
 		return nil, nil, apiError(http.StatusMethodNotAllowed, "method %s not allowed", r.Method)
 	}
 	a := current.Load()
@@ -70,136 +36,37 @@ func adminStore(r *http.Request, methods ...string) (queue.Store, *App, error) {
 	return s, a, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+// decodeBody decodes a JSON request body of at most 64 KiB, refusing
+// unknown fields.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apiError(http.StatusBadRequest, "decoding request body: %v", err)
 	}
-	return false
+	return nil
 }
 
-func (adminAPI) stats(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := adminStore(r, http.MethodGet)
-	if err != nil {
-		return err
-	}
-	st, err := s.Stats()
-	if err != nil {
-		return apiError(http.StatusInternalServerError, "reading stats: %v", err)
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"queues": st})
+// AdminRoutes returns the routes of the webhooks admin API, those of
+// admin.api.webhooks and admin.api.webhook_endpoints, for a handler that
+// serves them elsewhere (the dashboard). They answer as on Caddy's admin
+// endpoint, but for what show changes; the zero View changes nothing.
+func AdminRoutes(show View) []caddy.AdminRoute {
+	return append(adminAPI{view: show}.Routes(), endpointsAPI{view: show}.Routes()...)
 }
 
-func (adminAPI) list(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := adminStore(r, http.MethodGet)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	state := queue.State(q.Get("state"))
-	switch state {
-	case "":
-		state = queue.StateQueued
-	case queue.StateQueued, queue.StateDead:
-	default:
-		return apiError(http.StatusBadRequest, "state must be queued or dead")
-	}
-	limit := defaultListLimit
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxListLimit {
-			return apiError(http.StatusBadRequest, "limit must be between 1 and %d", maxListLimit)
-		}
-	}
-	msgs, err := s.List(state, q.Get("queue"), limit)
-	if err != nil {
-		return apiError(http.StatusInternalServerError, "listing messages: %v", err)
-	}
-	views := make([]messageView, len(msgs))
-	for i, m := range msgs {
-		views[i] = view(m)
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"messages": views})
+// View is how the admin API's answers show what they describe.
+type View struct {
+	// URL, when not nil, rewrites each URL an answer shows: the url of
+	// messages and of endpoints (an empty one stays empty). The dashboard, a page that gets
+	// screen-shared, shows scheme and host only, since the path or query
+	// of a capability URL (Slack, Discord, ...) is its credential.
+	URL func(string) string
 }
 
-// attempts serves /webhooks/attempts: the latest delivery attempts of this
-// instance, newest first.
-func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
-	_, a, err := adminStore(r, http.MethodGet)
-	if err != nil {
-		return err
+func (show View) url(u string) string {
+	if show.URL == nil || u == "" { // a message to an endpoint has none
+		return u
 	}
-	recent := a.engine.recent.list()
-	views := make([]attemptView, len(recent))
-	for i, at := range recent {
-		views[i] = attemptView{at.ID, at.Queue, at.Outcome, at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"attempts": views})
+	return show.URL(u)
 }
-
-// message serves /webhooks/messages/{id} and /webhooks/messages/{id}/replay.
-func (adminAPI) message(w http.ResponseWriter, r *http.Request) error {
-	rest := strings.TrimPrefix(r.URL.Path, "/webhooks/messages/")
-	id, action, _ := strings.Cut(rest, "/")
-	if action != "" && action != "replay" {
-		return apiError(http.StatusNotFound, "no such action %q", action)
-	}
-	if !queue.ValidID(id) {
-		return apiError(http.StatusBadRequest, "malformed message id")
-	}
-	methods := []string{http.MethodGet, http.MethodDelete}
-	if action == "replay" {
-		methods = []string{http.MethodPost}
-	}
-	s, a, err := adminStore(r, methods...)
-	if err != nil {
-		return err
-	}
-	var m *queue.Message
-	switch {
-	case action == "replay":
-		if m, err = s.Replay(id, time.Now()); err == nil {
-			a.engine.wake(m.Queue)
-		}
-	case r.Method == http.MethodDelete:
-		err = s.Delete(id)
-	default:
-		m, err = s.Get(id)
-	}
-	switch {
-	case errors.Is(err, queue.ErrNotFound):
-		return apiError(http.StatusNotFound, "message %s not found", id)
-	case err != nil:
-		return apiError(http.StatusInternalServerError, "message %s: %v", id, err)
-	case m == nil:
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
-	return writeJSON(w, http.StatusOK, view(m))
-}
-
-// messageView is what the admin API shows of a message.
-type messageView struct {
-	*queue.Message
-	Header []string `json:"header_names,omitempty"`
-}
-
-func view(m *queue.Message) messageView {
-	var v messageView
-	for name := range m.Header {
-		v.Header = append(v.Header, name)
-	}
-	c := *m
-	c.Header = nil
-	v.Message = &c
-	return v
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	return json.NewEncoder(w).Encode(v)
-}
-
-// Interface guard
-var _ caddy.AdminRouter = adminAPI{}

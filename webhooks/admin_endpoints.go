@@ -1,20 +1,16 @@
 package webhooks
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -40,7 +36,9 @@ const rotationGrace = 24 * time.Hour
 //
 // A secret is shown once, in the answer that generated it; no other answer
 // holds a secret.
-type endpointsAPI struct{}
+type endpointsAPI struct {
+	view View
+}
 
 // CaddyModule returns the Caddy module information.
 func (endpointsAPI) CaddyModule() caddy.ModuleInfo {
@@ -72,8 +70,8 @@ type endpointView struct {
 	PreviousUntil time.Time `json:"previous_secret_until,omitzero"`
 }
 
-func viewEndpoint(e *queue.Endpoint) endpointView {
-	v := endpointView{ID: e.ID, Route: e.Route, URL: e.URL, Events: e.Events, Active: !e.Disabled,
+func (show View) endpoint(e *queue.Endpoint) endpointView {
+	v := endpointView{ID: e.ID, Route: e.Route, URL: show.url(e.URL), Events: e.Events, Active: !e.Disabled,
 		DisabledReason: e.DisabledReason, DisabledAt: e.DisabledAt, Source: "api", Queue: e.Queue(), CreatedAt: e.CreatedAt}
 	if e.Config {
 		v.Source = "config"
@@ -107,48 +105,23 @@ func adminEndpoints(r *http.Request, methods ...string) (*App, queue.EndpointSto
 	return a, es, nil
 }
 
-// allEndpoints returns every endpoint: those of the running routes, then stored
-// ones whose route is not configured (their messages wait).
-func (a *App) allEndpoints() []queue.Endpoint {
-	var out []queue.Endpoint
-	seen := map[string]bool{}
-	for _, name := range slices.Sorted(maps.Keys(a.routes)) {
-		for _, e := range a.engine.endpoints.merged(a.routes[name], false) {
-			out, seen[e.ID] = append(out, e), true
-		}
-	}
-	a.engine.endpoints.mu.Lock()
-	defer a.engine.endpoints.mu.Unlock()
-	for _, e := range a.engine.endpoints.stored {
-		if !seen[e.ID] && !e.Config {
-			c := *e
-			c.Secrets = nil
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (endpointsAPI) collection(w http.ResponseWriter, r *http.Request) error {
+func (api endpointsAPI) collection(w http.ResponseWriter, r *http.Request) error {
 	a, es, err := adminEndpoints(r, http.MethodGet, http.MethodPost)
 	if err != nil {
 		return err
 	}
 	if r.Method == http.MethodPost {
-		return createEndpoint(w, r, a, es)
+		return api.create(w, r, a, es)
 	}
 	list := a.allEndpoints()
 	views := make([]endpointView, len(list))
 	for i := range list {
-		views[i] = viewEndpoint(&list[i])
+		views[i] = api.view.endpoint(&list[i])
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"endpoints": views})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"endpoints": views})
 }
 
-// validEndpointID: ids appear in queue names, metrics and admin paths.
-var validEndpointID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
-func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore) error {
+func (api endpointsAPI) create(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore) error {
 	var req endpointRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -189,44 +162,187 @@ func createEndpoint(w http.ResponseWriter, r *http.Request, a *App, es queue.End
 	if err != nil {
 		return err
 	}
-	v := viewEndpoint(e)
+	v := api.view.endpoint(e)
 	if generated {
 		v.Secret = secret
 	}
-	return writeJSON(w, http.StatusCreated, v)
+	return httpx.WriteJSON(w, http.StatusCreated, v)
 }
 
-// checkEndpointID refuses an id that is malformed, or that is its route's
-// name: the endpoint's queue would then be the route's own, whose
-// idempotency scope holds the submission ids, so every message of a
-// submission with an Idempotency-Key would be taken for a duplicate.
-func checkEndpointID(route *OutboundRoute, id string) error {
+// item serves /webhooks/endpoints/{id}[/rotate|/enable|/disable].
+func (api endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
+	id, action, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/webhooks/endpoints/"), "/")
+	methods := []string{http.MethodGet, http.MethodPatch, http.MethodDelete}
+	switch action {
+	case "":
+	case "rotate", "enable", "disable":
+		methods = []string{http.MethodPost}
+	default:
+		return apiError(http.StatusNotFound, "no such action %q", action)
+	}
+	a, es, err := adminEndpoints(r, methods...)
+	if err != nil {
+		return err
+	}
+	e, route, err := a.lookupEndpoint(es, id)
+	if err != nil {
+		return err
+	}
 	switch {
-	case !validEndpointID.MatchString(id):
-		return apiError(http.StatusBadRequest, "id must be 1 to 64 letters, digits, '_', '.' or '-'")
-	case id == route.Name:
-		return apiError(http.StatusConflict, "id %q is the name of its route: choose another", id)
+	case action == "enable" || action == "disable":
+		return api.setActive(w, a, e, action == "enable")
+	case action == "rotate":
+		return api.rotate(w, r, a, es, e, route)
+	case r.Method == http.MethodPatch:
+		return api.patch(w, r, a, es, e, route)
+	case r.Method == http.MethodDelete:
+		return a.deleteEndpoint(w, es, e)
+	}
+	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
+}
+
+// lookupEndpoint finds an endpoint (with its secrets) and its route (nil
+// when the route is not configured).
+func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint, *OutboundRoute, error) {
+	for _, r := range a.routes {
+		if r.endpoint(id) == nil {
+			continue
+		}
+		for _, e := range a.engine.endpoints.merged(r, true) {
+			if e.ID == id {
+				return &e, r, nil
+			}
+		}
+	}
+	e, err := es.GetEndpoint(id)
+	switch {
+	case errors.Is(err, queue.ErrEndpointNotFound) || (err == nil && e.Config):
+		return nil, nil, apiError(http.StatusNotFound, "endpoint %q not found", id)
+	case err != nil:
+		return nil, nil, apiError(http.StatusServiceUnavailable, "reading endpoint %s: %v", id, err)
+	}
+	return e, a.routes[e.Route], nil
+}
+
+func (api endpointsAPI) setActive(w http.ResponseWriter, a *App, e *queue.Endpoint, active bool) error {
+	ref := endpointRef{id: e.ID, route: e.Route}
+	if err := a.engine.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
+		return apiError(http.StatusServiceUnavailable, "endpoint %s: %v", e.ID, err)
+	}
+	e.Disabled = !active
+	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
+}
+
+// apiOnly refuses to change what the config defines.
+func apiOnly(e *queue.Endpoint) error {
+	if e.Config {
+		return apiError(http.StatusConflict, "endpoint %q is defined in the config: change it there (only enable and disable apply)", e.ID)
 	}
 	return nil
 }
 
-// checkSecret refuses a secret that route's signature scheme cannot sign
-// with (a Standard Webhooks secret that is not base64, a key pair scheme
-// given an HMAC secret): the endpoint would be stored, then left out of
-// delivery, its messages neither delivered nor dead-lettered. The reason
-// never quotes the secret.
-func checkSecret(route *OutboundRoute, e *queue.Endpoint, secret string, generated bool) error {
-	probe := *e
-	probe.Secrets, probe.PreviousUntil = []string{secret}, time.Time{}
-	_, err := route.Policy(&probe)
-	switch {
-	case err == nil:
-		return nil
-	case generated:
-		return apiError(http.StatusBadRequest, "secret: the route's signature scheme cannot sign with a generated secret: give one")
+func (api endpointsAPI) patch(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
+	var req endpointRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
 	}
-	why := strings.ReplaceAll(err.Error(), secret, "…")
-	return apiError(http.StatusBadRequest, "secret: the route's signature scheme cannot sign with it: %s", why)
+	if req.ID != "" || req.Route != "" || req.Secret != "" {
+		return apiError(http.StatusBadRequest, "only url, events and active can be changed (rotate changes the secret)")
+	}
+	if req.URL != nil || req.Events != nil {
+		if err := apiOnly(e); err != nil {
+			return err
+		}
+		if route == nil {
+			return apiError(http.StatusConflict, "route %q is not configured", e.Route)
+		}
+		e.UpdatedAt = time.Now()
+		if err := a.saveEndpoint(es, e, func() error { return applyChange(r.Context(), route, e, req) }); err != nil {
+			return err
+		}
+	}
+	if req.Active != nil && *req.Active == e.Disabled {
+		return api.setActive(w, a, e, *req.Active)
+	}
+	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
+}
+
+func (api endpointsAPI) rotate(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
+	if err := apiOnly(e); err != nil {
+		return err
+	}
+	if route == nil {
+		// Its scheme, which the new secret must suit, is unknown.
+		return apiError(http.StatusConflict, "route %q is not configured", e.Route)
+	}
+	var req struct {
+		Secret string `json:"secret"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeBody(r, &req); err != nil {
+			return err
+		}
+	}
+	secret, generated, err := newSecret(req.Secret)
+	if err != nil {
+		return err
+	}
+	if err := checkSecret(route, e, secret, generated); err != nil {
+		return err
+	}
+	now := time.Now()
+	// The previous secret signs too, for a while.
+	e.Secrets = append([]string{secret}, e.ActiveSecrets(now)[:min(1, len(e.Secrets))]...)
+	e.PreviousUntil, e.UpdatedAt = now.Add(rotationGrace), now
+	if err := a.saveEndpoint(es, e, nil); err != nil {
+		return err
+	}
+	v := api.view.endpoint(e)
+	if generated {
+		v.Secret = secret
+	}
+	return httpx.WriteJSON(w, http.StatusOK, v)
+}
+
+func (a *App) deleteEndpoint(w http.ResponseWriter, es queue.EndpointStore, e *queue.Endpoint) error {
+	if err := apiOnly(e); err != nil {
+		return err
+	}
+	a.engine.endpoints.write.Lock()
+	err := es.DeleteEndpoint(e.ID)
+	if err == nil || errors.Is(err, queue.ErrEndpointNotFound) {
+		a.engine.endpoints.remove(e.ID)
+		err = nil
+	}
+	a.engine.endpoints.write.Unlock()
+	if err != nil {
+		return apiError(http.StatusServiceUnavailable, "deleting endpoint %s: %v", e.ID, err)
+	}
+	a.engine.reapply()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// allEndpoints returns every endpoint: those of the running routes, then stored
+// ones whose route is not configured (their messages wait).
+func (a *App) allEndpoints() []queue.Endpoint {
+	var out []queue.Endpoint
+	seen := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(a.routes)) {
+		for _, e := range a.engine.endpoints.merged(a.routes[name], false) {
+			out, seen[e.ID] = append(out, e), true
+		}
+	}
+	a.engine.endpoints.mu.Lock()
+	defer a.engine.endpoints.mu.Unlock()
+	for _, e := range a.engine.endpoints.stored {
+		if !seen[e.ID] && !e.Config {
+			c := *e
+			c.Secrets = nil
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (a *App) endpointExists(es queue.EndpointStore, id string) bool {
@@ -237,42 +353,6 @@ func (a *App) endpointExists(es queue.EndpointStore, id string) bool {
 	}
 	_, err := es.GetEndpoint(id)
 	return !errors.Is(err, queue.ErrEndpointNotFound)
-}
-
-// newSecret returns the given secret, or a generated whsec_ secret (24
-// random bytes, base64: what Standard Webhooks receivers expect).
-func newSecret(given string) (secret string, generated bool, err error) {
-	if given != "" {
-		if strings.ContainsAny(given, "{}") {
-			// Secrets of the config are placeholders; one given here is a value.
-			return "", false, apiError(http.StatusBadRequest, "secret must not contain braces")
-		}
-		return given, false, nil
-	}
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return "whsec_" + base64.StdEncoding.EncodeToString(b[:]), true, nil
-}
-
-// applyChange applies the url and events of req to e, checking them.
-func applyChange(ctx context.Context, route *OutboundRoute, e *queue.Endpoint, req endpointRequest) error {
-	if req.URL != nil {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := route.Guard.CheckURL(ctx, *req.URL); err != nil {
-			return apiError(http.StatusUnprocessableEntity, "url: %v", err)
-		}
-		e.URL = *req.URL
-	}
-	if req.Events != nil {
-		for _, p := range *req.Events {
-			if err := queue.ValidEventPattern(p); err != nil {
-				return apiError(http.StatusBadRequest, "%v", err)
-			}
-		}
-		e.Events = *req.Events
-	}
-	return nil
 }
 
 // saveEndpoint stores e once check (if any) passes, both under the write
@@ -297,13 +377,4 @@ func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func
 		a.engine.reapply()
 	}
 	return err
-}
-
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apiError(http.StatusBadRequest, "decoding request body: %v", err)
-	}
-	return nil
 }

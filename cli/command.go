@@ -1,4 +1,8 @@
-package module
+// Package cli is the `caddy webhook` command: sign, verify and send-test
+// work on webhooks offline (sign.go); messages, replay, endpoints and enable
+// operate a running Hookgate through its admin API (admin.go). It is the
+// plugin's command-line surface, as caddyfile/ is its Caddyfile surface.
+package cli
 
 import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"

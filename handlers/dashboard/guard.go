@@ -1,4 +1,4 @@
-package webhooks
+package dashboard
 
 import (
 	"errors"
@@ -54,9 +54,9 @@ func newHostGuard(origins []string) (hostGuard, error) {
 	return g, nil
 }
 
-// ValidDashboardOrigin reports whether s is a valid entry of the
+// ValidOrigin reports whether s is a valid entry of the
 // dashboard's origins, so the Caddyfile refuses it at adapt time.
-func ValidDashboardOrigin(s string) error {
+func ValidOrigin(s string) error {
 	_, err := parseOriginRule(s)
 	return err
 }

@@ -1,4 +1,7 @@
-package webhooks
+// Package dashboard is the webhook_dashboard HTTP handler: Hookgate's
+// dashboard page, its assets (ui/, embedded) and, under api/, the webhooks
+// admin API, behind a guard on Host and Origin.
+package dashboard
 
 import (
 	"bytes"
@@ -11,13 +14,17 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/hookgate/hookgate/internal/httpx"
+	"github.com/hookgate/hookgate/internal/redact"
+	"github.com/hookgate/hookgate/webhooks"
 )
 
 func init() {
-	caddy.RegisterModule(Dashboard{})
+	caddy.RegisterModule(Handler{})
 }
 
-// Dashboard serves Hookgate's dashboard page and, under its api/ path, the
+// Handler serves Hookgate's dashboard page and, under its api/ path, the
 // webhooks API of the admin endpoint (the same routes and answers). It is a
 // handler of its own because Caddy's admin endpoint refuses page loads from
 // browsers (it checks Sec-Fetch-Mode and Origin against DNS rebinding and
@@ -31,7 +38,7 @@ func init() {
 // delete, enable, ...) must carry the X-Hookgate-Dashboard header, which a
 // cross-site form cannot send, must not come cross-site, and must come
 // from an allowed Origin (or Referer).
-type Dashboard struct {
+type Handler struct {
 	// Origins lists the hosts the dashboard answers to, replacing the
 	// default: localhost and IP literals, on any port. A request with
 	// another Host gets 403, and so does a state change whose Origin (else
@@ -51,12 +58,12 @@ type Dashboard struct {
 }
 
 // CaddyModule returns the Caddy module information.
-func (Dashboard) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: "http.handlers.webhook_dashboard", New: func() caddy.Module { return new(Dashboard) }}
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.webhook_dashboard", New: func() caddy.Module { return new(Handler) }}
 }
 
 // Provision checks the origins and sets up the page and the API routes.
-func (d *Dashboard) Provision(caddy.Context) error {
+func (d *Handler) Provision(caddy.Context) error {
 	guard, err := newHostGuard(d.Origins)
 	if err != nil {
 		return fmt.Errorf("webhook_dashboard: %w", err)
@@ -66,14 +73,14 @@ func (d *Dashboard) Provision(caddy.Context) error {
 		return err
 	}
 	d.api = http.NewServeMux()
-	for _, route := range append((adminAPI{}).Routes(), (endpointsAPI{}).Routes()...) {
+	for _, route := range webhooks.AdminRoutes(webhooks.View{URL: redact.URL}) {
 		d.api.Handle(route.Pattern, dashboardAPI(route.Handler))
 	}
 	return nil
 }
 
 // ServeHTTP serves the page, its assets and the API.
-func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+func (d *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	if !d.guard.hostAllowed(r.Host) {
 		return caddyhttp.Error(http.StatusForbidden, errHostNotAllowed)
 	}
@@ -102,7 +109,7 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhtt
 	return nil
 }
 
-func (d *Dashboard) serveAPI(w http.ResponseWriter, r *http.Request, rest string) error {
+func (d *Handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		if d.ReadOnly {
 			return caddyhttp.Error(http.StatusForbidden, errReadOnly)
@@ -150,12 +157,12 @@ func dashboardAPI(h caddy.AdminHandler) http.Handler {
 		if errors.As(err, &apiErr) && apiErr.HTTPStatus != 0 {
 			code = apiErr.HTTPStatus
 		}
-		_ = writeJSON(w, code, map[string]string{"error": err.Error()})
+		_ = httpx.WriteJSON(w, code, map[string]string{"error": err.Error()})
 	})
 }
 
 // Interface guards
 var (
-	_ caddy.Provisioner           = (*Dashboard)(nil)
-	_ caddyhttp.MiddlewareHandler = (*Dashboard)(nil)
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

@@ -1,4 +1,4 @@
-package webhooks
+package dashboard
 
 import (
 	"errors"
@@ -76,7 +76,7 @@ func TestDashboardOriginsConfig(t *testing.T) {
 		{[]string{"a:b:c"}, false},
 	}
 	for _, tt := range tests {
-		d := &Dashboard{Origins: tt.origins}
+		d := &Handler{Origins: tt.origins}
 		err := d.Provision(caddy.Context{})
 		assert.Equal(t, tt.ok, err == nil, "origins %q: %v", tt.origins, err)
 	}
@@ -150,7 +150,7 @@ func TestDashboardGuardsRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &Dashboard{Origins: tt.origins, ReadOnly: tt.readOnly}
+			d := &Handler{Origins: tt.origins, ReadOnly: tt.readOnly}
 			require.NoError(t, d.Provision(caddy.Context{}))
 			r := httptest.NewRequest(tt.method, tt.path, nil)
 			r.Host = tt.host
@@ -166,7 +166,7 @@ func TestDashboardGuardsRequests(t *testing.T) {
 // whether to show buttons.
 func TestDashboardPageMarksReadOnly(t *testing.T) {
 	for _, readOnly := range []bool{false, true} {
-		d := &Dashboard{ReadOnly: readOnly}
+		d := &Handler{ReadOnly: readOnly}
 		require.NoError(t, d.Provision(caddy.Context{}))
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/hookgate/", nil)
@@ -182,7 +182,7 @@ func TestDashboardPageMarksReadOnly(t *testing.T) {
 
 // serveDashboard answers r as Caddy would: the status of a returned
 // handler error, else the one written.
-func serveDashboard(d *Dashboard, r *http.Request) int {
+func serveDashboard(d *Handler, r *http.Request) int {
 	w := httptest.NewRecorder()
 	err := d.ServeHTTP(w, r, nil)
 	var he caddyhttp.HandlerError
