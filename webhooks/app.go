@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -37,7 +38,7 @@ type App struct {
 	// endpoint_disabled, endpoint_enabled) are sent as webhooks of type
 	// "hookgate.<event>", with retries, signed at each attempt by its Sign
 	// (standard_webhooks, typically). They are Caddy events too. Optional.
-	Notify *queue.Policy `json:"notify,omitempty"`
+	Notify *delivery.Policy `json:"notify,omitempty"`
 	// StaleAfter emits queue_stale when a queue's oldest message (by time of
 	// receipt) is older than this. 0: off.
 	StaleAfter caddy.Duration `json:"stale_after,omitempty"`
@@ -46,7 +47,7 @@ type App struct {
 	events   *caddyevents.App
 	storage  Storage
 	engine   *engine
-	policies map[string]*queue.Policy
+	policies map[string]*delivery.Policy
 	routes   map[string]*OutboundRoute // of webhook_outbound handlers
 	metrics  *metrics
 	log      *zap.Logger
@@ -71,7 +72,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // `caddy validate` never contends for the running server's database lock.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.log = ctx.Logger()
-	a.policies = map[string]*queue.Policy{}
+	a.policies = map[string]*delivery.Policy{}
 	if a.DeadRetention <= 0 {
 		a.DeadRetention = caddy.Duration(DefaultDeadRetention)
 	}
@@ -93,7 +94,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 
 // RegisterQueue declares a queue and its delivery policy. Two handlers may
 // share a queue only with the same policy.
-func (a *App) RegisterQueue(name string, p *queue.Policy) error {
+func (a *App) RegisterQueue(name string, p *delivery.Policy) error {
 	if old, ok := a.policies[name]; ok && !reflect.DeepEqual(old, p) {
 		return fmt.Errorf("queue %q is configured twice with different upstream settings: give one route its own queue name", name)
 	}
@@ -165,7 +166,7 @@ func (a *App) Release(key queue.Key, id string) error {
 
 // DeliverNow attempts a stored message at once, waiting up to budget for
 // the upstream's answer (ack within).
-func (a *App) DeliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool) {
+func (a *App) DeliverNow(m *queue.Message, budget time.Duration) (*delivery.Reply, string, bool) {
 	return a.engine.deliverNow(m, budget)
 }
 

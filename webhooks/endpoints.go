@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -124,7 +125,7 @@ func (s *endpointSet) ref(queueName string) (endpointRef, bool) {
 // policies returns a's queues with the queues of its active endpoints, and
 // remembers which queue is whose endpoint. A disabled endpoint's queue is
 // left out: the dispatcher stops taking its messages, which wait.
-func (e *engine) policies(a *App) map[string]*queue.Policy {
+func (e *engine) policies(a *App) map[string]*delivery.Policy {
 	out := maps.Clone(a.policies)
 	refs := map[string]endpointRef{}
 	for _, r := range a.routes {
@@ -166,7 +167,7 @@ func (e *engine) reapply() {
 // disable_after failures in a row disable it. It runs in the delivery
 // goroutine, so the disabling (which re-applies the queues and may wait
 // for the engine's lock, held while the dispatcher closes) runs apart.
-func (e *engine) endpointAttempt(at queue.Attempt) {
+func (e *engine) endpointAttempt(at delivery.Attempt) {
 	ref, ok := e.endpoints.ref(at.Queue)
 	if !ok {
 		return

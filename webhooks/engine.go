@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -32,7 +33,7 @@ type engine struct {
 
 	mu         sync.Mutex
 	st         queue.Store
-	dispatcher *queue.Dispatcher
+	dispatcher *delivery.Dispatcher
 	owners     []*App // started configs, latest last: its queues are delivered
 	stopLoops  chan struct{}
 }
@@ -59,7 +60,7 @@ func (e *engine) open() (queue.Store, error) {
 		return nil, err
 	}
 	e.st = st
-	e.dispatcher = queue.NewDispatcher(st, e.log.Named("delivery"), func(a queue.Attempt) {
+	e.dispatcher = delivery.NewDispatcher(st, e.log.Named("delivery"), func(a delivery.Attempt) {
 		e.metrics.attempt(a)
 		e.recent.add(a)
 		e.endpointAttempt(a)
@@ -107,8 +108,8 @@ func (e *engine) wake(queueName string) {
 	}
 }
 
-// deliverNow attempts m at once: see queue.Dispatcher.DeliverNow.
-func (e *engine) deliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool) {
+// deliverNow attempts m at once: see delivery.Dispatcher.DeliverNow.
+func (e *engine) deliverNow(m *queue.Message, budget time.Duration) (*delivery.Reply, string, bool) {
 	e.mu.Lock()
 	d := e.dispatcher
 	e.mu.Unlock()

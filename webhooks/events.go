@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -65,7 +66,7 @@ func (a *App) Emit(name string, data map[string]any) {
 }
 
 // attempted emits the events that a delivery attempt causes.
-func (a *App) attempted(at queue.Attempt) {
+func (a *App) attempted(at delivery.Attempt) {
 	if at.Outcome == "dead" && at.Queue != notifyQueue {
 		a.Emit(EventDead, map[string]any{"id": at.ID, "queue": at.Queue, "status": at.Status})
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -20,7 +21,7 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key
 		budget = 0
 	}
 	if budget > 0 {
-		m.NextAttempt = m.ReceivedAt.Add(queue.NowHold(h.Upstream, budget)) // the workers wait for this attempt
+		m.NextAttempt = m.ReceivedAt.Add(delivery.NowHold(h.Upstream, budget)) // the workers wait for this attempt
 	}
 	id, err := h.backend.Enqueue(m, key)
 	if err != nil || budget == 0 {
@@ -51,9 +52,9 @@ func (h *Handler) orderKey(r *http.Request, body, signed []byte) (string, error)
 
 // passThrough answers with the upstream's reply: its status, end-to-end
 // headers and body.
-func passThrough(w http.ResponseWriter, id string, reply *queue.Reply) error {
+func passThrough(w http.ResponseWriter, id string, reply *delivery.Reply) error {
 	h := w.Header()
-	for name, values := range queue.EndToEnd(reply.Header) {
+	for name, values := range delivery.EndToEnd(reply.Header) {
 		h[name] = values
 	}
 	h.Set("Webhook-Id", id)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -25,11 +26,11 @@ type fakeBackend struct {
 	results  []string
 }
 
-func (f *fakeBackend) RegisterQueue(string, *queue.Policy) error { return nil }
-func (f *fakeBackend) Claim(queue.Key, string) (string, error)   { return "", nil }
-func (f *fakeBackend) Release(queue.Key, string) error           { return nil }
-func (f *fakeBackend) Received(_, result string)                 { f.results = append(f.results, result) }
-func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) (*queue.Reply, string, bool) {
+func (f *fakeBackend) RegisterQueue(string, *delivery.Policy) error { return nil }
+func (f *fakeBackend) Claim(queue.Key, string) (string, error)      { return "", nil }
+func (f *fakeBackend) Release(queue.Key, string) error              { return nil }
+func (f *fakeBackend) Received(_, result string)                    { f.results = append(f.results, result) }
+func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) (*delivery.Reply, string, bool) {
 	return nil, "", false
 }
 
@@ -55,7 +56,7 @@ func setup(t *testing.T, h *Handler) *fakeBackend {
 	h.MaxBody = DefaultMaxBody
 	require.NoError(t, h.provisionVerifier())
 	require.NoError(t, h.provisionKeys())
-	h.Upstream = &queue.Policy{URL: "http://127.0.0.1:9"}
+	h.Upstream = &delivery.Policy{URL: "http://127.0.0.1:9"}
 	require.NoError(t, h.Upstream.Provision())
 	h.label = "test"
 	return fb
@@ -193,7 +194,7 @@ func TestSignNeedsAVerifiedRoute(t *testing.T) {
 		{"verified", &signature.Config{Scheme: "github", Secrets: []string{"{env.G}"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &Handler{Verify: tc.verify, Upstream: &queue.Policy{URL: "http://127.0.0.1:9000", Sign: sign}}
+			h := &Handler{Verify: tc.verify, Upstream: &delivery.Policy{URL: "http://127.0.0.1:9000", Sign: sign}}
 			err := h.Validate()
 			if tc.wantErr == "" {
 				assert.NoError(t, err)

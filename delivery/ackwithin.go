@@ -1,10 +1,12 @@
-package queue
+package delivery
 
 import (
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // Reply is the upstream's answer to an attempt.
@@ -39,7 +41,7 @@ func NowHold(p *Policy, budget time.Duration) time.Duration {
 // outcome (delivered, retry, dead) are returned when they come within
 // budget. When the queue has no free delivery slot, m is made due now for
 // the workers, and DeliverNow returns false at once.
-func (d *Dispatcher) DeliverNow(m *Message, budget time.Duration) (*Reply, string, bool) {
+func (d *Dispatcher) DeliverNow(m *queue.Message, budget time.Duration) (*Reply, string, bool) {
 	d.mu.Lock()
 	r := d.queues[m.Queue]
 	d.mu.Unlock()
@@ -85,7 +87,7 @@ func (r *runner) startNow() bool {
 }
 
 // release makes a held message due now, for the workers.
-func (d *Dispatcher) release(m *Message) {
+func (d *Dispatcher) release(m *queue.Message) {
 	m.NextAttempt = time.Now()
 	if err := d.store.Update(m); err != nil {
 		d.log.Warn("releasing a held message to its queue: it waits until it was due",

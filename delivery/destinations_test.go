@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"fmt"
@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 func TestDestinationKey(t *testing.T) {
@@ -149,7 +151,7 @@ func TestDispatcherPacesDestinationsApart(t *testing.T) {
 	}))
 	t.Cleanup(fine.Close)
 
-	s := openBolt(t)
+	s := newMemStore(t)
 	p := &Policy{URL: "https://unused.invalid", Concurrency: 4, Retry: []caddy.Duration{caddy.Duration(time.Second)},
 		MaxAttempts: 5, Timeout: caddy.Duration(time.Minute), PerDestination: true}
 	require.NoError(t, p.Provision())
@@ -159,8 +161,8 @@ func TestDispatcherPacesDestinationsApart(t *testing.T) {
 	enqueue := func(url string, n int) {
 		for range n {
 			now := time.Now()
-			_, err := s.Enqueue(&Message{ID: NewID(now), Queue: "q", Method: http.MethodPost, URL: url,
-				Body: []byte("{}"), ReceivedAt: now, NextAttempt: now}, Key{})
+			_, err := s.Enqueue(&queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, URL: url,
+				Body: []byte("{}"), ReceivedAt: now, NextAttempt: now}, queue.Key{})
 			require.NoError(t, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"context"
@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 func TestRetryable(t *testing.T) {
@@ -177,7 +179,7 @@ func TestPolicyExplicitSchedule(t *testing.T) {
 		require.NoError(t, p.Provision())
 		now := m0.Add(time.Hour)
 		for n := 1; ; n++ {
-			at, ok := p.Next(&Message{Attempts: n, ReceivedAt: m0}, now, 0)
+			at, ok := p.Next(&queue.Message{Attempts: n, ReceivedAt: m0}, now, 0)
 			if n > len(tc.want) {
 				assert.False(t, ok, "%s: attempt %d is the last, then dead", tc.name, n)
 				assert.True(t, at.IsZero())
@@ -199,7 +201,7 @@ func TestPolicyHonoursRetryAfter(t *testing.T) {
 		{5 * time.Minute, 5 * time.Minute},
 		{48 * time.Hour, maxRetryAfter},
 	} {
-		at, ok := p.Next(&Message{Attempts: 1, ReceivedAt: now}, now, tc.retryAfter)
+		at, ok := p.Next(&queue.Message{Attempts: 1, ReceivedAt: now}, now, tc.retryAfter)
 		require.True(t, ok)
 		assert.Equal(t, tc.want, at.Sub(now), "Retry-After %s", tc.retryAfter)
 	}
@@ -233,7 +235,7 @@ func TestPolicyBackoffFullJitter(t *testing.T) {
 			ceiling = min(ceiling, hi)
 			below, distinct := 0, map[time.Duration]bool{}
 			for range samples {
-				at, ok := p.Next(&Message{Attempts: n, ReceivedAt: now}, now, 0)
+				at, ok := p.Next(&queue.Message{Attempts: n, ReceivedAt: now}, now, 0)
 				require.True(t, ok, "%s: attempt %d", tc.name, n)
 				d := at.Sub(now)
 				require.True(t, d >= 0 && d <= ceiling, "%s: attempt %d waits %s, outside [0, %s]", tc.name, n, d, ceiling)
@@ -245,7 +247,7 @@ func TestPolicyBackoffFullJitter(t *testing.T) {
 			assert.Greater(t, below, 0, "%s: attempt %d never waited below half its ceiling %s", tc.name, n, ceiling)
 			assert.Greater(t, len(distinct), 1, "%s: attempt %d: no jitter", tc.name, n)
 		}
-		_, ok := p.Next(&Message{Attempts: p.MaxAttempts, ReceivedAt: now}, now, 0)
+		_, ok := p.Next(&queue.Message{Attempts: p.MaxAttempts, ReceivedAt: now}, now, 0)
 		assert.False(t, ok, "%s: dead after max_attempts", tc.name)
 	}
 }
@@ -265,7 +267,7 @@ func TestPolicyMaxAge(t *testing.T) {
 		{41 * time.Minute, 0, false},                // next at 61m
 		{10 * time.Minute, 55 * time.Minute, false}, // Retry-After pushes it past max_age
 	} {
-		at, ok := p.Next(&Message{Attempts: 3, ReceivedAt: received}, received.Add(tc.failedAt), tc.retryAfter)
+		at, ok := p.Next(&queue.Message{Attempts: 3, ReceivedAt: received}, received.Add(tc.failedAt), tc.retryAfter)
 		assert.Equal(t, tc.ok, ok, "failed at +%s, Retry-After %s: next at +%s", tc.failedAt, tc.retryAfter, at.Sub(received))
 	}
 }
@@ -273,23 +275,23 @@ func TestPolicyMaxAge(t *testing.T) {
 // attemptOnce stores a message for p's queue and makes one attempt of it
 // through a fresh dispatcher; it returns the upstream's reply, the outcome
 // and the message as stored afterwards.
-func attemptOnce(t *testing.T, p *Policy) (*Reply, string, *Message) {
+func attemptOnce(t *testing.T, p *Policy) (*Reply, string, *queue.Message) {
 	t.Helper()
 	require.NoError(t, p.Provision())
-	s := openBolt(t)
+	s := newMemStore(t)
 	d := NewDispatcher(s, zap.NewNop(), nil)
 	t.Cleanup(d.Close)
 	d.Apply(map[string]*Policy{"q": p})
 	now := time.Now()
-	m := &Message{ID: NewID(now), Queue: "q", Method: http.MethodPost, URL: p.Target("/hook"),
+	m := &queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, URL: p.Target("/hook"),
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"id":"evt_1"}`),
 		ReceivedAt: now, NextAttempt: now.Add(NowHold(p, 5*time.Second))}
-	_, err := s.Enqueue(m, Key{})
+	_, err := s.Enqueue(m, queue.Key{})
 	require.NoError(t, err)
 	reply, outcome, ok := d.DeliverNow(m, 5*time.Second)
 	require.True(t, ok, "the attempt did not complete")
 	got, err := s.Get(m.ID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, queue.ErrNotFound) {
 		return reply, outcome, nil // delivered: removed
 	}
 	require.NoError(t, err)
@@ -354,12 +356,12 @@ func TestAttemptOutcome(t *testing.T) {
 			case "delivered":
 				assert.Nil(t, m, "a delivered message leaves the store")
 			case "retry":
-				assert.Equal(t, StateQueued, m.State)
+				assert.Equal(t, queue.StateQueued, m.State)
 				assert.Equal(t, 1, m.Attempts)
 				assert.GreaterOrEqual(t, m.NextAttempt.Sub(before), max(tc.wait, time.Minute)-time.Second)
 				assert.NotEmpty(t, m.LastError)
 			case "dead":
-				assert.Equal(t, StateDead, m.State)
+				assert.Equal(t, queue.StateDead, m.State)
 				assert.False(t, m.DeadAt.IsZero())
 			}
 		})
@@ -390,7 +392,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	assert.Zero(t, hits.Load(), "the redirect was followed")
 	assert.Equal(t, "dead", outcome)
 	require.NotNil(t, m)
-	assert.Equal(t, StateDead, m.State)
+	assert.Equal(t, queue.StateDead, m.State)
 	assert.Equal(t, http.StatusFound, m.LastStatus)
 	assert.Equal(t, "upstream answered 302", m.LastError)
 	assert.Equal(t, 1, m.Attempts, "dead at once, no retry scheduled")
@@ -411,14 +413,14 @@ func TestDeliveryErrorsShowSchemeAndHostOnly(t *testing.T) {
 			p := &Policy{URL: tc.url, Retry: []caddy.Duration{caddy.Duration(time.Minute)}, MaxAttempts: 5}
 			require.NoError(t, p.Provision())
 			core, logs := observer.New(zap.DebugLevel)
-			s := openBolt(t)
+			s := newMemStore(t)
 			d := NewDispatcher(s, zap.New(core), nil)
 			t.Cleanup(d.Close)
 			d.Apply(map[string]*Policy{"q": p})
 			now := time.Now()
-			m := &Message{ID: NewID(now), Queue: "q", Method: http.MethodPost, URL: tc.url,
+			m := &queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, URL: tc.url,
 				Body: []byte(`{}`), ReceivedAt: now, NextAttempt: now.Add(time.Hour)}
-			_, err := s.Enqueue(m, Key{})
+			_, err := s.Enqueue(m, queue.Key{})
 			require.NoError(t, err)
 			_, outcome, ok := d.DeliverNow(m, 5*time.Second)
 			require.True(t, ok)

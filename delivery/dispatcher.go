@@ -1,4 +1,9 @@
-package queue
+// Package delivery is Hookgate's delivery engine: the dispatcher that runs
+// one loop per queue over a queue.Store, the attempt (send, settle,
+// retry or dead-letter), the delivery Policy and its retry schedule,
+// pacing (rate, 429/503 slow-down), the connection breaker, per-destination
+// pacing, the signing of attempts, and ack-within (DeliverNow).
+package delivery
 
 import (
 	"context"
@@ -9,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // pollInterval bounds how long a queue sleeps without looking at its store,
@@ -19,7 +26,7 @@ const pollInterval = time.Second
 // store. It outlives config reloads: Apply swaps policies in place, so
 // messages in flight are neither dropped nor delivered twice.
 type Dispatcher struct {
-	store  Store
+	store  queue.Store
 	log    *zap.Logger
 	report func(Attempt)
 	now    func() time.Time // the clock of the breakers and leases, replaced in tests
@@ -44,7 +51,7 @@ type Attempt struct {
 
 // NewDispatcher returns a dispatcher over store. report, if not nil, is
 // called after every attempt.
-func NewDispatcher(store Store, log *zap.Logger, report func(Attempt)) *Dispatcher {
+func NewDispatcher(store queue.Store, log *zap.Logger, report func(Attempt)) *Dispatcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	if report == nil {
 		report = func(Attempt) {}
@@ -187,7 +194,7 @@ func (r *runner) fill() time.Duration {
 // start starts the deliveries of msgs and returns how many started. In a
 // PerDestination queue, a message whose destination is paused or at its
 // cap is put back, due when its destination may take it, uncounted.
-func (r *runner) start(p *Policy, msgs []*Message, now time.Time) int {
+func (r *runner) start(p *Policy, msgs []*queue.Message, now time.Time) int {
 	if !p.PerDestination {
 		r.breaker.started(len(msgs))
 		for _, m := range msgs {
@@ -208,7 +215,7 @@ func (r *runner) start(p *Policy, msgs []*Message, now time.Time) int {
 	return started
 }
 
-func (r *runner) launch(m *Message, dst *destination) {
+func (r *runner) launch(m *queue.Message, dst *destination) {
 	r.inflight.Add(1)
 	r.d.wg.Add(1)
 	go r.deliver(m, dst)
@@ -216,9 +223,9 @@ func (r *runner) launch(m *Message, dst *destination) {
 
 // putBack returns a leased message to its queue, due at, without counting
 // an attempt.
-func (r *runner) putBack(m *Message, at time.Time) {
+func (r *runner) putBack(m *queue.Message, at time.Time) {
 	m.NextAttempt = at
-	if err := r.d.store.Update(m); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := r.d.store.Update(m); err != nil && !errors.Is(err, queue.ErrNotFound) {
 		// Its lease runs out instead, and it is leased again then.
 		r.d.log.Warn("putting a message back for its destination", zap.String("id", m.ID), zap.Error(err))
 	}
@@ -226,7 +233,7 @@ func (r *runner) putBack(m *Message, at time.Time) {
 
 // target is where m goes: its own URL, or the policy's (an outbound
 // endpoint's message goes to its current URL).
-func (r *runner) target(p *Policy, m *Message) string {
+func (r *runner) target(p *Policy, m *queue.Message) string {
 	if m.URL != "" {
 		return m.URL
 	}

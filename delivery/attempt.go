@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/internal/netguard"
+	"github.com/hookgate/hookgate/queue"
 )
 
 // client is an HTTP client tuned for one upstream: keep-alive connections
@@ -70,14 +71,14 @@ func EndToEnd(h http.Header) http.Header {
 	return out
 }
 
-func (r *runner) deliver(m *Message, dst *destination) { r.attempt(m, 0, dst) }
+func (r *runner) deliver(m *queue.Message, dst *destination) { r.attempt(m, 0, dst) }
 
 // attempt makes one delivery attempt of m, records its result and returns
 // the upstream's answer, with up to keep bytes of its body (nil when the
 // upstream did not answer, or when shutting down). dst, when not nil, is
 // the destination's slot that start took for it, and learns the result
 // in place of the queue's pacer and breaker.
-func (r *runner) attempt(m *Message, keep int64, dst *destination) (*Reply, string) {
+func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply, string) {
 	defer func() {
 		r.inflight.Add(-1)
 		r.poke()
@@ -116,7 +117,7 @@ func (r *runner) attempt(m *Message, keep int64, dst *destination) (*Reply, stri
 
 // send makes one attempt and returns the upstream's answer (nil when it
 // did not answer), with up to keep bytes of its body, and its Retry-After.
-func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration, error) {
+func (r *runner) send(p *Policy, m *queue.Message, keep int64) (*Reply, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(r.d.ctx, time.Duration(p.Timeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, m.Method, r.target(p, m), bytes.NewReader(m.Body))
@@ -174,7 +175,7 @@ func RedactURL(raw string) string {
 }
 
 // settle records the attempt's result in the store and names the outcome.
-func (r *runner) settle(p *Policy, m *Message, status int, wait time.Duration, err error) string {
+func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Duration, err error) string {
 	now := time.Now()
 	m.LastStatus, m.LastError = status, ""
 	if err != nil {
@@ -194,12 +195,12 @@ func (r *runner) settle(p *Policy, m *Message, status int, wait time.Duration, e
 		}
 		fallthrough
 	default:
-		m.State, m.DeadAt, outcome = StateDead, now, "dead"
+		m.State, m.DeadAt, outcome = queue.StateDead, now, "dead"
 		err = r.d.store.Update(m)
 	}
 	switch {
-	case err == nil, errors.Is(err, ErrNotFound):
-	case errors.Is(err, ErrLeaseLost):
+	case err == nil, errors.Is(err, queue.ErrNotFound):
+	case errors.Is(err, queue.ErrLeaseLost):
 		// A shared store: this instance stalled past its lease and another
 		// took the message over; its own attempt decides.
 		r.d.log.Warn("delivery result not recorded", zap.String("id", m.ID), zap.Error(err))
