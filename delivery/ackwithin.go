@@ -41,7 +41,7 @@ func NowHold(p *Policy, budget time.Duration) time.Duration {
 // outcome (delivered, retry, dead) are returned when they come within
 // budget. When the queue has no free delivery slot, m is made due now for
 // the workers, and DeliverNow returns false at once.
-func (d *Dispatcher) DeliverNow(m *queue.Message, budget time.Duration) (*Reply, string, bool) {
+func (d *Dispatcher) DeliverNow(m *queue.Message, budget time.Duration) (*Reply, Outcome, bool) {
 	d.mu.Lock()
 	r := d.queues[m.Queue]
 	d.mu.Unlock()
@@ -51,7 +51,7 @@ func (d *Dispatcher) DeliverNow(m *queue.Message, budget time.Duration) (*Reply,
 	}
 	type result struct {
 		reply   *Reply
-		outcome string
+		outcome Outcome
 	}
 	done := make(chan result, 1)
 	d.wg.Add(1)

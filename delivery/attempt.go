@@ -78,7 +78,7 @@ func (r *runner) deliver(m *queue.Message, dst *destination) { r.attempt(m, 0, d
 // upstream did not answer, or when shutting down). dst, when not nil, is
 // the destination's slot that start took for it, and learns the result
 // in place of the queue's pacer and breaker.
-func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply, string) {
+func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply, Outcome) {
 	defer func() {
 		r.inflight.Add(-1)
 		r.poke()
@@ -110,7 +110,7 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 	r.d.report(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
 	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
 		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),
-			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", outcome), zap.Error(err))
+			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", string(outcome)), zap.Error(err))
 	}
 	return reply, outcome
 }
@@ -175,7 +175,7 @@ func RedactURL(raw string) string {
 }
 
 // settle records the attempt's result in the store and names the outcome.
-func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Duration, err error) string {
+func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Duration, err error) Outcome {
 	now := time.Now()
 	m.LastStatus, m.LastError = status, ""
 	if err != nil {
@@ -183,19 +183,19 @@ func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Durat
 	} else if status < 200 || status > 299 {
 		m.LastError = fmt.Sprintf("upstream answered %d", status)
 	}
-	outcome := "delivered"
+	outcome := Delivered
 	switch {
 	case err == nil && status >= 200 && status <= 299:
 		err = r.d.store.Delivered(m.ID)
 	case retryable(status, err):
 		if next, ok := p.Next(m, now, wait); ok {
-			m.NextAttempt, outcome = next, "retry"
+			m.NextAttempt, outcome = next, Retry
 			err = r.d.store.Update(m)
 			break
 		}
 		fallthrough
 	default:
-		m.State, m.DeadAt, outcome = queue.StateDead, now, "dead"
+		m.State, m.DeadAt, outcome = queue.StateDead, now, Dead
 		err = r.d.store.Update(m)
 	}
 	switch {

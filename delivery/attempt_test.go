@@ -275,7 +275,7 @@ func TestPolicyMaxAge(t *testing.T) {
 // attemptOnce stores a message for p's queue and makes one attempt of it
 // through a fresh dispatcher; it returns the upstream's reply, the outcome
 // and the message as stored afterwards.
-func attemptOnce(t *testing.T, p *Policy) (*Reply, string, *queue.Message) {
+func attemptOnce(t *testing.T, p *Policy) (*Reply, Outcome, *queue.Message) {
 	t.Helper()
 	require.NoError(t, p.Provision())
 	s := newMemStore(t)
@@ -323,25 +323,25 @@ func TestAttemptOutcome(t *testing.T) {
 		url         string
 		maxAttempts int
 		timeout     time.Duration
-		outcome     string
+		outcome     Outcome
 		wait        time.Duration // the retry's minimum delay, when set
 	}{
-		{"200", up.URL + "/h?status=200", 0, 0, "delivered", 0},
-		{"204", up.URL + "/h?status=204", 0, 0, "delivered", 0},
-		{"408", up.URL + "/h?status=408", 0, 0, "retry", 0},
-		{"425", up.URL + "/h?status=425", 0, 0, "retry", 0},
-		{"429 with Retry-After", up.URL + "/h?status=429&retry_after=120", 0, 0, "retry", 2 * time.Minute},
-		{"500", up.URL + "/h?status=500", 0, 0, "retry", 0},
+		{"200", up.URL + "/h?status=200", 0, 0, Delivered, 0},
+		{"204", up.URL + "/h?status=204", 0, 0, Delivered, 0},
+		{"408", up.URL + "/h?status=408", 0, 0, Retry, 0},
+		{"425", up.URL + "/h?status=425", 0, 0, Retry, 0},
+		{"429 with Retry-After", up.URL + "/h?status=429&retry_after=120", 0, 0, Retry, 2 * time.Minute},
+		{"500", up.URL + "/h?status=500", 0, 0, Retry, 0},
 		{"503 with Retry-After date", up.URL + "/h?status=503&retry_after=" +
-			url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)), 0, 0, "retry", 59 * time.Minute},
-		{"503 on the last attempt", up.URL + "/h?status=503", 1, 0, "dead", 0},
-		{"400", up.URL + "/h?status=400", 0, 0, "dead", 0},
-		{"401", up.URL + "/h?status=401", 0, 0, "dead", 0},
-		{"404", up.URL + "/h?status=404", 0, 0, "dead", 0},
-		{"410", up.URL + "/h?status=410", 0, 0, "dead", 0},
-		{"422", up.URL + "/h?status=422", 0, 0, "dead", 0},
-		{"connection refused", "http://" + closedAddr(t) + "/h", 0, 0, "retry", 0},
-		{"timeout", hang.URL + "/h", 0, 100 * time.Millisecond, "retry", 0},
+			url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)), 0, 0, Retry, 59 * time.Minute},
+		{"503 on the last attempt", up.URL + "/h?status=503", 1, 0, Dead, 0},
+		{"400", up.URL + "/h?status=400", 0, 0, Dead, 0},
+		{"401", up.URL + "/h?status=401", 0, 0, Dead, 0},
+		{"404", up.URL + "/h?status=404", 0, 0, Dead, 0},
+		{"410", up.URL + "/h?status=410", 0, 0, Dead, 0},
+		{"422", up.URL + "/h?status=422", 0, 0, Dead, 0},
+		{"connection refused", "http://" + closedAddr(t) + "/h", 0, 0, Retry, 0},
+		{"timeout", hang.URL + "/h", 0, 100 * time.Millisecond, Retry, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &Policy{URL: tc.url, Retry: []caddy.Duration{caddy.Duration(time.Minute)}, MaxAttempts: tc.maxAttempts,
@@ -353,14 +353,14 @@ func TestAttemptOutcome(t *testing.T) {
 			_, outcome, m := attemptOnce(t, p)
 			require.Equal(t, tc.outcome, outcome)
 			switch outcome {
-			case "delivered":
+			case Delivered:
 				assert.Nil(t, m, "a delivered message leaves the store")
-			case "retry":
+			case Retry:
 				assert.Equal(t, queue.StateQueued, m.State)
 				assert.Equal(t, 1, m.Attempts)
 				assert.GreaterOrEqual(t, m.NextAttempt.Sub(before), max(tc.wait, time.Minute)-time.Second)
 				assert.NotEmpty(t, m.LastError)
-			case "dead":
+			case Dead:
 				assert.Equal(t, queue.StateDead, m.State)
 				assert.False(t, m.DeadAt.IsZero())
 			}
@@ -390,7 +390,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	assert.Equal(t, http.StatusFound, reply.Status)
 	assert.Equal(t, elsewhere.URL+"/moved", reply.Header.Get("Location"))
 	assert.Zero(t, hits.Load(), "the redirect was followed")
-	assert.Equal(t, "dead", outcome)
+	assert.Equal(t, Dead, outcome)
 	require.NotNil(t, m)
 	assert.Equal(t, queue.StateDead, m.State)
 	assert.Equal(t, http.StatusFound, m.LastStatus)
@@ -424,7 +424,7 @@ func TestDeliveryErrorsShowSchemeAndHostOnly(t *testing.T) {
 			require.NoError(t, err)
 			_, outcome, ok := d.DeliverNow(m, 5*time.Second)
 			require.True(t, ok)
-			require.Equal(t, "retry", outcome)
+			require.Equal(t, Retry, outcome)
 			got, err := s.Get(m.ID)
 			require.NoError(t, err)
 

@@ -118,7 +118,7 @@ func TestBreakerHoldsQueueUntilUpstreamReturns(t *testing.T) {
 	offset := time.Duration(0)
 	d := NewDispatcher(s, zap.NewNop(), func(a Attempt) {
 		attempts.Add(1)
-		if a.Outcome == "delivered" {
+		if a.Outcome == Delivered {
 			delivered.Add(1)
 		}
 	})

@@ -39,16 +39,6 @@ type Dispatcher struct {
 	queues map[string]*runner
 }
 
-// Attempt is the result of one delivery attempt, for metrics.
-type Attempt struct {
-	ID      string // the message's
-	Queue   string
-	Outcome string // delivered, retry, dead
-	Status  int    // 0 when no response came
-	At      time.Time
-	Took    time.Duration
-}
-
 // NewDispatcher returns a dispatcher over store. report, if not nil, is
 // called after every attempt.
 func NewDispatcher(store queue.Store, log *zap.Logger, report func(Attempt)) *Dispatcher {

@@ -132,7 +132,7 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 	recent := a.engine.recent.list()
 	views := make([]attemptView, len(recent))
 	for i, at := range recent {
-		views[i] = attemptView{at.ID, at.Queue, at.Outcome, at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
+		views[i] = attemptView{at.ID, at.Queue, string(at.Outcome), at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"attempts": views})
 }

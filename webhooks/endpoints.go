@@ -172,9 +172,9 @@ func (e *engine) endpointAttempt(at delivery.Attempt) {
 	if !ok {
 		return
 	}
-	n := e.endpoints.count(ref.id, at.Outcome == "delivered")
+	n := e.endpoints.count(ref.id, at.Outcome == delivery.Delivered)
 	switch {
-	case at.Outcome == "delivered":
+	case at.Outcome == delivery.Delivered:
 	case at.Status == 410:
 		go e.setDisabled(ref, true, "gone", "the endpoint answered 410 Gone")
 	case ref.disableAfter > 0 && n >= ref.disableAfter:

@@ -109,7 +109,7 @@ func (e *engine) wake(queueName string) {
 }
 
 // deliverNow attempts m at once: see delivery.Dispatcher.DeliverNow.
-func (e *engine) deliverNow(m *queue.Message, budget time.Duration) (*delivery.Reply, string, bool) {
+func (e *engine) deliverNow(m *queue.Message, budget time.Duration) (*delivery.Reply, delivery.Outcome, bool) {
 	e.mu.Lock()
 	d := e.dispatcher
 	e.mu.Unlock()

@@ -67,7 +67,7 @@ func (a *App) Emit(name string, data map[string]any) {
 
 // attempted emits the events that a delivery attempt causes.
 func (a *App) attempted(at delivery.Attempt) {
-	if at.Outcome == "dead" && at.Queue != notifyQueue {
+	if at.Outcome == delivery.Dead && at.Queue != notifyQueue {
 		a.Emit(EventDead, map[string]any{"id": at.ID, "queue": at.Queue, "status": at.Status})
 	}
 }

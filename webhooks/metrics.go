@@ -169,6 +169,6 @@ func codeLabel(status int) string {
 }
 
 func (m *metrics) attempt(a delivery.Attempt) {
-	m.attempts.WithLabelValues(a.Queue, a.Outcome, codeLabel(a.Status)).Inc()
+	m.attempts.WithLabelValues(a.Queue, string(a.Outcome), codeLabel(a.Status)).Inc()
 	m.latency.WithLabelValues(a.Queue).Observe(a.Took.Seconds())
 }

@@ -58,10 +58,10 @@ func TestAttemptCodesAreBounded(t *testing.T) {
 	m.attempts.Reset()
 	t.Cleanup(m.attempts.Reset)
 	for status := 1000; status < 2000; status++ {
-		m.attempt(delivery.Attempt{Queue: "q", Outcome: "dead", Status: status})
+		m.attempt(delivery.Attempt{Queue: "q", Outcome: delivery.Dead, Status: status})
 	}
-	m.attempt(delivery.Attempt{Queue: "q", Outcome: "dead", Status: 599})
-	m.attempt(delivery.Attempt{Queue: "q", Outcome: "dead", Status: 410})
+	m.attempt(delivery.Attempt{Queue: "q", Outcome: delivery.Dead, Status: 599})
+	m.attempt(delivery.Attempt{Queue: "q", Outcome: delivery.Dead, Status: 410})
 
 	families, err := reg.Gather()
 	require.NoError(t, err)

@@ -28,7 +28,7 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key
 		return h.answer(w, id, key, err, http.StatusAccepted, "queued")
 	}
 	reply, outcome, ok := h.backend.DeliverNow(m, budget)
-	if !ok || outcome == "retry" {
+	if !ok || outcome == delivery.Retry {
 		// Past the budget, or the upstream should be tried again: the
 		// queue owns the message now.
 		return h.answer(w, id, key, nil, http.StatusAccepted, "queued")
