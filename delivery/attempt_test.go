@@ -288,8 +288,9 @@ func attemptOnce(t *testing.T, p *Policy) (*Reply, Outcome, *queue.Message) {
 		ReceivedAt: now, NextAttempt: now.Add(NowHold(p, 5*time.Second))}
 	_, err := s.Enqueue(m, queue.Key{})
 	require.NoError(t, err)
-	reply, outcome, ok := d.DeliverNow(m, 5*time.Second)
-	require.True(t, ok, "the attempt did not complete")
+	res := d.DeliverNow(m, 5*time.Second)
+	require.True(t, res.Done, "the attempt did not complete")
+	reply, outcome := res.Reply, res.Outcome
 	got, err := s.Get(m.ID)
 	if errors.Is(err, queue.ErrNotFound) {
 		return reply, outcome, nil // delivered: removed
@@ -422,9 +423,9 @@ func TestDeliveryErrorsShowSchemeAndHostOnly(t *testing.T) {
 				Body: []byte(`{}`), ReceivedAt: now, NextAttempt: now.Add(time.Hour)}
 			_, err := s.Enqueue(m, queue.Key{})
 			require.NoError(t, err)
-			_, outcome, ok := d.DeliverNow(m, 5*time.Second)
-			require.True(t, ok)
-			require.Equal(t, Retry, outcome)
+			res := d.DeliverNow(m, 5*time.Second)
+			require.True(t, res.Done)
+			require.Equal(t, Retry, res.Outcome)
 			got, err := s.Get(m.ID)
 			require.NoError(t, err)
 

@@ -166,7 +166,7 @@ func (a *App) Release(key queue.Key, id string) error {
 
 // DeliverNow attempts a stored message at once, waiting up to budget for
 // the upstream's answer (ack within).
-func (a *App) DeliverNow(m *queue.Message, budget time.Duration) (*delivery.Reply, delivery.Outcome, bool) {
+func (a *App) DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult {
 	return a.engine.deliverNow(m, budget)
 }
 

@@ -109,12 +109,12 @@ func (e *engine) wake(queueName string) {
 }
 
 // deliverNow attempts m at once: see delivery.Dispatcher.DeliverNow.
-func (e *engine) deliverNow(m *queue.Message, budget time.Duration) (*delivery.Reply, delivery.Outcome, bool) {
+func (e *engine) deliverNow(m *queue.Message, budget time.Duration) delivery.NowResult {
 	e.mu.Lock()
 	d := e.dispatcher
 	e.mu.Unlock()
 	if d == nil {
-		return nil, "", false
+		return delivery.NowResult{}
 	}
 	return d.DeliverNow(m, budget)
 }

@@ -27,14 +27,14 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key
 	if err != nil || budget == 0 {
 		return h.answer(w, id, key, err, http.StatusAccepted, "queued")
 	}
-	reply, outcome, ok := h.backend.DeliverNow(m, budget)
-	if !ok || outcome == delivery.Retry {
+	res := h.backend.DeliverNow(m, budget)
+	if !res.Done || res.Outcome == delivery.Retry {
 		// Past the budget, or the upstream should be tried again: the
 		// queue owns the message now.
 		return h.answer(w, id, key, nil, http.StatusAccepted, "queued")
 	}
 	h.done(resultAccepted, id, key.Value)
-	return passThrough(w, id, reply)
+	return passThrough(w, id, res.Reply)
 }
 
 // orderKey is the message's order key ("" without order_by). A NUL, which

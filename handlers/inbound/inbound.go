@@ -131,7 +131,7 @@ type Backend interface {
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
 	Claim(key queue.Key, id string) (string, error)
 	Release(key queue.Key, id string) error
-	DeliverNow(m *queue.Message, budget time.Duration) (*delivery.Reply, delivery.Outcome, bool)
+	DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult
 	Received(route, result string)
 }
 

@@ -30,8 +30,8 @@ func (f *fakeBackend) RegisterQueue(string, *delivery.Policy) error { return nil
 func (f *fakeBackend) Claim(queue.Key, string) (string, error)      { return "", nil }
 func (f *fakeBackend) Release(queue.Key, string) error              { return nil }
 func (f *fakeBackend) Received(_, result string)                    { f.results = append(f.results, result) }
-func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) (*delivery.Reply, delivery.Outcome, bool) {
-	return nil, "", false
+func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) delivery.NowResult {
+	return delivery.NowResult{}
 }
 
 func (f *fakeBackend) Enqueue(m *queue.Message, k queue.Key) (string, error) {
