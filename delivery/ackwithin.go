@@ -86,7 +86,7 @@ func (r *runner) startNow() bool {
 		r.inflight.Add(-1)
 		return false
 	}
-	if n, _ := r.pace.allow(1, time.Now()); n == 0 {
+	if n, _ := r.pace.allow(1, r.d.now()); n == 0 {
 		r.inflight.Add(-1)
 		return false
 	}
@@ -95,7 +95,7 @@ func (r *runner) startNow() bool {
 
 // release makes a held message due now, for the workers.
 func (d *Dispatcher) release(m *queue.Message) {
-	m.NextAttempt = time.Now()
+	m.NextAttempt = d.now()
 	if err := d.store.Update(m); err != nil {
 		d.log.Warn("releasing a held message to its queue: it waits until it was due",
 			zap.String("id", m.ID), zap.Error(err))

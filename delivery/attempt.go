@@ -86,12 +86,13 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 	}()
 	p := r.policy.Load()
 	m.Attempts++
-	start := time.Now()
+	start := r.d.now()
 	reply, retryAfter, err := r.send(p, m, keep)
 	err = redactURLs(err)
-	took := time.Since(start)
+	end := r.d.now()
+	took := end.Sub(start)
 	if dst == nil {
-		r.pace.observe(reply.status(), retryAfter, time.Now())
+		r.pace.observe(reply.status(), retryAfter, end)
 	}
 	if r.d.ctx.Err() != nil {
 		if dst != nil {
@@ -131,7 +132,7 @@ func (r *runner) send(p *Policy, m *queue.Message, keep int64) (*Reply, time.Dur
 	req.Header.Set("Webhook-Id", m.ID)
 	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
 	req.Header.Set("Idempotency-Key", m.ID)
-	if err := p.sign(req, m, time.Now()); err != nil {
+	if err := p.sign(req, m, r.d.now()); err != nil {
 		return nil, 0, err
 	}
 	resp, err := r.client.Load().Do(req)
@@ -144,7 +145,7 @@ func (r *runner) send(p *Policy, m *queue.Message, keep int64) (*Reply, time.Dur
 		reply.Body, _ = io.ReadAll(io.LimitReader(resp.Body, keep))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-	return reply, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+	return reply, retryAfter(resp.Header.Get("Retry-After"), r.d.now()), nil
 }
 
 // redactURLs returns err with the URLs it carries cut to scheme and host.
@@ -176,7 +177,7 @@ func RedactURL(raw string) string {
 
 // settle records the attempt's result in the store and names the outcome.
 func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Duration, err error) Outcome {
-	now := time.Now()
+	now := r.d.now()
 	m.LastStatus, m.LastError = status, ""
 	if err != nil {
 		m.LastError = err.Error()

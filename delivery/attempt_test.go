@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/signature"
 )
 
 func TestRetryable(t *testing.T) {
@@ -279,7 +280,7 @@ func attemptOnce(t *testing.T, p *Policy) (*Reply, Outcome, *queue.Message) {
 	t.Helper()
 	require.NoError(t, p.Provision())
 	s := newMemStore(t)
-	d := NewDispatcher(s, zap.NewNop(), nil)
+	d := NewDispatcher(s, Options{})
 	t.Cleanup(d.Close)
 	d.Apply(map[string]*Policy{"q": p})
 	now := time.Now()
@@ -415,7 +416,7 @@ func TestDeliveryErrorsShowSchemeAndHostOnly(t *testing.T) {
 			require.NoError(t, p.Provision())
 			core, logs := observer.New(zap.DebugLevel)
 			s := newMemStore(t)
-			d := NewDispatcher(s, zap.New(core), nil)
+			d := NewDispatcher(s, Options{Log: zap.New(core)})
 			t.Cleanup(d.Close)
 			d.Apply(map[string]*Policy{"q": p})
 			now := time.Now()
@@ -471,6 +472,53 @@ func TestRedactURLs(t *testing.T) {
 				return
 			}
 			assert.EqualError(t, err, tc.want)
+		})
+	}
+}
+
+// TestAttemptUsesTheDispatcherClock: the attempt takes its times from the
+// dispatcher's clock, as the loops, pacers and breakers do: the signing
+// timestamp, the attempt's start in its report, its next attempt, and the
+// time of death.
+func TestAttemptUsesTheDispatcherClock(t *testing.T) {
+	var stamp atomic.Value
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stamp.Store(r.Header.Get("Webhook-Timestamp"))
+		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
+		w.WriteHeader(status)
+	}))
+	defer up.Close()
+	for _, tc := range []struct {
+		status  int
+		outcome Outcome
+	}{{500, Retry}, {400, Dead}} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
+			p := &Policy{URL: up.URL + "/h?status=" + strconv.Itoa(tc.status), Retry: []caddy.Duration{caddy.Duration(time.Minute)},
+				MaxAttempts: 5, Sign: &signature.Config{Scheme: "standard_webhooks", Secrets: []string{testSignSecret}}}
+			require.NoError(t, p.Provision())
+			s := newMemStore(t)
+			var reported []Attempt
+			d := NewDispatcher(s, Options{Now: func() time.Time { return t0 }, Report: func(a Attempt) { reported = append(reported, a) }})
+			t.Cleanup(d.Close)
+			d.Apply(map[string]*Policy{"q": p})
+			m := &queue.Message{ID: queue.NewID(t0), Queue: "q", Method: http.MethodPost, URL: p.Target("/h"),
+				Body: []byte(`{}`), ReceivedAt: t0, NextAttempt: t0.Add(NowHold(p, time.Minute))}
+			_, err := s.Enqueue(m, queue.Key{})
+			require.NoError(t, err)
+			res := d.DeliverNow(m, 5*time.Second)
+			require.True(t, res.Done)
+			require.Equal(t, tc.outcome, res.Outcome)
+			assert.Equal(t, strconv.FormatInt(t0.Unix(), 10), stamp.Load(), "signed at the dispatcher's now")
+			require.Len(t, reported, 1)
+			assert.Equal(t, t0, reported[0].At)
+			assert.Zero(t, reported[0].Took, "the clock stood still")
+			got, err := s.Get(m.ID)
+			require.NoError(t, err)
+			if tc.outcome == Retry {
+				assert.Equal(t, t0.Add(time.Minute), got.NextAttempt)
+			} else {
+				assert.Equal(t, t0, got.DeadAt)
+			}
 		})
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/queue"
 )
@@ -116,13 +115,15 @@ func TestBreakerHoldsQueueUntilUpstreamReturns(t *testing.T) {
 	var attempts, delivered atomic.Int32
 	var mu sync.Mutex
 	offset := time.Duration(0)
-	d := NewDispatcher(s, zap.NewNop(), func(a Attempt) {
-		attempts.Add(1)
-		if a.Outcome == Delivered {
-			delivered.Add(1)
-		}
+	d := NewDispatcher(s, Options{
+		Report: func(a Attempt) {
+			attempts.Add(1)
+			if a.Outcome == Delivered {
+				delivered.Add(1)
+			}
+		},
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) },
 	})
-	d.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
 	t.Cleanup(d.Close)
 	d.Apply(map[string]*Policy{"q": p})
 

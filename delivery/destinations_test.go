@@ -11,7 +11,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/queue"
 )
@@ -155,7 +154,7 @@ func TestDispatcherPacesDestinationsApart(t *testing.T) {
 	p := &Policy{URL: "https://unused.invalid", Concurrency: 4, Retry: []caddy.Duration{caddy.Duration(time.Second)},
 		MaxAttempts: 5, Timeout: caddy.Duration(time.Minute), PerDestination: true}
 	require.NoError(t, p.Provision())
-	d := NewDispatcher(s, zap.NewNop(), nil)
+	d := NewDispatcher(s, Options{})
 	t.Cleanup(d.Close)
 
 	enqueue := func(url string, n int) {

@@ -29,7 +29,7 @@ type Dispatcher struct {
 	store  queue.Store
 	log    *zap.Logger
 	report func(Attempt)
-	now    func() time.Time // the clock of the breakers and leases, replaced in tests
+	now    func() time.Time // see Options.Now
 
 	ctx    context.Context // deliveries; cancelled by Close
 	cancel context.CancelFunc
@@ -39,14 +39,34 @@ type Dispatcher struct {
 	queues map[string]*runner
 }
 
-// NewDispatcher returns a dispatcher over store. report, if not nil, is
-// called after every attempt.
-func NewDispatcher(store queue.Store, log *zap.Logger, report func(Attempt)) *Dispatcher {
+// Options configure a Dispatcher.
+type Options struct {
+	// Log takes a line per attempt and the errors of the loops. Default:
+	// none.
+	Log *zap.Logger
+	// Report, if not nil, is called after every attempt.
+	Report func(Attempt)
+	// Now is the one clock of the dispatcher: of its leases, pacers,
+	// breakers and destinations, and of the attempts (their start and
+	// duration, signing timestamp, Retry-After dates, next attempt, time
+	// of death). Waiting (the loops' sleeps, the ack-within budget) uses
+	// real timers. Default: time.Now.
+	Now func() time.Time
+}
+
+// NewDispatcher returns a dispatcher over store.
+func NewDispatcher(store queue.Store, o Options) *Dispatcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	if report == nil {
-		report = func(Attempt) {}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
 	}
-	return &Dispatcher{store: store, log: log, report: report, now: time.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
+	if o.Report == nil {
+		o.Report = func(Attempt) {}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Dispatcher{store: store, log: o.Log, report: o.Report, now: o.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
 }
 
 // Apply makes policies the set of queues being delivered: new queues start,

@@ -60,14 +60,14 @@ func (e *engine) open() (queue.Store, error) {
 		return nil, err
 	}
 	e.st = st
-	e.dispatcher = delivery.NewDispatcher(st, e.log.Named("delivery"), func(a delivery.Attempt) {
+	e.dispatcher = delivery.NewDispatcher(st, delivery.Options{Log: e.log.Named("delivery"), Report: func(a delivery.Attempt) {
 		e.metrics.attempt(a)
 		e.recent.add(a)
 		e.endpointAttempt(a)
 		if app := current.Load(); app != nil {
 			app.attempted(a)
 		}
-	})
+	}})
 	e.stopLoops = make(chan struct{})
 	go e.purgeLoop(st, e.stopLoops)
 	go e.watchStale(st, e.stopLoops)
