@@ -108,7 +108,7 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 	} else {
 		r.observeAttempt(p, m, outcome, err)
 	}
-	r.d.report(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
+	r.d.report.Attempted(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
 	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
 		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),
 			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", string(outcome)), zap.Error(err))

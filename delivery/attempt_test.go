@@ -498,7 +498,7 @@ func TestAttemptUsesTheDispatcherClock(t *testing.T) {
 			require.NoError(t, p.Provision())
 			s := newMemStore(t)
 			var reported []Attempt
-			d := NewDispatcher(s, Options{Now: func() time.Time { return t0 }, Report: func(a Attempt) { reported = append(reported, a) }})
+			d := NewDispatcher(s, Options{Now: func() time.Time { return t0 }, Reporter: ReporterFunc(func(a Attempt) { reported = append(reported, a) })})
 			t.Cleanup(d.Close)
 			d.Apply(map[string]*Policy{"q": p})
 			m := &queue.Message{ID: queue.NewID(t0), Queue: "q", Method: http.MethodPost, URL: p.Target("/h"),

@@ -116,12 +116,12 @@ func TestBreakerHoldsQueueUntilUpstreamReturns(t *testing.T) {
 	var mu sync.Mutex
 	offset := time.Duration(0)
 	d := NewDispatcher(s, Options{
-		Report: func(a Attempt) {
+		Reporter: ReporterFunc(func(a Attempt) {
 			attempts.Add(1)
 			if a.Outcome == Delivered {
 				delivered.Add(1)
 			}
-		},
+		}),
 		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) },
 	})
 	t.Cleanup(d.Close)

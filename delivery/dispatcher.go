@@ -28,7 +28,7 @@ const pollInterval = time.Second
 type Dispatcher struct {
 	store  queue.Store
 	log    *zap.Logger
-	report func(Attempt)
+	report Reporter
 	now    func() time.Time // see Options.Now
 
 	ctx    context.Context // deliveries; cancelled by Close
@@ -44,8 +44,8 @@ type Options struct {
 	// Log takes a line per attempt and the errors of the loops. Default:
 	// none.
 	Log *zap.Logger
-	// Report, if not nil, is called after every attempt.
-	Report func(Attempt)
+	// Reporter, if not nil, learns of every attempt.
+	Reporter Reporter
 	// Now is the one clock of the dispatcher: of its leases, pacers,
 	// breakers and destinations, and of the attempts (their start and
 	// duration, signing timestamp, Retry-After dates, next attempt, time
@@ -60,13 +60,13 @@ func NewDispatcher(store queue.Store, o Options) *Dispatcher {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	if o.Report == nil {
-		o.Report = func(Attempt) {}
+	if o.Reporter == nil {
+		o.Reporter = ReporterFunc(func(Attempt) {})
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Dispatcher{store: store, log: o.Log, report: o.Report, now: o.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
+	return &Dispatcher{store: store, log: o.Log, report: o.Reporter, now: o.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
 }
 
 // Apply makes policies the set of queues being delivered: new queues start,

@@ -26,3 +26,19 @@ type Attempt struct {
 	At      time.Time
 	Took    time.Duration
 }
+
+// Reporter learns of the end of every attempt that was recorded (not of
+// those cut short by Close). Whoever runs the dispatcher hands one down
+// (the webhooks app: metrics, dashboard, endpoint state, events), so that
+// reports flow up without a package global. Attempted is called in the
+// delivery's goroutine: it must be quick and must not wait for anything
+// that waits for the dispatcher (its Apply or Close).
+type Reporter interface {
+	Attempted(Attempt)
+}
+
+// ReporterFunc is a function as a Reporter.
+type ReporterFunc func(Attempt)
+
+// Attempted implements Reporter.
+func (f ReporterFunc) Attempted(a Attempt) { f(a) }

@@ -36,6 +36,10 @@ type engine struct {
 	dispatcher *delivery.Dispatcher
 	owners     []*App // started configs, latest last: its queues are delivered
 	stopLoops  chan struct{}
+
+	// latest is owners' last, read without mu by Attempted, which runs in
+	// deliveries that Destruct waits for while holding mu.
+	latest atomic.Pointer[App]
 }
 
 func loadEngine(s Storage, log *zap.Logger, m *metrics) (*engine, error) {
@@ -60,14 +64,7 @@ func (e *engine) open() (queue.Store, error) {
 		return nil, err
 	}
 	e.st = st
-	e.dispatcher = delivery.NewDispatcher(st, delivery.Options{Log: e.log.Named("delivery"), Report: func(a delivery.Attempt) {
-		e.metrics.attempt(a)
-		e.recent.add(a)
-		e.endpointAttempt(a)
-		if app := current.Load(); app != nil {
-			app.attempted(a)
-		}
-	}})
+	e.dispatcher = delivery.NewDispatcher(st, delivery.Options{Log: e.log.Named("delivery"), Reporter: e})
 	e.stopLoops = make(chan struct{})
 	go e.purgeLoop(st, e.stopLoops)
 	go e.watchStale(st, e.stopLoops)
@@ -83,6 +80,7 @@ func (e *engine) start(a *App) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.owners = append(e.owners, a)
+	e.latest.Store(a)
 	e.apply()
 	return nil
 }
@@ -96,7 +94,24 @@ func (e *engine) stop(a *App) {
 			break
 		}
 	}
+	var latest *App
+	if n := len(e.owners); n > 0 {
+		latest = e.owners[n-1]
+	}
+	e.latest.Store(latest)
 	e.apply()
+}
+
+// Attempted implements delivery.Reporter: an attempt counts in the
+// metrics, shows on the dashboard, moves its endpoint's state, and emits
+// its events through the config being delivered (the latest owner).
+func (e *engine) Attempted(a delivery.Attempt) {
+	e.metrics.attempt(a)
+	e.recent.add(a)
+	e.endpointAttempt(a)
+	if app := e.latest.Load(); app != nil {
+		app.attempted(a)
+	}
 }
 
 func (e *engine) wake(queueName string) {
@@ -155,3 +170,9 @@ func (e *engine) Destruct() error {
 	e.st = nil
 	return err
 }
+
+// Interface guards
+var (
+	_ delivery.Reporter = (*engine)(nil)
+	_ caddy.Destructor  = (*engine)(nil)
+)
