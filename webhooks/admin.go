@@ -129,7 +129,7 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	recent := a.engine.recent.list()
+	recent := a.shared.recent.list()
 	views := make([]attemptView, len(recent))
 	for i, at := range recent {
 		views[i] = attemptView{at.ID, at.Queue, string(at.Outcome), at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
@@ -159,7 +159,7 @@ func (adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case action == "replay":
 		if m, err = s.Replay(id, time.Now()); err == nil {
-			a.engine.wake(m.Queue)
+			a.shared.wake(m.Queue)
 		}
 	case r.Method == http.MethodDelete:
 		err = s.Delete(id)

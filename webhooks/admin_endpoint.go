@@ -48,7 +48,7 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 		if r.endpoint(id) == nil {
 			continue
 		}
-		for _, e := range a.engine.endpoints.merged(r, true) {
+		for _, e := range a.shared.endpoints.merged(r, true) {
 			if e.ID == id {
 				return &e, r, nil
 			}
@@ -66,7 +66,7 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 
 func (a *App) setActive(w http.ResponseWriter, e *queue.Endpoint, active bool) error {
 	ref := endpointRef{id: e.ID, route: e.Route}
-	if err := a.engine.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
+	if err := a.shared.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
 		return apiError(http.StatusServiceUnavailable, "endpoint %s: %v", e.ID, err)
 	}
 	e.Disabled = !active
@@ -148,17 +148,17 @@ func (a *App) deleteEndpoint(w http.ResponseWriter, es queue.EndpointStore, e *q
 	if err := apiOnly(e); err != nil {
 		return err
 	}
-	a.engine.endpoints.write.Lock()
+	a.shared.endpoints.write.Lock()
 	err := es.DeleteEndpoint(e.ID)
 	if err == nil || errors.Is(err, queue.ErrEndpointNotFound) {
-		a.engine.endpoints.remove(e.ID)
+		a.shared.endpoints.remove(e.ID)
 		err = nil
 	}
-	a.engine.endpoints.write.Unlock()
+	a.shared.endpoints.write.Unlock()
 	if err != nil {
 		return apiError(http.StatusServiceUnavailable, "deleting endpoint %s: %v", e.ID, err)
 	}
-	a.engine.reapply()
+	a.shared.reapply()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

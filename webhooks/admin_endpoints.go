@@ -113,13 +113,13 @@ func (a *App) allEndpoints() []queue.Endpoint {
 	var out []queue.Endpoint
 	seen := map[string]bool{}
 	for _, name := range slices.Sorted(maps.Keys(a.routes)) {
-		for _, e := range a.engine.endpoints.merged(a.routes[name], false) {
+		for _, e := range a.shared.endpoints.merged(a.routes[name], false) {
 			out, seen[e.ID] = append(out, e), true
 		}
 	}
-	a.engine.endpoints.mu.Lock()
-	defer a.engine.endpoints.mu.Unlock()
-	for _, e := range a.engine.endpoints.stored {
+	a.shared.endpoints.mu.Lock()
+	defer a.shared.endpoints.mu.Unlock()
+	for _, e := range a.shared.endpoints.stored {
 		if !seen[e.ID] && !e.Config {
 			c := *e
 			c.Secrets = nil
@@ -277,9 +277,9 @@ func applyChange(ctx context.Context, route *OutboundRoute, e *queue.Endpoint, r
 
 // saveEndpoint stores e once check (if any) passes, both under the write
 // lock, then applies it to the dispatcher (outside the lock: applying
-// takes the engine's lock, and the engine takes the write lock on open).
+// takes the open store's lock, and the open store takes the write lock on open).
 func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func() error) error {
-	set := &a.engine.endpoints
+	set := &a.shared.endpoints
 	set.write.Lock()
 	var err error
 	if check != nil {
@@ -294,7 +294,7 @@ func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func
 	}
 	set.write.Unlock()
 	if err == nil {
-		a.engine.reapply()
+		a.shared.reapply()
 	}
 	return err
 }

@@ -46,7 +46,7 @@ type App struct {
 	ctx      caddy.Context
 	events   *caddyevents.App
 	storage  Storage
-	engine   *engine
+	shared   *openStore
 	policies map[string]*delivery.Policy
 	routes   map[string]*OutboundRoute // of webhook_outbound handlers
 	metrics  *metrics
@@ -68,7 +68,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision loads the storage module and takes (without opening it yet) a
-// reference to the engine for its key. Opening waits for Start, so that
+// reference to the open store of its key. Opening waits for Start, so that
 // `caddy validate` never contends for the running server's database lock.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.log = ctx.Logger()
@@ -88,7 +88,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhooks events: %w", err)
 	}
 	a.metrics = registerMetrics(ctx.GetMetricsRegistry())
-	a.engine, err = loadEngine(a.storage, a.log, a.metrics)
+	a.shared, err = loadOpenStore(a.storage, a.log, a.metrics)
 	return err
 }
 
@@ -104,7 +104,7 @@ func (a *App) RegisterQueue(name string, p *delivery.Policy) error {
 
 // Start opens the store and hands this config's queues to the workers.
 func (a *App) Start() error {
-	if err := a.engine.start(a); err != nil {
+	if err := a.shared.start(a); err != nil {
 		return err
 	}
 	current.Store(a)
@@ -115,23 +115,23 @@ func (a *App) Start() error {
 // started last (a reload whose new config failed to start), and otherwise
 // leaves them running for the config that replaced it.
 func (a *App) Stop() error {
-	a.engine.stop(a)
+	a.shared.stop(a)
 	current.CompareAndSwap(a, nil)
 	return nil
 }
 
-// Cleanup drops this config's reference to the engine; the last one closes it.
+// Cleanup drops this config's reference to the open store; the last one closes it.
 func (a *App) Cleanup() error {
-	if a.engine == nil {
+	if a.shared == nil {
 		return nil
 	}
-	_, err := engines.Delete(a.storage.Key())
+	_, err := openStores.Delete(a.storage.Key())
 	return err
 }
 
 // store returns the open store, opening it if a request comes before Start
 // (apps start in no particular order).
-func (a *App) store() (queue.Store, error) { return a.engine.open() }
+func (a *App) store() (queue.Store, error) { return a.shared.open() }
 
 // Enqueue durably stores m, claiming key with it, and wakes its queue.
 func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
@@ -141,7 +141,7 @@ func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
 	}
 	id, err := s.Enqueue(m, key)
 	if err == nil {
-		a.engine.wake(m.Queue)
+		a.shared.wake(m.Queue)
 	}
 	return id, err
 }
@@ -167,7 +167,7 @@ func (a *App) Release(key queue.Key, id string) error {
 // DeliverNow attempts a stored message at once, waiting up to budget for
 // the upstream's answer (ack within).
 func (a *App) DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult {
-	return a.engine.deliverNow(m, budget)
+	return a.shared.deliverNow(m, budget)
 }
 
 // Received counts a request to route by its result.

@@ -115,7 +115,7 @@ func staleEvery(after caddy.Duration) time.Duration {
 // watchStale checks the queues' ages for the running config until stop.
 // It starts before its config is current, and a reload may turn the check
 // on: until a config with stale_after runs, it looks again every second.
-func (e *engine) watchStale(st queue.Store, stop chan struct{}) {
+func (e *openStore) watchStale(st queue.Store, stop chan struct{}) {
 	var w staleWatch
 	for {
 		every := time.Second

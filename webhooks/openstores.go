@@ -12,8 +12,9 @@ import (
 	"github.com/hookgate/hookgate/queue"
 )
 
-// engines holds one engine per storage key, across config reloads.
-var engines = caddy.NewUsagePool()
+// openStores is the pool of open stores, one per storage key, shared by the
+// configs that name it and kept across config reloads.
+var openStores = caddy.NewUsagePool()
 
 // current is the most recently started app, for the admin API.
 var current atomic.Pointer[App]
@@ -21,10 +22,11 @@ var current atomic.Pointer[App]
 // purgeEvery is how often expired dedupe records and old dead messages go.
 const purgeEvery = time.Minute
 
-// engine is an open store with its dispatcher and janitor. It is shared by
-// every config that names the same storage, and closed when the last one
-// is cleaned up.
-type engine struct {
+// openStore is an entry of openStores: a store, opened on first use, with
+// its dispatcher and janitor. It is shared by every config whose storage
+// has the same Key, and closed when the last one is cleaned up. (The
+// "engine" key of the storage JSON names the storage module, not this.)
+type openStore struct {
 	storage   Storage
 	log       *zap.Logger
 	metrics   *metrics
@@ -42,18 +44,18 @@ type engine struct {
 	latest atomic.Pointer[App]
 }
 
-func loadEngine(s Storage, log *zap.Logger, m *metrics) (*engine, error) {
-	v, _, err := engines.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
-		return &engine{storage: s, log: log, metrics: m}, nil
+func loadOpenStore(s Storage, log *zap.Logger, m *metrics) (*openStore, error) {
+	v, _, err := openStores.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
+		return &openStore{storage: s, log: log, metrics: m}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*engine), nil
+	return v.(*openStore), nil
 }
 
 // open opens the store on first use and starts the workers and janitor.
-func (e *engine) open() (queue.Store, error) {
+func (e *openStore) open() (queue.Store, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.st != nil {
@@ -73,7 +75,7 @@ func (e *engine) open() (queue.Store, error) {
 	return st, nil
 }
 
-func (e *engine) start(a *App) error {
+func (e *openStore) start(a *App) error {
 	if _, err := e.open(); err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func (e *engine) start(a *App) error {
 	return nil
 }
 
-func (e *engine) stop(a *App) {
+func (e *openStore) stop(a *App) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, o := range e.owners {
@@ -105,7 +107,7 @@ func (e *engine) stop(a *App) {
 // Attempted implements delivery.Reporter: an attempt counts in the
 // metrics, shows on the dashboard, moves its endpoint's state, and emits
 // its events through the config being delivered (the latest owner).
-func (e *engine) Attempted(a delivery.Attempt) {
+func (e *openStore) Attempted(a delivery.Attempt) {
 	e.metrics.attempt(a)
 	e.recent.add(a)
 	e.endpointAttempt(a)
@@ -114,7 +116,7 @@ func (e *engine) Attempted(a delivery.Attempt) {
 	}
 }
 
-func (e *engine) wake(queueName string) {
+func (e *openStore) wake(queueName string) {
 	e.mu.Lock()
 	d := e.dispatcher
 	e.mu.Unlock()
@@ -124,7 +126,7 @@ func (e *engine) wake(queueName string) {
 }
 
 // deliverNow attempts m at once: see delivery.Dispatcher.DeliverNow.
-func (e *engine) deliverNow(m *queue.Message, budget time.Duration) delivery.NowResult {
+func (e *openStore) deliverNow(m *queue.Message, budget time.Duration) delivery.NowResult {
 	e.mu.Lock()
 	d := e.dispatcher
 	e.mu.Unlock()
@@ -135,7 +137,7 @@ func (e *engine) deliverNow(m *queue.Message, budget time.Duration) delivery.Now
 }
 
 // retention is the dead-letter retention of the config being delivered.
-func (e *engine) retention() time.Duration {
+func (e *openStore) retention() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if n := len(e.owners); n > 0 {
@@ -144,7 +146,7 @@ func (e *engine) retention() time.Duration {
 	return DefaultDeadRetention
 }
 
-func (e *engine) purgeLoop(st queue.Store, stop chan struct{}) {
+func (e *openStore) purgeLoop(st queue.Store, stop chan struct{}) {
 	every(purgeEvery, stop, func() {
 		now := time.Now()
 		n, err := st.Purge(now, now.Add(-e.retention()))
@@ -158,7 +160,7 @@ func (e *engine) purgeLoop(st queue.Store, stop chan struct{}) {
 
 // Destruct stops the workers and closes the store; deliveries in flight
 // are cancelled and their messages stay queued for the next start.
-func (e *engine) Destruct() error {
+func (e *openStore) Destruct() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.st == nil {
@@ -173,6 +175,6 @@ func (e *engine) Destruct() error {
 
 // Interface guards
 var (
-	_ delivery.Reporter = (*engine)(nil)
-	_ caddy.Destructor  = (*engine)(nil)
+	_ delivery.Reporter = (*openStore)(nil)
+	_ caddy.Destructor  = (*openStore)(nil)
 )
