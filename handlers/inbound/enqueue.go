@@ -28,9 +28,10 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key
 		return h.answer(w, id, key, err, http.StatusAccepted, "queued")
 	}
 	res := h.backend.DeliverNow(m, budget)
-	if !res.Done || res.Outcome == delivery.Retry {
-		// Past the budget, or the upstream should be tried again: the
-		// queue owns the message now.
+	if !res.Done || res.Outcome == delivery.Retry || res.Reply == nil {
+		// Past the budget, or the upstream should be tried again, or it
+		// never answered (dead: no attempt left): the queue owns the
+		// message now.
 		return h.answer(w, id, key, nil, http.StatusAccepted, "queued")
 	}
 	h.done(resultAccepted, id, key.Value)

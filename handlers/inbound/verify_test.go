@@ -24,6 +24,7 @@ type fakeBackend struct {
 	enqueued []*queue.Message
 	keys     map[string]bool
 	results  []string
+	now      delivery.NowResult // what DeliverNow returns
 }
 
 func (f *fakeBackend) RegisterQueue(string, *delivery.Policy) error { return nil }
@@ -31,7 +32,7 @@ func (f *fakeBackend) Claim(queue.Key, string) (string, error)      { return "",
 func (f *fakeBackend) Release(queue.Key, string) error              { return nil }
 func (f *fakeBackend) Received(_, result string)                    { f.results = append(f.results, result) }
 func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) delivery.NowResult {
-	return delivery.NowResult{}
+	return f.now
 }
 
 func (f *fakeBackend) Enqueue(m *queue.Message, k queue.Key) (string, error) {
