@@ -14,8 +14,8 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/handlers/inbound"
-	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
 )
@@ -165,12 +165,12 @@ func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
 	return c, nil
 }
 
-func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
+func parseUpstream(d *caddyfile.Dispenser) (*delivery.Policy, error) {
 	url, err := oneArg(d)
 	if err != nil {
 		return nil, err
 	}
-	p := &queue.Policy{URL: url}
+	p := &delivery.Policy{URL: url}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		if d.Val() == "sign" {
 			if p.Sign, err = parseVerify(d); err != nil {
@@ -192,7 +192,7 @@ func parseUpstream(d *caddyfile.Dispenser) (*queue.Policy, error) {
 // parsePolicyOption parses the delivery option at d into p, if it is one
 // (timeout, retry, backoff, max_attempts, max_age, concurrency, rate); ok
 // is false for any other option. Upstreams and outbound routes share them.
-func parsePolicyOption(d *caddyfile.Dispenser, p *queue.Policy) (ok bool, err error) {
+func parsePolicyOption(d *caddyfile.Dispenser, p *delivery.Policy) (ok bool, err error) {
 	switch d.Val() {
 	case "timeout":
 		p.Timeout, err = durationArg(d)
@@ -223,7 +223,7 @@ func parsePolicyOption(d *caddyfile.Dispenser, p *queue.Policy) (ok bool, err er
 // checkPolicy provisions a copy of p to catch mistakes at adapt time;
 // provisioning fills in defaults, which stay out of the JSON. Sign was
 // validated by parseVerify; its secrets resolve at run time only.
-func checkPolicy(d *caddyfile.Dispenser, p *queue.Policy) error {
+func checkPolicy(d *caddyfile.Dispenser, p *delivery.Policy) error {
 	check := *p
 	check.Sign = nil
 	if err := check.Provision(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/handlers/outbound"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
@@ -49,7 +50,7 @@ func parseOutbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) 
 			return nil, d.ArgErr()
 		}
 	}
-	p, delivery := new(queue.Policy), false
+	p, delivery := new(delivery.Policy), false
 	for d.NextBlock(0) {
 		ok, err := parsePolicyOption(d, p)
 		if !ok && err == nil {

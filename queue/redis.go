@@ -24,10 +24,6 @@ const (
 	DefaultRedisTimeout = 3 * time.Second
 )
 
-// ErrLeaseLost: another instance holds an unexpired lease on the message,
-// so this instance's result of an attempt is not recorded.
-var ErrLeaseLost = errors.New("lease held by another instance")
-
 // RedisOptions configures a Redis store.
 type RedisOptions struct {
 	// Client says how to reach Redis: one address (standalone), a master

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -55,6 +56,11 @@ type Store interface {
 
 	Close() error
 }
+
+// ErrLeaseLost: another instance holds an unexpired lease on the message,
+// so this instance's result of an attempt is not recorded (a shared store's
+// Update returns it).
+var ErrLeaseLost = errors.New("lease held by another instance")
 
 // Stats describes one queue.
 type Stats struct {

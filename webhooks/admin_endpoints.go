@@ -208,7 +208,7 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 		if r.endpoint(id) == nil {
 			continue
 		}
-		for _, e := range a.engine.endpoints.merged(r, true) {
+		for _, e := range a.shared.endpoints.merged(r, true) {
 			if e.ID == id {
 				return &e, r, nil
 			}
@@ -226,7 +226,7 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 
 func (api endpointsAPI) setActive(w http.ResponseWriter, a *App, e *queue.Endpoint, active bool) error {
 	ref := endpointRef{id: e.ID, route: e.Route}
-	if err := a.engine.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
+	if err := a.shared.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
 		return apiError(http.StatusServiceUnavailable, "endpoint %s: %v", e.ID, err)
 	}
 	e.Disabled = !active
@@ -308,17 +308,17 @@ func (a *App) deleteEndpoint(w http.ResponseWriter, es queue.EndpointStore, e *q
 	if err := apiOnly(e); err != nil {
 		return err
 	}
-	a.engine.endpoints.write.Lock()
+	a.shared.endpoints.write.Lock()
 	err := es.DeleteEndpoint(e.ID)
 	if err == nil || errors.Is(err, queue.ErrEndpointNotFound) {
-		a.engine.endpoints.remove(e.ID)
+		a.shared.endpoints.remove(e.ID)
 		err = nil
 	}
-	a.engine.endpoints.write.Unlock()
+	a.shared.endpoints.write.Unlock()
 	if err != nil {
 		return apiError(http.StatusServiceUnavailable, "deleting endpoint %s: %v", e.ID, err)
 	}
-	a.engine.reapply()
+	a.shared.reapply()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -329,13 +329,13 @@ func (a *App) allEndpoints() []queue.Endpoint {
 	var out []queue.Endpoint
 	seen := map[string]bool{}
 	for _, name := range slices.Sorted(maps.Keys(a.routes)) {
-		for _, e := range a.engine.endpoints.merged(a.routes[name], false) {
+		for _, e := range a.shared.endpoints.merged(a.routes[name], false) {
 			out, seen[e.ID] = append(out, e), true
 		}
 	}
-	a.engine.endpoints.mu.Lock()
-	defer a.engine.endpoints.mu.Unlock()
-	for _, e := range a.engine.endpoints.stored {
+	a.shared.endpoints.mu.Lock()
+	defer a.shared.endpoints.mu.Unlock()
+	for _, e := range a.shared.endpoints.stored {
 		if !seen[e.ID] && !e.Config {
 			c := *e
 			c.Secrets = nil
@@ -359,7 +359,7 @@ func (a *App) endpointExists(es queue.EndpointStore, id string) bool {
 // lock, then applies it to the dispatcher (outside the lock: applying
 // takes the engine's lock, and the engine takes the write lock on open).
 func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func() error) error {
-	set := &a.engine.endpoints
+	set := &a.shared.endpoints
 	set.write.Lock()
 	var err error
 	if check != nil {
@@ -374,7 +374,7 @@ func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func
 	}
 	set.write.Unlock()
 	if err == nil {
-		a.engine.reapply()
+		a.shared.reapply()
 	}
 	return err
 }

@@ -102,10 +102,10 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	recent := a.engine.recent.list()
+	recent := a.shared.recent.list()
 	views := make([]attemptView, len(recent))
 	for i, at := range recent {
-		views[i] = attemptView{at.ID, at.Queue, at.Outcome, at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
+		views[i] = attemptView{at.ID, at.Queue, string(at.Outcome), at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
 	}
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"attempts": views})
 }
@@ -132,7 +132,7 @@ func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case action == "replay":
 		if m, err = s.Replay(id, time.Now()); err == nil {
-			a.engine.wake(m.Queue)
+			a.shared.wake(m.Queue)
 		}
 	case r.Method == http.MethodDelete:
 		err = s.Delete(id)

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -37,7 +38,7 @@ type App struct {
 	// endpoint_disabled, endpoint_enabled) are sent as webhooks of type
 	// "hookgate.<event>", with retries, signed at each attempt by its Sign
 	// (standard_webhooks, typically). They are Caddy events too. Optional.
-	Notify *queue.Policy `json:"notify,omitempty"`
+	Notify *delivery.Policy `json:"notify,omitempty"`
 	// StaleAfter emits queue_stale when a queue's oldest message (by time of
 	// receipt) is older than this. 0: off.
 	StaleAfter caddy.Duration `json:"stale_after,omitempty"`
@@ -45,8 +46,8 @@ type App struct {
 	ctx      caddy.Context
 	events   *caddyevents.App
 	storage  Storage
-	engine   *engine
-	policies map[string]*queue.Policy
+	shared   *openStore
+	policies map[string]*delivery.Policy
 	routes   map[string]*OutboundRoute // of webhook_outbound handlers
 	metrics  *metrics
 	log      *zap.Logger
@@ -67,11 +68,11 @@ func (App) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision loads the storage module and takes (without opening it yet) a
-// reference to the engine for its key. Opening waits for Start, so that
+// reference to the open store of its key. Opening waits for Start, so that
 // `caddy validate` never contends for the running server's database lock.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.log = ctx.Logger()
-	a.policies = map[string]*queue.Policy{}
+	a.policies = map[string]*delivery.Policy{}
 	if a.DeadRetention <= 0 {
 		a.DeadRetention = caddy.Duration(DefaultDeadRetention)
 	}
@@ -87,13 +88,13 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhooks events: %w", err)
 	}
 	a.metrics = registerMetrics(ctx.GetMetricsRegistry())
-	a.engine, err = loadEngine(a.storage, a.log, a.metrics)
+	a.shared, err = loadOpenStore(a.storage, a.log, a.metrics)
 	return err
 }
 
 // RegisterQueue declares a queue and its delivery policy. Two handlers may
 // share a queue only with the same policy.
-func (a *App) RegisterQueue(name string, p *queue.Policy) error {
+func (a *App) RegisterQueue(name string, p *delivery.Policy) error {
 	if old, ok := a.policies[name]; ok && !reflect.DeepEqual(old, p) {
 		return fmt.Errorf("queue %q is configured twice with different upstream settings: give one route its own queue name", name)
 	}
@@ -103,7 +104,7 @@ func (a *App) RegisterQueue(name string, p *queue.Policy) error {
 
 // Start opens the store and hands this config's queues to the workers.
 func (a *App) Start() error {
-	if err := a.engine.start(a); err != nil {
+	if err := a.shared.start(a); err != nil {
 		return err
 	}
 	current.Store(a)
@@ -114,23 +115,23 @@ func (a *App) Start() error {
 // started last (a reload whose new config failed to start), and otherwise
 // leaves them running for the config that replaced it.
 func (a *App) Stop() error {
-	a.engine.stop(a)
+	a.shared.stop(a)
 	current.CompareAndSwap(a, nil)
 	return nil
 }
 
-// Cleanup drops this config's reference to the engine; the last one closes it.
+// Cleanup drops this config's reference to the open store; the last one closes it.
 func (a *App) Cleanup() error {
-	if a.engine == nil {
+	if a.shared == nil {
 		return nil
 	}
-	_, err := engines.Delete(a.storage.Key())
+	_, err := openStores.Delete(a.storage.Key())
 	return err
 }
 
 // store returns the open store, opening it if a request comes before Start
 // (apps start in no particular order).
-func (a *App) store() (queue.Store, error) { return a.engine.open() }
+func (a *App) store() (queue.Store, error) { return a.shared.open() }
 
 // Enqueue durably stores m, claiming key with it, and wakes its queue.
 func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
@@ -140,7 +141,7 @@ func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
 	}
 	id, err := s.Enqueue(m, key)
 	if err == nil {
-		a.engine.wake(m.Queue)
+		a.shared.wake(m.Queue)
 	}
 	return id, err
 }
@@ -165,8 +166,8 @@ func (a *App) Release(key queue.Key, id string) error {
 
 // DeliverNow attempts a stored message at once, waiting up to budget for
 // the upstream's answer (ack within).
-func (a *App) DeliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool) {
-	return a.engine.deliverNow(m, budget)
+func (a *App) DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult {
+	return a.shared.deliverNow(m, budget)
 }
 
 // Received counts a request to route by its result.

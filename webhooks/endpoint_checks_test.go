@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -17,8 +18,8 @@ import (
 // signingRoute is a fan-out route named events whose endpoints sign with
 // scheme, built as the outbound handler builds its policies.
 func signingRoute(scheme string) *OutboundRoute {
-	return &OutboundRoute{Name: "events", FanOut: true, Policy: func(e *queue.Endpoint) (*queue.Policy, error) {
-		p := &queue.Policy{URL: e.URL, Sign: &signature.Config{Scheme: scheme, Secrets: e.ActiveSecrets(time.Now())}}
+	return &OutboundRoute{Name: "events", FanOut: true, Policy: func(e *queue.Endpoint) (*delivery.Policy, error) {
+		p := &delivery.Policy{URL: e.URL, Sign: &signature.Config{Scheme: scheme, Secrets: e.ActiveSecrets(time.Now())}}
 		return p, p.Provision()
 	}}
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -19,9 +20,9 @@ import (
 // store takes effect here too.
 const endpointsEvery = 2 * time.Second
 
-// endpointSet is the engine's view of the stored endpoints and of the
+// endpointSet is the open store's view of the stored endpoints and of the
 // consecutive failures of each (in memory: a restart forgives them). It
-// outlives configs, as the engine does.
+// outlives configs, as the open store does.
 type endpointSet struct {
 	mu       sync.Mutex
 	stored   map[string]*queue.Endpoint // by id, as in the store
@@ -124,7 +125,7 @@ func (s *endpointSet) ref(queueName string) (endpointRef, bool) {
 // policies returns a's queues with the queues of its active endpoints, and
 // remembers which queue is whose endpoint. A disabled endpoint's queue is
 // left out: the dispatcher stops taking its messages, which wait.
-func (e *engine) policies(a *App) map[string]*queue.Policy {
+func (e *openStore) policies(a *App) map[string]*delivery.Policy {
 	out := maps.Clone(a.policies)
 	refs := map[string]endpointRef{}
 	for _, r := range a.routes {
@@ -149,13 +150,13 @@ func (e *engine) policies(a *App) map[string]*queue.Policy {
 
 // apply hands the queues of the latest started config to the dispatcher.
 // e.mu is held.
-func (e *engine) apply() {
+func (e *openStore) apply() {
 	if n := len(e.owners); n > 0 && e.dispatcher != nil {
 		e.dispatcher.Apply(e.policies(e.owners[n-1]))
 	}
 }
 
-func (e *engine) reapply() {
+func (e *openStore) reapply() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.apply()
@@ -165,15 +166,15 @@ func (e *engine) reapply() {
 // resets its run of failures, a 410 Gone disables it at once, and
 // disable_after failures in a row disable it. It runs in the delivery
 // goroutine, so the disabling (which re-applies the queues and may wait
-// for the engine's lock, held while the dispatcher closes) runs apart.
-func (e *engine) endpointAttempt(at queue.Attempt) {
+// for the open store's lock, held while the dispatcher closes) runs apart.
+func (e *openStore) endpointAttempt(at delivery.Attempt) {
 	ref, ok := e.endpoints.ref(at.Queue)
 	if !ok {
 		return
 	}
-	n := e.endpoints.count(ref.id, at.Outcome == "delivered")
+	n := e.endpoints.count(ref.id, at.Outcome == delivery.Delivered)
 	switch {
-	case at.Outcome == "delivered":
+	case at.Outcome == delivery.Delivered:
 	case at.Status == 410:
 		go e.setDisabled(ref, true, "gone", "the endpoint answered 410 Gone")
 	case ref.disableAfter > 0 && n >= ref.disableAfter:
@@ -183,7 +184,7 @@ func (e *engine) endpointAttempt(at queue.Attempt) {
 
 // setDisabled disables (or enables) an endpoint, stores that, applies it
 // to the dispatcher and emits the event. Doing it twice is harmless.
-func (e *engine) setDisabled(ref endpointRef, disabled bool, reason, why string) error {
+func (e *openStore) setDisabled(ref endpointRef, disabled bool, reason, why string) error {
 	a := current.Load()
 	if a == nil || a.routes[ref.route] == nil {
 		return fmt.Errorf("outbound route %q is not running", ref.route)
@@ -217,7 +218,7 @@ func (e *engine) setDisabled(ref endpointRef, disabled bool, reason, why string)
 
 // storeDisabled writes the new state of endpoint id of route r; changed is
 // false when it was in that state already.
-func (e *engine) storeDisabled(es queue.EndpointStore, r *OutboundRoute, id string, disabled bool, why string) (changed bool, err error) {
+func (e *openStore) storeDisabled(es queue.EndpointStore, r *OutboundRoute, id string, disabled bool, why string) (changed bool, err error) {
 	var rec queue.Endpoint
 	found := false
 	for _, ep := range e.endpoints.merged(r, true) {
@@ -250,7 +251,7 @@ func (e *engine) storeDisabled(es queue.EndpointStore, r *OutboundRoute, id stri
 
 // refreshEndpoints reads the stored endpoints and reports whether they
 // changed (the queues are then to be applied again).
-func (e *engine) refreshEndpoints(st queue.Store) bool {
+func (e *openStore) refreshEndpoints(st queue.Store) bool {
 	es, ok := st.(queue.EndpointStore)
 	if !ok {
 		return false
@@ -266,7 +267,7 @@ func (e *engine) refreshEndpoints(st queue.Store) bool {
 }
 
 // watchEndpoints refreshes the endpoints until stop.
-func (e *engine) watchEndpoints(st queue.Store, stop chan struct{}) {
+func (e *openStore) watchEndpoints(st queue.Store, stop chan struct{}) {
 	every(endpointsEvery, stop, func() {
 		if e.refreshEndpoints(st) {
 			e.reapply()

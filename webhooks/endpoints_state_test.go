@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
 )
@@ -24,7 +25,7 @@ import (
 func stateRoute(disableAfter int) *OutboundRoute {
 	return &OutboundRoute{Name: "events", FanOut: true, DisableAfter: disableAfter,
 		Endpoints: []queue.Endpoint{{ID: "crm", Route: "events", URL: "https://crm.example/hook", Config: true}},
-		Policy:    func(e *queue.Endpoint) (*queue.Policy, error) { return &queue.Policy{URL: e.URL}, nil },
+		Policy:    func(e *queue.Endpoint) (*delivery.Policy, error) { return &delivery.Policy{URL: e.URL}, nil },
 		Guard:     &netguard.Rules{AllowPrivate: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}}
 }
 
@@ -70,7 +71,7 @@ func TestEndpointDisableEnableConfig(t *testing.T) {
 	ref := endpointRef{id: "crm", route: "events"}
 	before := disabledCount(t, "admin")
 
-	require.NoError(t, a.engine.setDisabled(ref, true, "admin", "disabled through the admin API"))
+	require.NoError(t, a.shared.setDisabled(ref, true, "admin", "disabled through the admin API"))
 	rec := st.endpoint("crm")
 	require.NotNil(t, rec)
 	assert.True(t, rec.Config && rec.Disabled)
@@ -83,19 +84,19 @@ func TestEndpointDisableEnableConfig(t *testing.T) {
 	assert.Equal(t, before+1, disabledCount(t, "admin"))
 
 	puts := st.puts
-	require.NoError(t, a.engine.setDisabled(ref, true, "admin", "again"))
+	require.NoError(t, a.shared.setDisabled(ref, true, "admin", "again"))
 	assert.Equal(t, puts, st.puts, "already disabled: nothing stored")
 	assert.Equal(t, "disabled through the admin API", st.endpoint("crm").DisabledReason)
 	assert.Equal(t, before+1, disabledCount(t, "admin"), "counted once")
 
-	a.engine.endpoints.count("crm", false)
-	require.NoError(t, a.engine.setDisabled(ref, false, "admin", ""))
+	a.shared.endpoints.count("crm", false)
+	require.NoError(t, a.shared.setDisabled(ref, false, "admin", ""))
 	rec = st.endpoint("crm")
 	assert.False(t, rec.Disabled)
 	assert.Empty(t, rec.DisabledReason)
 	assert.True(t, rec.DisabledAt.IsZero())
 	assert.False(t, shown(t, a, "crm").Disabled)
-	assert.Equal(t, 1, a.engine.endpoints.count("crm", false), "enabling forgave the failures")
+	assert.Equal(t, 1, a.shared.endpoints.count("crm", false), "enabling forgave the failures")
 }
 
 // TestEndpointDisableRefusals: an unknown endpoint, a route not running
@@ -103,12 +104,12 @@ func TestEndpointDisableEnableConfig(t *testing.T) {
 func TestEndpointDisableRefusals(t *testing.T) {
 	st := &fakeStore{}
 	a := runningApp(t, st, stateRoute(0))
-	err := a.engine.setDisabled(endpointRef{id: "nope", route: "events"}, true, "admin", "x")
+	err := a.shared.setDisabled(endpointRef{id: "nope", route: "events"}, true, "admin", "x")
 	assert.ErrorIs(t, err, queue.ErrEndpointNotFound)
-	assert.Error(t, a.engine.setDisabled(endpointRef{id: "crm", route: "gone"}, true, "admin", "x"))
+	assert.Error(t, a.shared.setDisabled(endpointRef{id: "crm", route: "gone"}, true, "admin", "x"))
 
 	st.failPut = errors.New("disk full")
-	assert.ErrorContains(t, a.engine.setDisabled(endpointRef{id: "crm", route: "events"}, true, "admin", "x"), "disk full")
+	assert.ErrorContains(t, a.shared.setDisabled(endpointRef{id: "crm", route: "events"}, true, "admin", "x"), "disk full")
 	assert.Nil(t, st.endpoint("crm"))
 	assert.False(t, shown(t, a, "crm").Disabled)
 }
@@ -121,10 +122,10 @@ func TestEndpointAttemptResults(t *testing.T) {
 	st := &fakeStore{}
 	require.NoError(t, st.PutEndpoint(&queue.Endpoint{ID: "api1", Route: "events", URL: "https://a.example/h"}))
 	a := runningApp(t, st, stateRoute(3))
-	a.engine.policies(a) // ties each endpoint's queue to it
-	attempt := func(id, outcome string, status int) {
+	a.shared.policies(a) // ties each endpoint's queue to it
+	attempt := func(id string, outcome delivery.Outcome, status int) {
 		q := (&queue.Endpoint{ID: id, Route: "events"}).Queue()
-		a.engine.endpointAttempt(queue.Attempt{Queue: q, Outcome: outcome, Status: status})
+		a.shared.endpointAttempt(delivery.Attempt{Queue: q, Outcome: outcome, Status: status})
 	}
 	disabled := func(id string) func() bool {
 		return func() bool { e := st.endpoint(id); return e != nil && e.Disabled }
@@ -151,7 +152,7 @@ func TestEndpointAttemptResults(t *testing.T) {
 	assert.Equal(t, failing+1, disabledCount(t, "failing"))
 
 	puts := st.puts
-	a.engine.endpointAttempt(queue.Attempt{Queue: "inbound-queue", Outcome: "retry", Status: http.StatusGone})
+	a.shared.endpointAttempt(delivery.Attempt{Queue: "inbound-queue", Outcome: "retry", Status: http.StatusGone})
 	time.Sleep(20 * time.Millisecond)
 	assert.Equal(t, puts, st.puts, "not an endpoint's queue")
 }

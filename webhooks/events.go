@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -65,8 +66,8 @@ func (a *App) Emit(name string, data map[string]any) {
 }
 
 // attempted emits the events that a delivery attempt causes.
-func (a *App) attempted(at queue.Attempt) {
-	if at.Outcome == "dead" && at.Queue != notifyQueue {
+func (a *App) attempted(at delivery.Attempt) {
+	if at.Outcome == delivery.Dead && at.Queue != notifyQueue {
 		a.Emit(EventDead, map[string]any{"id": at.ID, "queue": at.Queue, "status": at.Status})
 	}
 }
@@ -114,7 +115,7 @@ func staleEvery(after caddy.Duration) time.Duration {
 // watchStale checks the queues' ages for the running config until stop.
 // It starts before its config is current, and a reload may turn the check
 // on: until a config with stale_after runs, it looks again every second.
-func (e *engine) watchStale(st queue.Store, stop chan struct{}) {
+func (e *openStore) watchStale(st queue.Store, stop chan struct{}) {
 	var w staleWatch
 	for {
 		every := time.Second

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -120,8 +121,8 @@ func runningApp(t *testing.T, st *fakeStore, routes ...*OutboundRoute) *App {
 	t.Cleanup(cancel)
 	events := new(caddyevents.App)
 	require.NoError(t, events.Provision(ctx))
-	a := &App{ctx: ctx, events: events, log: zap.NewNop(), routes: map[string]*OutboundRoute{}, policies: map[string]*queue.Policy{},
-		engine: &engine{log: zap.NewNop(), st: st}}
+	a := &App{ctx: ctx, events: events, log: zap.NewNop(), routes: map[string]*OutboundRoute{}, policies: map[string]*delivery.Policy{},
+		shared: &openStore{log: zap.NewNop(), st: st}}
 	for _, r := range routes {
 		a.routes[r.Name] = r
 	}
@@ -132,7 +133,7 @@ func runningApp(t *testing.T, st *fakeStore, routes ...*OutboundRoute) *App {
 		list = append(list, &c)
 	}
 	st.mu.Unlock()
-	a.engine.endpoints.replace(list, time.Now())
+	a.shared.endpoints.replace(list, time.Now())
 	current.Store(a)
 	t.Cleanup(func() { current.CompareAndSwap(a, nil) })
 	return a

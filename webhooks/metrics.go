@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/delivery"
 )
 
 // metrics are process-wide collectors, registered into the registry of
@@ -168,7 +168,7 @@ func codeLabel(status int) string {
 	return "other"
 }
 
-func (m *metrics) attempt(a queue.Attempt) {
-	m.attempts.WithLabelValues(a.Queue, a.Outcome, codeLabel(a.Status)).Inc()
+func (m *metrics) attempt(a delivery.Attempt) {
+	m.attempts.WithLabelValues(a.Queue, string(a.Outcome), codeLabel(a.Status)).Inc()
 	m.latency.WithLabelValues(a.Queue).Observe(a.Took.Seconds())
 }

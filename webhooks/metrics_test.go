@@ -8,18 +8,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
 func TestDisabledByRoute(t *testing.T) {
-	a := &App{engine: &engine{}, routes: map[string]*OutboundRoute{
+	a := &App{shared: &openStore{}, routes: map[string]*OutboundRoute{
 		"events": {Name: "events", Endpoints: []queue.Endpoint{
 			{ID: "crm", Route: "events", Config: true},
 			{ID: "billing", Route: "events", Config: true},
 		}},
 		"quiet": {Name: "quiet", Endpoints: []queue.Endpoint{{ID: "quiet", Route: "quiet", Config: true}}},
 	}}
-	a.engine.endpoints.replace([]*queue.Endpoint{
+	a.shared.endpoints.replace([]*queue.Endpoint{
 		{ID: "crm", Route: "events", Config: true, Disabled: true},
 		{ID: "api1", Route: "events", Disabled: true},
 		{ID: "api2", Route: "events"},
@@ -28,8 +29,8 @@ func TestDisabledByRoute(t *testing.T) {
 	}, time.Now())
 	assert.Equal(t, map[string]int{"events": 2, "quiet": 0, "removed": 1}, a.disabledByRoute())
 
-	a.engine.endpoints.remove("api1")
-	a.engine.endpoints.put(&queue.Endpoint{ID: "crm", Route: "events", Config: true})
+	a.shared.endpoints.remove("api1")
+	a.shared.endpoints.put(&queue.Endpoint{ID: "crm", Route: "events", Config: true})
 	assert.Equal(t, map[string]int{"events": 0, "quiet": 0, "removed": 1}, a.disabledByRoute(),
 		"deleting and enabling bring a route back to 0")
 }
@@ -57,10 +58,10 @@ func TestAttemptCodesAreBounded(t *testing.T) {
 	m.attempts.Reset()
 	t.Cleanup(m.attempts.Reset)
 	for status := 1000; status < 2000; status++ {
-		m.attempt(queue.Attempt{Queue: "q", Outcome: "dead", Status: status})
+		m.attempt(delivery.Attempt{Queue: "q", Outcome: delivery.Dead, Status: status})
 	}
-	m.attempt(queue.Attempt{Queue: "q", Outcome: "dead", Status: 599})
-	m.attempt(queue.Attempt{Queue: "q", Outcome: "dead", Status: 410})
+	m.attempt(delivery.Attempt{Queue: "q", Outcome: delivery.Dead, Status: 599})
+	m.attempt(delivery.Attempt{Queue: "q", Outcome: delivery.Dead, Status: 410})
 
 	families, err := reg.Gather()
 	require.NoError(t, err)

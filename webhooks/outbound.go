@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
 )
@@ -22,7 +23,7 @@ type OutboundRoute struct {
 	FanOut bool
 	// Policy returns the provisioned delivery policy of an endpoint of
 	// this route (of the config or the admin API).
-	Policy func(e *queue.Endpoint) (*queue.Policy, error)
+	Policy func(e *queue.Endpoint) (*delivery.Policy, error)
 	// Guard checks the URLs of endpoints created or changed through the
 	// admin API.
 	Guard *netguard.Rules
@@ -71,7 +72,7 @@ func (a *App) Endpoints(route string) ([]queue.Endpoint, error) {
 	if _, err := a.store(); err != nil {
 		return nil, err
 	}
-	return a.engine.endpoints.merged(r, false), nil
+	return a.shared.endpoints.merged(r, false), nil
 }
 
 // endpointStore is the open store's EndpointStore.

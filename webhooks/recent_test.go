@@ -5,14 +5,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/delivery"
 )
 
 func TestRecentAttemptsNewestFirstAndBounded(t *testing.T) {
 	var r recentAttempts
 	assert.Empty(t, r.list())
 	for i := range recentSize + 5 {
-		r.add(queue.Attempt{Status: i})
+		r.add(delivery.Attempt{Status: i})
 	}
 	got := r.list()
 	assert.Len(t, got, recentSize)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -20,20 +21,21 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key
 		budget = 0
 	}
 	if budget > 0 {
-		m.NextAttempt = m.ReceivedAt.Add(queue.NowHold(h.Upstream, budget)) // the workers wait for this attempt
+		m.NextAttempt = m.ReceivedAt.Add(delivery.NowHold(h.Upstream, budget)) // the workers wait for this attempt
 	}
 	id, err := h.backend.Enqueue(m, key)
 	if err != nil || budget == 0 {
 		return h.answer(w, id, key, err, http.StatusAccepted, "queued")
 	}
-	reply, outcome, ok := h.backend.DeliverNow(m, budget)
-	if !ok || outcome == "retry" {
-		// Past the budget, or the upstream should be tried again: the
-		// queue owns the message now.
+	res := h.backend.DeliverNow(m, budget)
+	if !res.Done || res.Outcome == delivery.Retry || res.Reply == nil {
+		// Past the budget, or the upstream should be tried again, or it
+		// never answered (dead: no attempt left): the queue owns the
+		// message now.
 		return h.answer(w, id, key, nil, http.StatusAccepted, "queued")
 	}
 	h.done(resultAccepted, id, key.Value)
-	return passThrough(w, id, reply)
+	return passThrough(w, id, res.Reply)
 }
 
 // orderKey is the message's order key ("" without order_by). A NUL, which
@@ -51,9 +53,9 @@ func (h *Handler) orderKey(r *http.Request, body, signed []byte) (string, error)
 
 // passThrough answers with the upstream's reply: its status, end-to-end
 // headers and body.
-func passThrough(w http.ResponseWriter, id string, reply *queue.Reply) error {
+func passThrough(w http.ResponseWriter, id string, reply *delivery.Reply) error {
 	h := w.Header()
-	for name, values := range queue.EndToEnd(reply.Header) {
+	for name, values := range delivery.EndToEnd(reply.Header) {
 		h[name] = values
 	}
 	h.Set("Webhook-Id", id)

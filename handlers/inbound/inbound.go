@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
@@ -82,7 +83,7 @@ type Handler struct {
 	// with retries. Absent: verify-only, the request goes on to the next
 	// handler; its dedupe key is held meanwhile (a duplicate gets 409),
 	// kept for DedupeWindow if that handler succeeds, released if it fails.
-	Upstream *queue.Policy `json:"upstream,omitempty"`
+	Upstream *delivery.Policy `json:"upstream,omitempty"`
 	// OrderBy is a key template (like Dedupe) that orders delivery: of the
 	// messages with one key, one is delivered at a time, in acceptance
 	// order, and a message waiting for its retry holds back only its key.
@@ -126,11 +127,11 @@ type Handler struct {
 
 // Backend is what the handler needs of the webhooks app.
 type Backend interface {
-	RegisterQueue(name string, p *queue.Policy) error
+	RegisterQueue(name string, p *delivery.Policy) error
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
 	Claim(key queue.Key, id string) (string, error)
 	Release(key queue.Key, id string) error
-	DeliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool)
+	DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult
 	Received(route, result string)
 }
 
@@ -366,7 +367,7 @@ func (h *Handler) reject(w http.ResponseWriter, code int, result, msg string, ca
 // forwardHeader is what the upstream receives of the request's header: its
 // end-to-end fields and the X-Forwarded-* fields reverse_proxy would add.
 func forwardHeader(r *http.Request) http.Header {
-	h := queue.EndToEnd(r.Header)
+	h := delivery.EndToEnd(r.Header)
 	// Like reverse_proxy without trusted_proxies: a client's own
 	// X-Forwarded-* values are replaced, not trusted.
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {

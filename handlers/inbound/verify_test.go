@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -23,14 +24,15 @@ type fakeBackend struct {
 	enqueued []*queue.Message
 	keys     map[string]bool
 	results  []string
+	now      delivery.NowResult // what DeliverNow returns
 }
 
-func (f *fakeBackend) RegisterQueue(string, *queue.Policy) error { return nil }
-func (f *fakeBackend) Claim(queue.Key, string) (string, error)   { return "", nil }
-func (f *fakeBackend) Release(queue.Key, string) error           { return nil }
-func (f *fakeBackend) Received(_, result string)                 { f.results = append(f.results, result) }
-func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) (*queue.Reply, string, bool) {
-	return nil, "", false
+func (f *fakeBackend) RegisterQueue(string, *delivery.Policy) error { return nil }
+func (f *fakeBackend) Claim(queue.Key, string) (string, error)      { return "", nil }
+func (f *fakeBackend) Release(queue.Key, string) error              { return nil }
+func (f *fakeBackend) Received(_, result string)                    { f.results = append(f.results, result) }
+func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) delivery.NowResult {
+	return f.now
 }
 
 func (f *fakeBackend) Enqueue(m *queue.Message, k queue.Key) (string, error) {
@@ -52,7 +54,7 @@ var testNow = time.Unix(1700000000, 0)
 func setup(t *testing.T, h *Handler) *fakeBackend {
 	t.Helper()
 	fb := &fakeBackend{}
-	h.Name, h.Upstream = "test", &queue.Policy{URL: "http://127.0.0.1:9"}
+	h.Name, h.Upstream = "test", &delivery.Policy{URL: "http://127.0.0.1:9"}
 	require.NoError(t, h.provision(fb, zap.NewNop()))
 	h.now = func() time.Time { return testNow }
 	return fb
@@ -190,7 +192,7 @@ func TestSignNeedsAVerifiedRoute(t *testing.T) {
 		{"verified", &signature.Config{Scheme: "github", Secrets: []string{"{env.G}"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &Handler{Verify: tc.verify, Upstream: &queue.Policy{URL: "http://127.0.0.1:9000", Sign: sign}}
+			h := &Handler{Verify: tc.verify, Upstream: &delivery.Policy{URL: "http://127.0.0.1:9000", Sign: sign}}
 			err := h.Validate()
 			if tc.wantErr == "" {
 				assert.NoError(t, err)

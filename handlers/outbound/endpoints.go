@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
@@ -108,7 +109,7 @@ func (h *Handler) routeSign() *signature.Config {
 // policy is the provisioned delivery policy of one of the route's
 // endpoints: the route's schedule, the endpoint's URL, signature and rate,
 // and the SSRF guard on every connection.
-func (h *Handler) policy(e *queue.Endpoint) (*queue.Policy, error) {
+func (h *Handler) policy(e *queue.Endpoint) (*delivery.Policy, error) {
 	sign, c := h.routeSign(), h.config[e.ID]
 	switch {
 	case !e.Config:
@@ -130,7 +131,7 @@ func (h *Handler) policy(e *queue.Endpoint) (*queue.Policy, error) {
 }
 
 // basePolicy copies the route's delivery settings for one destination.
-func (h *Handler) basePolicy(url string, sign *signature.Config) *queue.Policy {
+func (h *Handler) basePolicy(url string, sign *signature.Config) *delivery.Policy {
 	p := *h.Delivery
 	p.URL, p.Sign, p.Guard = url, sign, h.guard
 	return &p

@@ -10,18 +10,18 @@ import (
 	"github.com/hookgate/hookgate/queue"
 )
 
-// delivery is one endpoint's message in a fan-out answer.
-type delivery struct {
+// fanOutDelivery is one endpoint's message in a fan-out answer.
+type fanOutDelivery struct {
 	Endpoint string `json:"endpoint"`
 	ID       string `json:"id"`
 }
 
 // fanOutAnswer answers a fan-out submission.
 type fanOutAnswer struct {
-	ID         string     `json:"id"`
-	Status     string     `json:"status"` // queued, duplicate, no_endpoint
-	EventType  string     `json:"event_type,omitempty"`
-	Deliveries []delivery `json:"deliveries"`
+	ID         string           `json:"id"`
+	Status     string           `json:"status"` // queued, duplicate, no_endpoint
+	EventType  string           `json:"event_type,omitempty"`
+	Deliveries []fanOutDelivery `json:"deliveries"`
 	// Skipped names the disabled endpoints that take the event type: they
 	// get no message of this submission, and the app learns it.
 	Skipped []string `json:"skipped,omitempty"`
@@ -60,7 +60,7 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 		// nothing, so the app resubmits with the same key once enabled.
 		return h.reject(w, http.StatusConflict, resultDisabled, disabledMessage(disabled), nil)
 	}
-	ans := fanOutAnswer{ID: queue.NewID(s.now), Status: "queued", EventType: eventType, Deliveries: []delivery{}}
+	ans := fanOutAnswer{ID: queue.NewID(s.now), Status: "queued", EventType: eventType, Deliveries: []fanOutDelivery{}}
 	for _, ep := range disabled {
 		ans.Skipped = append(ans.Skipped, ep.ID)
 	}
@@ -79,7 +79,7 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 		if err != nil && !errors.Is(err, queue.ErrDuplicate) {
 			return h.unavailable(w, err)
 		}
-		ans.Deliveries = append(ans.Deliveries, delivery{ep.ID, id})
+		ans.Deliveries = append(ans.Deliveries, fanOutDelivery{ep.ID, id})
 	}
 	return h.answerFanOut(w, ans)
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/internal/netguard"
@@ -68,7 +69,7 @@ type Handler struct {
 	Sign *signature.Config `json:"sign,omitempty"`
 	// Delivery is the retry schedule, timeout, concurrency and rate of each
 	// endpoint (its url and sign are not used: see To and Sign).
-	Delivery *queue.Policy `json:"delivery,omitempty"`
+	Delivery *delivery.Policy `json:"delivery,omitempty"`
 	// DisableAfter disables an endpoint after that many consecutive failed
 	// attempts (a 410 Gone disables it at once). Its queued messages wait
 	// until it is enabled through the admin API. 0: never.
@@ -113,7 +114,7 @@ type Endpoint struct {
 
 // Backend is what the handler needs of the webhooks app.
 type Backend interface {
-	RegisterQueue(name string, p *queue.Policy) error
+	RegisterQueue(name string, p *delivery.Policy) error
 	RegisterOutbound(r *webhooks.OutboundRoute) error
 	Endpoints(route string) ([]queue.Endpoint, error)
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
@@ -148,7 +149,7 @@ func (h *Handler) provision(b Backend, log *zap.Logger) error {
 		h.IdempotencyWindow = caddy.Duration(DefaultIdempotencyWindow)
 	}
 	if h.Delivery == nil {
-		h.Delivery = new(queue.Policy)
+		h.Delivery = new(delivery.Policy)
 	}
 	allowed, err := netguard.ParsePrefixes(h.AllowPrivate)
 	if err != nil {

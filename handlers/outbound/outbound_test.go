@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
@@ -21,7 +22,7 @@ import (
 type fakeBackend struct {
 	mu       sync.Mutex
 	route    *webhooks.OutboundRoute
-	queues   map[string]*queue.Policy
+	queues   map[string]*delivery.Policy
 	disabled map[string]string // endpoint id → why it is disabled
 	keys     map[string]string // scope \x00 value → holder
 	msgs     []*queue.Message
@@ -29,10 +30,10 @@ type fakeBackend struct {
 }
 
 func newFake() *fakeBackend {
-	return &fakeBackend{queues: map[string]*queue.Policy{}, disabled: map[string]string{}, keys: map[string]string{}}
+	return &fakeBackend{queues: map[string]*delivery.Policy{}, disabled: map[string]string{}, keys: map[string]string{}}
 }
 
-func (f *fakeBackend) RegisterQueue(name string, p *queue.Policy) error {
+func (f *fakeBackend) RegisterQueue(name string, p *delivery.Policy) error {
 	f.queues[name] = p
 	return nil
 }

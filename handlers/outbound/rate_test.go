@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/limit"
-	"github.com/hookgate/hookgate/queue"
 )
 
 // TestEndpointRate: an endpoint's own rate replaces the route's in its
@@ -18,7 +18,7 @@ import (
 func TestEndpointRate(t *testing.T) {
 	own := &limit.Rate{Events: 20, Per: caddy.Duration(time.Second), Burst: 2}
 	route := &limit.Rate{Events: 100}
-	_, f := provisioned(t, &Handler{Name: "events", Sign: testSign, Delivery: &queue.Policy{Rate: route}, Endpoints: []*Endpoint{
+	_, f := provisioned(t, &Handler{Name: "events", Sign: testSign, Delivery: &delivery.Policy{Rate: route}, Endpoints: []*Endpoint{
 		{ID: "slow", URL: "https://slow.example.com/", Rate: own},
 		{ID: "fast", URL: "https://fast.example.com/"},
 	}})

@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/internal/netguard"
+	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
 
@@ -127,7 +128,7 @@ func (p *Policy) Target(requestURI string) string {
 // failed, or ok=false when it must be dead-lettered. retryAfter is the
 // upstream's Retry-After (0 if none): it is honoured when longer than the
 // schedule's own delay.
-func (p *Policy) Next(m *Message, now time.Time, retryAfter time.Duration) (at time.Time, ok bool) {
+func (p *Policy) Next(m *queue.Message, now time.Time, retryAfter time.Duration) (at time.Time, ok bool) {
 	if m.Attempts >= p.MaxAttempts {
 		return time.Time{}, false
 	}

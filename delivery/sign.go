@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"crypto/sha256"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // Re-signing: with Policy.Sign set, every delivery attempt carries Hookgate's
@@ -49,7 +51,7 @@ func (p *Policy) provisionSign() error {
 // sign signs one attempt of m in req, at now. The signer is built per
 // attempt (microseconds, beside a network round trip) so that a Policy holds
 // only comparable data.
-func (p *Policy) sign(req *http.Request, m *Message, now time.Time) error {
+func (p *Policy) sign(req *http.Request, m *queue.Message, now time.Time) error {
 	if p.Sign == nil {
 		return nil
 	}
@@ -65,7 +67,7 @@ func (p *Policy) sign(req *http.Request, m *Message, now time.Time) error {
 // dedupe key, which stays the same across the sender's retries, or its
 // queue id without one. A key that is long or not a plain token is replaced
 // by a digest of it, so it always makes a valid header value.
-func MessageID(m *Message) string {
+func MessageID(m *queue.Message) string {
 	k := m.DedupeKey
 	switch {
 	case k == "":

@@ -1,10 +1,12 @@
-package queue
+package delivery
 
 import (
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // Reply is the upstream's answer to an attempt.
@@ -33,37 +35,44 @@ func NowHold(p *Policy, budget time.Duration) time.Duration {
 	return budget + time.Duration(p.Timeout) + leaseMargin
 }
 
+// NowResult is what DeliverNow returns.
+type NowResult struct {
+	// Done: the attempt ended within the budget and its result was
+	// recorded. When not, the message is left to the queue's workers.
+	Done bool
+	// Outcome of the attempt, when Done.
+	Outcome Outcome
+	// Reply is the upstream's answer, with up to MaxReplyBody bytes of
+	// body, when Done; nil if none came.
+	Reply *Reply
+}
+
 // DeliverNow makes an attempt of m at once and waits up to budget for it.
 // m must be stored already, due NowHold from now. The attempt is recorded
-// like any other; its answer (with up to MaxReplyBody bytes of body) and
-// outcome (delivered, retry, dead) are returned when they come within
-// budget. When the queue has no free delivery slot, m is made due now for
-// the workers, and DeliverNow returns false at once.
-func (d *Dispatcher) DeliverNow(m *Message, budget time.Duration) (*Reply, string, bool) {
+// like any other; its answer and outcome are returned when they come
+// within budget. When the queue has no free delivery slot, m is made due
+// now for the workers, and DeliverNow returns at once, not Done.
+func (d *Dispatcher) DeliverNow(m *queue.Message, budget time.Duration) NowResult {
 	d.mu.Lock()
 	r := d.queues[m.Queue]
 	d.mu.Unlock()
 	if r == nil || !r.startNow() {
 		d.release(m)
-		return nil, "", false
+		return NowResult{}
 	}
-	type result struct {
-		reply   *Reply
-		outcome string
-	}
-	done := make(chan result, 1)
+	done := make(chan NowResult, 1)
 	d.wg.Add(1)
 	go func() {
 		reply, outcome := r.attempt(m, MaxReplyBody, nil)
-		done <- result{reply, outcome}
+		done <- NowResult{Done: outcome != "", Outcome: outcome, Reply: reply}
 	}()
 	timer := time.NewTimer(budget)
 	defer timer.Stop()
 	select {
 	case res := <-done:
-		return res.reply, res.outcome, res.outcome != ""
+		return res
 	case <-timer.C:
-		return nil, "", false
+		return NowResult{}
 	}
 }
 
@@ -77,7 +86,7 @@ func (r *runner) startNow() bool {
 		r.inflight.Add(-1)
 		return false
 	}
-	if n, _ := r.pace.allow(1, time.Now()); n == 0 {
+	if n, _ := r.pace.allow(1, r.d.now()); n == 0 {
 		r.inflight.Add(-1)
 		return false
 	}
@@ -85,8 +94,8 @@ func (r *runner) startNow() bool {
 }
 
 // release makes a held message due now, for the workers.
-func (d *Dispatcher) release(m *Message) {
-	m.NextAttempt = time.Now()
+func (d *Dispatcher) release(m *queue.Message) {
+	m.NextAttempt = d.now()
 	if err := d.store.Update(m); err != nil {
 		d.log.Warn("releasing a held message to its queue: it waits until it was due",
 			zap.String("id", m.ID), zap.Error(err))

@@ -8,11 +8,13 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
-// engines holds one engine per storage key, across config reloads.
-var engines = caddy.NewUsagePool()
+// openStores is the pool of open stores, one per storage key, shared by the
+// configs that name it and kept across config reloads.
+var openStores = caddy.NewUsagePool()
 
 // current is the most recently started app, for the admin API.
 var current atomic.Pointer[App]
@@ -20,10 +22,11 @@ var current atomic.Pointer[App]
 // purgeEvery is how often expired dedupe records and old dead messages go.
 const purgeEvery = time.Minute
 
-// engine is an open store with its dispatcher and janitor. It is shared by
-// every config that names the same storage, and closed when the last one
-// is cleaned up.
-type engine struct {
+// openStore is an entry of openStores: a store, opened on first use, with
+// its dispatcher and janitor. It is shared by every config whose storage
+// has the same Key, and closed when the last one is cleaned up. (The
+// "engine" key of the storage JSON names the storage module, not this.)
+type openStore struct {
 	storage   Storage
 	log       *zap.Logger
 	metrics   *metrics
@@ -32,23 +35,27 @@ type engine struct {
 
 	mu         sync.Mutex
 	st         queue.Store
-	dispatcher *queue.Dispatcher
+	dispatcher *delivery.Dispatcher
 	owners     []*App // started configs, latest last: its queues are delivered
 	stopLoops  chan struct{}
+
+	// latest is owners' last, read without mu by Attempted, which runs in
+	// deliveries that Destruct waits for while holding mu.
+	latest atomic.Pointer[App]
 }
 
-func loadEngine(s Storage, log *zap.Logger, m *metrics) (*engine, error) {
-	v, _, err := engines.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
-		return &engine{storage: s, log: log, metrics: m}, nil
+func loadOpenStore(s Storage, log *zap.Logger, m *metrics) (*openStore, error) {
+	v, _, err := openStores.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
+		return &openStore{storage: s, log: log, metrics: m}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*engine), nil
+	return v.(*openStore), nil
 }
 
 // open opens the store on first use and starts the workers and janitor.
-func (e *engine) open() (queue.Store, error) {
+func (e *openStore) open() (queue.Store, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.st != nil {
@@ -59,14 +66,7 @@ func (e *engine) open() (queue.Store, error) {
 		return nil, err
 	}
 	e.st = st
-	e.dispatcher = queue.NewDispatcher(st, e.log.Named("delivery"), func(a queue.Attempt) {
-		e.metrics.attempt(a)
-		e.recent.add(a)
-		e.endpointAttempt(a)
-		if app := current.Load(); app != nil {
-			app.attempted(a)
-		}
-	})
+	e.dispatcher = delivery.NewDispatcher(st, delivery.Options{Log: e.log.Named("delivery"), Reporter: e})
 	e.stopLoops = make(chan struct{})
 	go e.purgeLoop(st, e.stopLoops)
 	go e.watchStale(st, e.stopLoops)
@@ -75,18 +75,19 @@ func (e *engine) open() (queue.Store, error) {
 	return st, nil
 }
 
-func (e *engine) start(a *App) error {
+func (e *openStore) start(a *App) error {
 	if _, err := e.open(); err != nil {
 		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.owners = append(e.owners, a)
+	e.latest.Store(a)
 	e.apply()
 	return nil
 }
 
-func (e *engine) stop(a *App) {
+func (e *openStore) stop(a *App) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, o := range e.owners {
@@ -95,10 +96,27 @@ func (e *engine) stop(a *App) {
 			break
 		}
 	}
+	var latest *App
+	if n := len(e.owners); n > 0 {
+		latest = e.owners[n-1]
+	}
+	e.latest.Store(latest)
 	e.apply()
 }
 
-func (e *engine) wake(queueName string) {
+// Attempted implements delivery.Reporter: an attempt counts in the
+// metrics, shows on the dashboard, moves its endpoint's state, and emits
+// its events through the config being delivered (the latest owner).
+func (e *openStore) Attempted(a delivery.Attempt) {
+	e.metrics.attempt(a)
+	e.recent.add(a)
+	e.endpointAttempt(a)
+	if app := e.latest.Load(); app != nil {
+		app.attempted(a)
+	}
+}
+
+func (e *openStore) wake(queueName string) {
 	e.mu.Lock()
 	d := e.dispatcher
 	e.mu.Unlock()
@@ -107,19 +125,19 @@ func (e *engine) wake(queueName string) {
 	}
 }
 
-// deliverNow attempts m at once: see queue.Dispatcher.DeliverNow.
-func (e *engine) deliverNow(m *queue.Message, budget time.Duration) (*queue.Reply, string, bool) {
+// deliverNow attempts m at once: see delivery.Dispatcher.DeliverNow.
+func (e *openStore) deliverNow(m *queue.Message, budget time.Duration) delivery.NowResult {
 	e.mu.Lock()
 	d := e.dispatcher
 	e.mu.Unlock()
 	if d == nil {
-		return nil, "", false
+		return delivery.NowResult{}
 	}
 	return d.DeliverNow(m, budget)
 }
 
 // retention is the dead-letter retention of the config being delivered.
-func (e *engine) retention() time.Duration {
+func (e *openStore) retention() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if n := len(e.owners); n > 0 {
@@ -128,7 +146,7 @@ func (e *engine) retention() time.Duration {
 	return DefaultDeadRetention
 }
 
-func (e *engine) purgeLoop(st queue.Store, stop chan struct{}) {
+func (e *openStore) purgeLoop(st queue.Store, stop chan struct{}) {
 	every(purgeEvery, stop, func() {
 		now := time.Now()
 		n, err := st.Purge(now, now.Add(-e.retention()))
@@ -142,7 +160,7 @@ func (e *engine) purgeLoop(st queue.Store, stop chan struct{}) {
 
 // Destruct stops the workers and closes the store; deliveries in flight
 // are cancelled and their messages stay queued for the next start.
-func (e *engine) Destruct() error {
+func (e *openStore) Destruct() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.st == nil {
@@ -154,3 +172,9 @@ func (e *engine) Destruct() error {
 	e.st = nil
 	return err
 }
+
+// Interface guards
+var (
+	_ delivery.Reporter = (*openStore)(nil)
+	_ caddy.Destructor  = (*openStore)(nil)
+)

@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // A queue's breaker opens after breakerThreshold consecutive attempts that
@@ -100,7 +102,7 @@ func (b *breaker) observe(result int, retryAt, now time.Time) {
 // reach the queue's own upstream count: a queue whose messages name their
 // own destinations (outbound destination_header) must not hold every
 // destination back for one that is down.
-func (r *runner) observeAttempt(p *Policy, m *Message, outcome string, err error) {
+func (r *runner) observeAttempt(p *Policy, m *queue.Message, outcome Outcome, err error) {
 	result, retryAt := attemptResult(m, outcome, err)
 	if result == refused && !ownUpstream(p, m) {
 		result = unrelated
@@ -110,12 +112,12 @@ func (r *runner) observeAttempt(p *Policy, m *Message, outcome string, err error
 
 // attemptResult is what an attempt tells a breaker about the destination
 // it went to, and when its message is due again (zero if it is not).
-func attemptResult(m *Message, outcome string, err error) (result int, retryAt time.Time) {
+func attemptResult(m *queue.Message, outcome Outcome, err error) (result int, retryAt time.Time) {
 	result = reached
 	if err != nil && dialFailed(err) {
 		result = refused
 	}
-	if outcome == "retry" {
+	if outcome == Retry {
 		retryAt = m.NextAttempt
 	}
 	return result, retryAt
@@ -130,7 +132,7 @@ func dialFailed(err error) bool {
 }
 
 // ownUpstream reports whether m goes to the host of the queue's policy.
-func ownUpstream(p *Policy, m *Message) bool {
+func ownUpstream(p *Policy, m *queue.Message) bool {
 	if m.URL == "" {
 		return true
 	}

@@ -1,4 +1,9 @@
-package queue
+// Package delivery is Hookgate's delivery engine: the dispatcher that runs
+// one loop per queue over a queue.Store, the attempt (send, settle,
+// retry or dead-letter), the delivery Policy and its retry schedule,
+// pacing (rate, 429/503 slow-down), the connection breaker, per-destination
+// pacing, the signing of attempts, and ack-within (DeliverNow).
+package delivery
 
 import (
 	"context"
@@ -9,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // pollInterval bounds how long a queue sleeps without looking at its store,
@@ -19,10 +26,10 @@ const pollInterval = time.Second
 // store. It outlives config reloads: Apply swaps policies in place, so
 // messages in flight are neither dropped nor delivered twice.
 type Dispatcher struct {
-	store  Store
+	store  queue.Store
 	log    *zap.Logger
-	report func(Attempt)
-	now    func() time.Time // the clock of the breakers and leases, replaced in tests
+	report Reporter
+	now    func() time.Time // see Options.Now
 
 	ctx    context.Context // deliveries; cancelled by Close
 	cancel context.CancelFunc
@@ -32,24 +39,34 @@ type Dispatcher struct {
 	queues map[string]*runner
 }
 
-// Attempt is the result of one delivery attempt, for metrics.
-type Attempt struct {
-	ID      string // the message's
-	Queue   string
-	Outcome string // delivered, retry, dead
-	Status  int    // 0 when no response came
-	At      time.Time
-	Took    time.Duration
+// Options configure a Dispatcher.
+type Options struct {
+	// Log takes a line per attempt and the errors of the loops. Default:
+	// none.
+	Log *zap.Logger
+	// Reporter, if not nil, learns of every attempt.
+	Reporter Reporter
+	// Now is the one clock of the dispatcher: of its leases, pacers,
+	// breakers and destinations, and of the attempts (their start and
+	// duration, signing timestamp, Retry-After dates, next attempt, time
+	// of death). Waiting (the loops' sleeps, the ack-within budget) uses
+	// real timers. Default: time.Now.
+	Now func() time.Time
 }
 
-// NewDispatcher returns a dispatcher over store. report, if not nil, is
-// called after every attempt.
-func NewDispatcher(store Store, log *zap.Logger, report func(Attempt)) *Dispatcher {
+// NewDispatcher returns a dispatcher over store.
+func NewDispatcher(store queue.Store, o Options) *Dispatcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	if report == nil {
-		report = func(Attempt) {}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
 	}
-	return &Dispatcher{store: store, log: log, report: report, now: time.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
+	if o.Reporter == nil {
+		o.Reporter = ReporterFunc(func(Attempt) {})
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Dispatcher{store: store, log: o.Log, report: o.Reporter, now: o.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
 }
 
 // Apply makes policies the set of queues being delivered: new queues start,
@@ -187,7 +204,7 @@ func (r *runner) fill() time.Duration {
 // start starts the deliveries of msgs and returns how many started. In a
 // PerDestination queue, a message whose destination is paused or at its
 // cap is put back, due when its destination may take it, uncounted.
-func (r *runner) start(p *Policy, msgs []*Message, now time.Time) int {
+func (r *runner) start(p *Policy, msgs []*queue.Message, now time.Time) int {
 	if !p.PerDestination {
 		r.breaker.started(len(msgs))
 		for _, m := range msgs {
@@ -208,7 +225,7 @@ func (r *runner) start(p *Policy, msgs []*Message, now time.Time) int {
 	return started
 }
 
-func (r *runner) launch(m *Message, dst *destination) {
+func (r *runner) launch(m *queue.Message, dst *destination) {
 	r.inflight.Add(1)
 	r.d.wg.Add(1)
 	go r.deliver(m, dst)
@@ -216,9 +233,9 @@ func (r *runner) launch(m *Message, dst *destination) {
 
 // putBack returns a leased message to its queue, due at, without counting
 // an attempt.
-func (r *runner) putBack(m *Message, at time.Time) {
+func (r *runner) putBack(m *queue.Message, at time.Time) {
 	m.NextAttempt = at
-	if err := r.d.store.Update(m); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := r.d.store.Update(m); err != nil && !errors.Is(err, queue.ErrNotFound) {
 		// Its lease runs out instead, and it is leased again then.
 		r.d.log.Warn("putting a message back for its destination", zap.String("id", m.ID), zap.Error(err))
 	}
@@ -226,7 +243,7 @@ func (r *runner) putBack(m *Message, at time.Time) {
 
 // target is where m goes: its own URL, or the policy's (an outbound
 // endpoint's message goes to its current URL).
-func (r *runner) target(p *Policy, m *Message) string {
+func (r *runner) target(p *Policy, m *queue.Message) string {
 	if m.URL != "" {
 		return m.URL
 	}

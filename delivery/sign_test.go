@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
 
@@ -27,7 +28,7 @@ func TestSignAttempt(t *testing.T) {
 	assert.Contains(t, string(cfg), "{env.HOOKGATE_TEST_SIGN}")
 
 	received := time.Unix(1700000000, 0)
-	m := &Message{ID: NewID(received), Body: []byte(`{"id":"evt_1"}`), DedupeKey: "evt_1", ReceivedAt: received}
+	m := &queue.Message{ID: queue.NewID(received), Body: []byte(`{"id":"evt_1"}`), DedupeKey: "evt_1", ReceivedAt: received}
 	verifier, err := signature.Config{Scheme: "standard_webhooks"}.NewVerifier([]string{testSignSecret}, 0)
 	require.NoError(t, err)
 	var ids []string
@@ -77,11 +78,11 @@ func TestMessageID(t *testing.T) {
 		{"é", "key_"},
 		{long, "key_"},
 	} {
-		got := MessageID(&Message{ID: "msg_X", DedupeKey: tc.key})
+		got := MessageID(&queue.Message{ID: "msg_X", DedupeKey: tc.key})
 		if tc.want == "key_" {
 			assert.Len(t, got, len("key_")+32, tc.key)
 			assert.True(t, strings.HasPrefix(got, "key_"))
-			assert.Equal(t, got, MessageID(&Message{ID: "msg_Y", DedupeKey: tc.key}), "stable")
+			assert.Equal(t, got, MessageID(&queue.Message{ID: "msg_Y", DedupeKey: tc.key}), "stable")
 			continue
 		}
 		assert.Equal(t, tc.want, got)

@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"net"
@@ -11,7 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 func TestBreakerOpensAfterConsecutiveRefusals(t *testing.T) {
@@ -87,9 +88,9 @@ func TestDialFailedAndOwnUpstream(t *testing.T) {
 	assert.True(t, dialFailed(err))
 	assert.False(t, dialFailed(&net.OpError{Op: "read"}))
 	p := &Policy{URL: "http://up:8080"}
-	assert.True(t, ownUpstream(p, &Message{URL: "http://up:8080/hook?a=1"}))
-	assert.True(t, ownUpstream(p, &Message{}), "an endpoint's message goes to the policy's URL")
-	assert.False(t, ownUpstream(p, &Message{URL: "http://other:8080/hook"}))
+	assert.True(t, ownUpstream(p, &queue.Message{URL: "http://up:8080/hook?a=1"}))
+	assert.True(t, ownUpstream(p, &queue.Message{}), "an endpoint's message goes to the policy's URL")
+	assert.False(t, ownUpstream(p, &queue.Message{URL: "http://other:8080/hook"}))
 }
 
 // closedAddr returns a loopback address nothing listens on.
@@ -106,7 +107,7 @@ func closedAddr(t *testing.T) string {
 // untried; once the pause is over and the upstream back, they are
 // delivered, and none was marked dead.
 func TestBreakerHoldsQueueUntilUpstreamReturns(t *testing.T) {
-	s := openBolt(t)
+	s := newMemStore(t)
 	addr := closedAddr(t)
 	p := &Policy{URL: "http://" + addr, Retry: []caddy.Duration{caddy.Duration(time.Hour)}, Concurrency: 1}
 	require.NoError(t, p.Provision())
@@ -114,21 +115,23 @@ func TestBreakerHoldsQueueUntilUpstreamReturns(t *testing.T) {
 	var attempts, delivered atomic.Int32
 	var mu sync.Mutex
 	offset := time.Duration(0)
-	d := NewDispatcher(s, zap.NewNop(), func(a Attempt) {
-		attempts.Add(1)
-		if a.Outcome == "delivered" {
-			delivered.Add(1)
-		}
+	d := NewDispatcher(s, Options{
+		Reporter: ReporterFunc(func(a Attempt) {
+			attempts.Add(1)
+			if a.Outcome == Delivered {
+				delivered.Add(1)
+			}
+		}),
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) },
 	})
-	d.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
 	t.Cleanup(d.Close)
 	d.Apply(map[string]*Policy{"q": p})
 
 	const n = 10
 	for range n {
 		now := d.now()
-		_, err := s.Enqueue(&Message{ID: NewID(now), Queue: "q", Method: http.MethodPost, URL: p.Target("/hook"),
-			Body: []byte("{}"), ReceivedAt: now, NextAttempt: now}, Key{})
+		_, err := s.Enqueue(&queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, URL: p.Target("/hook"),
+			Body: []byte("{}"), ReceivedAt: now, NextAttempt: now}, queue.Key{})
 		require.NoError(t, err)
 		d.Wake("q")
 	}
@@ -139,7 +142,7 @@ func TestBreakerHoldsQueueUntilUpstreamReturns(t *testing.T) {
 	assert.Equal(t, int32(breakerThreshold), attempts.Load(), "the open breaker stops new attempts")
 	st, err := s.Stats()
 	require.NoError(t, err)
-	assert.Equal(t, Stats{Queued: n, Oldest: st["q"].Oldest}, st["q"], "every message stays queued")
+	assert.Equal(t, queue.Stats{Queued: n, Oldest: st["q"].Oldest}, st["q"], "every message stays queued")
 
 	l, err := net.Listen("tcp", addr)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"context"
@@ -20,6 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/signature"
 )
 
 func TestRetryable(t *testing.T) {
@@ -177,7 +180,7 @@ func TestPolicyExplicitSchedule(t *testing.T) {
 		require.NoError(t, p.Provision())
 		now := m0.Add(time.Hour)
 		for n := 1; ; n++ {
-			at, ok := p.Next(&Message{Attempts: n, ReceivedAt: m0}, now, 0)
+			at, ok := p.Next(&queue.Message{Attempts: n, ReceivedAt: m0}, now, 0)
 			if n > len(tc.want) {
 				assert.False(t, ok, "%s: attempt %d is the last, then dead", tc.name, n)
 				assert.True(t, at.IsZero())
@@ -199,7 +202,7 @@ func TestPolicyHonoursRetryAfter(t *testing.T) {
 		{5 * time.Minute, 5 * time.Minute},
 		{48 * time.Hour, maxRetryAfter},
 	} {
-		at, ok := p.Next(&Message{Attempts: 1, ReceivedAt: now}, now, tc.retryAfter)
+		at, ok := p.Next(&queue.Message{Attempts: 1, ReceivedAt: now}, now, tc.retryAfter)
 		require.True(t, ok)
 		assert.Equal(t, tc.want, at.Sub(now), "Retry-After %s", tc.retryAfter)
 	}
@@ -233,7 +236,7 @@ func TestPolicyBackoffFullJitter(t *testing.T) {
 			ceiling = min(ceiling, hi)
 			below, distinct := 0, map[time.Duration]bool{}
 			for range samples {
-				at, ok := p.Next(&Message{Attempts: n, ReceivedAt: now}, now, 0)
+				at, ok := p.Next(&queue.Message{Attempts: n, ReceivedAt: now}, now, 0)
 				require.True(t, ok, "%s: attempt %d", tc.name, n)
 				d := at.Sub(now)
 				require.True(t, d >= 0 && d <= ceiling, "%s: attempt %d waits %s, outside [0, %s]", tc.name, n, d, ceiling)
@@ -245,7 +248,7 @@ func TestPolicyBackoffFullJitter(t *testing.T) {
 			assert.Greater(t, below, 0, "%s: attempt %d never waited below half its ceiling %s", tc.name, n, ceiling)
 			assert.Greater(t, len(distinct), 1, "%s: attempt %d: no jitter", tc.name, n)
 		}
-		_, ok := p.Next(&Message{Attempts: p.MaxAttempts, ReceivedAt: now}, now, 0)
+		_, ok := p.Next(&queue.Message{Attempts: p.MaxAttempts, ReceivedAt: now}, now, 0)
 		assert.False(t, ok, "%s: dead after max_attempts", tc.name)
 	}
 }
@@ -265,7 +268,7 @@ func TestPolicyMaxAge(t *testing.T) {
 		{41 * time.Minute, 0, false},                // next at 61m
 		{10 * time.Minute, 55 * time.Minute, false}, // Retry-After pushes it past max_age
 	} {
-		at, ok := p.Next(&Message{Attempts: 3, ReceivedAt: received}, received.Add(tc.failedAt), tc.retryAfter)
+		at, ok := p.Next(&queue.Message{Attempts: 3, ReceivedAt: received}, received.Add(tc.failedAt), tc.retryAfter)
 		assert.Equal(t, tc.ok, ok, "failed at +%s, Retry-After %s: next at +%s", tc.failedAt, tc.retryAfter, at.Sub(received))
 	}
 }
@@ -273,23 +276,24 @@ func TestPolicyMaxAge(t *testing.T) {
 // attemptOnce stores a message for p's queue and makes one attempt of it
 // through a fresh dispatcher; it returns the upstream's reply, the outcome
 // and the message as stored afterwards.
-func attemptOnce(t *testing.T, p *Policy) (*Reply, string, *Message) {
+func attemptOnce(t *testing.T, p *Policy) (*Reply, Outcome, *queue.Message) {
 	t.Helper()
 	require.NoError(t, p.Provision())
-	s := openBolt(t)
-	d := NewDispatcher(s, zap.NewNop(), nil)
+	s := newMemStore(t)
+	d := NewDispatcher(s, Options{})
 	t.Cleanup(d.Close)
 	d.Apply(map[string]*Policy{"q": p})
 	now := time.Now()
-	m := &Message{ID: NewID(now), Queue: "q", Method: http.MethodPost, URL: p.Target("/hook"),
+	m := &queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, URL: p.Target("/hook"),
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"id":"evt_1"}`),
 		ReceivedAt: now, NextAttempt: now.Add(NowHold(p, 5*time.Second))}
-	_, err := s.Enqueue(m, Key{})
+	_, err := s.Enqueue(m, queue.Key{})
 	require.NoError(t, err)
-	reply, outcome, ok := d.DeliverNow(m, 5*time.Second)
-	require.True(t, ok, "the attempt did not complete")
+	res := d.DeliverNow(m, 5*time.Second)
+	require.True(t, res.Done, "the attempt did not complete")
+	reply, outcome := res.Reply, res.Outcome
 	got, err := s.Get(m.ID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, queue.ErrNotFound) {
 		return reply, outcome, nil // delivered: removed
 	}
 	require.NoError(t, err)
@@ -321,25 +325,25 @@ func TestAttemptOutcome(t *testing.T) {
 		url         string
 		maxAttempts int
 		timeout     time.Duration
-		outcome     string
+		outcome     Outcome
 		wait        time.Duration // the retry's minimum delay, when set
 	}{
-		{"200", up.URL + "/h?status=200", 0, 0, "delivered", 0},
-		{"204", up.URL + "/h?status=204", 0, 0, "delivered", 0},
-		{"408", up.URL + "/h?status=408", 0, 0, "retry", 0},
-		{"425", up.URL + "/h?status=425", 0, 0, "retry", 0},
-		{"429 with Retry-After", up.URL + "/h?status=429&retry_after=120", 0, 0, "retry", 2 * time.Minute},
-		{"500", up.URL + "/h?status=500", 0, 0, "retry", 0},
+		{"200", up.URL + "/h?status=200", 0, 0, Delivered, 0},
+		{"204", up.URL + "/h?status=204", 0, 0, Delivered, 0},
+		{"408", up.URL + "/h?status=408", 0, 0, Retry, 0},
+		{"425", up.URL + "/h?status=425", 0, 0, Retry, 0},
+		{"429 with Retry-After", up.URL + "/h?status=429&retry_after=120", 0, 0, Retry, 2 * time.Minute},
+		{"500", up.URL + "/h?status=500", 0, 0, Retry, 0},
 		{"503 with Retry-After date", up.URL + "/h?status=503&retry_after=" +
-			url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)), 0, 0, "retry", 59 * time.Minute},
-		{"503 on the last attempt", up.URL + "/h?status=503", 1, 0, "dead", 0},
-		{"400", up.URL + "/h?status=400", 0, 0, "dead", 0},
-		{"401", up.URL + "/h?status=401", 0, 0, "dead", 0},
-		{"404", up.URL + "/h?status=404", 0, 0, "dead", 0},
-		{"410", up.URL + "/h?status=410", 0, 0, "dead", 0},
-		{"422", up.URL + "/h?status=422", 0, 0, "dead", 0},
-		{"connection refused", "http://" + closedAddr(t) + "/h", 0, 0, "retry", 0},
-		{"timeout", hang.URL + "/h", 0, 100 * time.Millisecond, "retry", 0},
+			url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)), 0, 0, Retry, 59 * time.Minute},
+		{"503 on the last attempt", up.URL + "/h?status=503", 1, 0, Dead, 0},
+		{"400", up.URL + "/h?status=400", 0, 0, Dead, 0},
+		{"401", up.URL + "/h?status=401", 0, 0, Dead, 0},
+		{"404", up.URL + "/h?status=404", 0, 0, Dead, 0},
+		{"410", up.URL + "/h?status=410", 0, 0, Dead, 0},
+		{"422", up.URL + "/h?status=422", 0, 0, Dead, 0},
+		{"connection refused", "http://" + closedAddr(t) + "/h", 0, 0, Retry, 0},
+		{"timeout", hang.URL + "/h", 0, 100 * time.Millisecond, Retry, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &Policy{URL: tc.url, Retry: []caddy.Duration{caddy.Duration(time.Minute)}, MaxAttempts: tc.maxAttempts,
@@ -351,15 +355,15 @@ func TestAttemptOutcome(t *testing.T) {
 			_, outcome, m := attemptOnce(t, p)
 			require.Equal(t, tc.outcome, outcome)
 			switch outcome {
-			case "delivered":
+			case Delivered:
 				assert.Nil(t, m, "a delivered message leaves the store")
-			case "retry":
-				assert.Equal(t, StateQueued, m.State)
+			case Retry:
+				assert.Equal(t, queue.StateQueued, m.State)
 				assert.Equal(t, 1, m.Attempts)
 				assert.GreaterOrEqual(t, m.NextAttempt.Sub(before), max(tc.wait, time.Minute)-time.Second)
 				assert.NotEmpty(t, m.LastError)
-			case "dead":
-				assert.Equal(t, StateDead, m.State)
+			case Dead:
+				assert.Equal(t, queue.StateDead, m.State)
 				assert.False(t, m.DeadAt.IsZero())
 			}
 		})
@@ -388,9 +392,9 @@ func TestRedirectNotFollowed(t *testing.T) {
 	assert.Equal(t, http.StatusFound, reply.Status)
 	assert.Equal(t, elsewhere.URL+"/moved", reply.Header.Get("Location"))
 	assert.Zero(t, hits.Load(), "the redirect was followed")
-	assert.Equal(t, "dead", outcome)
+	assert.Equal(t, Dead, outcome)
 	require.NotNil(t, m)
-	assert.Equal(t, StateDead, m.State)
+	assert.Equal(t, queue.StateDead, m.State)
 	assert.Equal(t, http.StatusFound, m.LastStatus)
 	assert.Equal(t, "upstream answered 302", m.LastError)
 	assert.Equal(t, 1, m.Attempts, "dead at once, no retry scheduled")
@@ -411,18 +415,18 @@ func TestDeliveryErrorsShowSchemeAndHostOnly(t *testing.T) {
 			p := &Policy{URL: tc.url, Retry: []caddy.Duration{caddy.Duration(time.Minute)}, MaxAttempts: 5}
 			require.NoError(t, p.Provision())
 			core, logs := observer.New(zap.DebugLevel)
-			s := openBolt(t)
-			d := NewDispatcher(s, zap.New(core), nil)
+			s := newMemStore(t)
+			d := NewDispatcher(s, Options{Log: zap.New(core)})
 			t.Cleanup(d.Close)
 			d.Apply(map[string]*Policy{"q": p})
 			now := time.Now()
-			m := &Message{ID: NewID(now), Queue: "q", Method: http.MethodPost, URL: tc.url,
+			m := &queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, URL: tc.url,
 				Body: []byte(`{}`), ReceivedAt: now, NextAttempt: now.Add(time.Hour)}
-			_, err := s.Enqueue(m, Key{})
+			_, err := s.Enqueue(m, queue.Key{})
 			require.NoError(t, err)
-			_, outcome, ok := d.DeliverNow(m, 5*time.Second)
-			require.True(t, ok)
-			require.Equal(t, "retry", outcome)
+			res := d.DeliverNow(m, 5*time.Second)
+			require.True(t, res.Done)
+			require.Equal(t, Retry, res.Outcome)
 			got, err := s.Get(m.ID)
 			require.NoError(t, err)
 
@@ -468,6 +472,53 @@ func TestRedactURLs(t *testing.T) {
 				return
 			}
 			assert.EqualError(t, err, tc.want)
+		})
+	}
+}
+
+// TestAttemptUsesTheDispatcherClock: the attempt takes its times from the
+// dispatcher's clock, as the loops, pacers and breakers do: the signing
+// timestamp, the attempt's start in its report, its next attempt, and the
+// time of death.
+func TestAttemptUsesTheDispatcherClock(t *testing.T) {
+	var stamp atomic.Value
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stamp.Store(r.Header.Get("Webhook-Timestamp"))
+		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
+		w.WriteHeader(status)
+	}))
+	defer up.Close()
+	for _, tc := range []struct {
+		status  int
+		outcome Outcome
+	}{{500, Retry}, {400, Dead}} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
+			p := &Policy{URL: up.URL + "/h?status=" + strconv.Itoa(tc.status), Retry: []caddy.Duration{caddy.Duration(time.Minute)},
+				MaxAttempts: 5, Sign: &signature.Config{Scheme: "standard_webhooks", Secrets: []string{testSignSecret}}}
+			require.NoError(t, p.Provision())
+			s := newMemStore(t)
+			var reported []Attempt
+			d := NewDispatcher(s, Options{Now: func() time.Time { return t0 }, Reporter: ReporterFunc(func(a Attempt) { reported = append(reported, a) })})
+			t.Cleanup(d.Close)
+			d.Apply(map[string]*Policy{"q": p})
+			m := &queue.Message{ID: queue.NewID(t0), Queue: "q", Method: http.MethodPost, URL: p.Target("/h"),
+				Body: []byte(`{}`), ReceivedAt: t0, NextAttempt: t0.Add(NowHold(p, time.Minute))}
+			_, err := s.Enqueue(m, queue.Key{})
+			require.NoError(t, err)
+			res := d.DeliverNow(m, 5*time.Second)
+			require.True(t, res.Done)
+			require.Equal(t, tc.outcome, res.Outcome)
+			assert.Equal(t, strconv.FormatInt(t0.Unix(), 10), stamp.Load(), "signed at the dispatcher's now")
+			require.Len(t, reported, 1)
+			assert.Equal(t, t0, reported[0].At)
+			assert.Zero(t, reported[0].Took, "the clock stood still")
+			got, err := s.Get(m.ID)
+			require.NoError(t, err)
+			if tc.outcome == Retry {
+				assert.Equal(t, t0.Add(time.Minute), got.NextAttempt)
+			} else {
+				assert.Equal(t, t0, got.DeadAt)
+			}
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package queue
+package delivery
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/internal/netguard"
+	"github.com/hookgate/hookgate/internal/redact"
+	"github.com/hookgate/hookgate/queue"
 )
 
 // client is an HTTP client tuned for one upstream: keep-alive connections
@@ -70,14 +72,14 @@ func EndToEnd(h http.Header) http.Header {
 	return out
 }
 
-func (r *runner) deliver(m *Message, dst *destination) { r.attempt(m, 0, dst) }
+func (r *runner) deliver(m *queue.Message, dst *destination) { r.attempt(m, 0, dst) }
 
 // attempt makes one delivery attempt of m, records its result and returns
 // the upstream's answer, with up to keep bytes of its body (nil when the
 // upstream did not answer, or when shutting down). dst, when not nil, is
 // the destination's slot that start took for it, and learns the result
 // in place of the queue's pacer and breaker.
-func (r *runner) attempt(m *Message, keep int64, dst *destination) (*Reply, string) {
+func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply, Outcome) {
 	defer func() {
 		r.inflight.Add(-1)
 		r.poke()
@@ -85,12 +87,13 @@ func (r *runner) attempt(m *Message, keep int64, dst *destination) (*Reply, stri
 	}()
 	p := r.policy.Load()
 	m.Attempts++
-	start := time.Now()
+	start := r.d.now()
 	reply, retryAfter, err := r.send(p, m, keep)
 	err = redactURLs(err)
-	took := time.Since(start)
+	end := r.d.now()
+	took := end.Sub(start)
 	if dst == nil {
-		r.pace.observe(reply.status(), retryAfter, time.Now())
+		r.pace.observe(reply.status(), retryAfter, end)
 	}
 	if r.d.ctx.Err() != nil {
 		if dst != nil {
@@ -106,17 +109,17 @@ func (r *runner) attempt(m *Message, keep int64, dst *destination) (*Reply, stri
 	} else {
 		r.observeAttempt(p, m, outcome, err)
 	}
-	r.d.report(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
+	r.d.report.Attempted(Attempt{ID: m.ID, At: start, Queue: r.name, Outcome: outcome, Status: status, Took: took})
 	if ce := r.d.log.Check(zap.InfoLevel, "delivery attempt"); ce != nil {
 		ce.Write(zap.String("id", m.ID), zap.String("queue", r.name), zap.Int("attempt", m.Attempts),
-			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", outcome), zap.Error(err))
+			zap.Int("status", status), zap.Duration("took", took), zap.String("outcome", string(outcome)), zap.Error(err))
 	}
 	return reply, outcome
 }
 
 // send makes one attempt and returns the upstream's answer (nil when it
 // did not answer), with up to keep bytes of its body, and its Retry-After.
-func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration, error) {
+func (r *runner) send(p *Policy, m *queue.Message, keep int64) (*Reply, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(r.d.ctx, time.Duration(p.Timeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, m.Method, r.target(p, m), bytes.NewReader(m.Body))
@@ -130,7 +133,7 @@ func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration,
 	req.Header.Set("Webhook-Id", m.ID)
 	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
 	req.Header.Set("Idempotency-Key", m.ID)
-	if err := p.sign(req, m, time.Now()); err != nil {
+	if err := p.sign(req, m, r.d.now()); err != nil {
 		return nil, 0, err
 	}
 	resp, err := r.client.Load().Do(req)
@@ -143,7 +146,7 @@ func (r *runner) send(p *Policy, m *Message, keep int64) (*Reply, time.Duration,
 		reply.Body, _ = io.ReadAll(io.LimitReader(resp.Body, keep))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-	return reply, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+	return reply, retryAfter(resp.Header.Get("Retry-After"), r.d.now()), nil
 }
 
 // redactURLs returns err with the URLs it carries cut to scheme and host.
@@ -160,46 +163,36 @@ func redactURLs(err error) error {
 	if ue.Op == "parse" {
 		inner = errors.New("invalid URL")
 	}
-	return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: inner}
-}
-
-// RedactURL returns raw as scheme://host only, for logs, errors and views:
-// no user info, path, query or fragment.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return "(invalid URL)"
-	}
-	return u.Scheme + "://" + u.Host
+	return &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: inner}
 }
 
 // settle records the attempt's result in the store and names the outcome.
-func (r *runner) settle(p *Policy, m *Message, status int, wait time.Duration, err error) string {
-	now := time.Now()
+func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Duration, err error) Outcome {
+	now := r.d.now()
 	m.LastStatus, m.LastError = status, ""
 	if err != nil {
 		m.LastError = err.Error()
 	} else if status < 200 || status > 299 {
 		m.LastError = fmt.Sprintf("upstream answered %d", status)
 	}
-	outcome := "delivered"
+	outcome := Delivered
 	switch {
 	case err == nil && status >= 200 && status <= 299:
 		err = r.d.store.Delivered(m.ID)
 	case retryable(status, err):
 		if next, ok := p.Next(m, now, wait); ok {
-			m.NextAttempt, outcome = next, "retry"
+			m.NextAttempt, outcome = next, Retry
 			err = r.d.store.Update(m)
 			break
 		}
 		fallthrough
 	default:
-		m.State, m.DeadAt, outcome = StateDead, now, "dead"
+		m.State, m.DeadAt, outcome = queue.StateDead, now, Dead
 		err = r.d.store.Update(m)
 	}
 	switch {
-	case err == nil, errors.Is(err, ErrNotFound):
-	case errors.Is(err, ErrLeaseLost):
+	case err == nil, errors.Is(err, queue.ErrNotFound):
+	case errors.Is(err, queue.ErrLeaseLost):
 		// A shared store: this instance stalled past its lease and another
 		// took the message over; its own attempt decides.
 		r.d.log.Warn("delivery result not recorded", zap.String("id", m.ID), zap.Error(err))
