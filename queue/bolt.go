@@ -215,12 +215,9 @@ func (s *Bolt) failPending() {
 // Enqueue implements Store.
 func (s *Bolt) Enqueue(m *Message, key Key) (string, error) {
 	m.State = StateQueued
-	rec, err := m.encode()
-	if err != nil {
-		return "", err
-	}
+	rec := EncodeRecord(m)
 	var holder string
-	err = s.commit(func(tx *bolt.Tx) error {
+	err := s.commit(func(tx *bolt.Tx) error {
 		if holder = claim(tx, key, m.ID, s.now()); holder != "" {
 			return nil
 		}
@@ -375,6 +372,18 @@ func firstInOrder(tx *bolt.Tx, k []byte, id string) bool {
 	return bytes.Equal(first, k)
 }
 
+// indexEntries returns the index entries of a stored record without
+// decoding the message: its due or dead entry, and its order entry (nil if
+// none).
+func indexEntries(rec []byte) (bucket, key, order []byte, err error) {
+	m, err := DecodePlacement(rec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	bucket, key = indexKey(&m)
+	return bucket, key, orderKey(&m), nil
+}
+
 // unindex drops the index entries of the stored record rec. It reads only
 // the fields that place the message (see indexEntries), not the message.
 func (s *Bolt) unindex(tx *bolt.Tx, rec []byte) error {
@@ -435,7 +444,7 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 			if !firstInOrder(tx, order, id) {
 				continue
 			}
-			m, err := decode(rec)
+			m, err := DecodeRecord(rec)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", id, err)
 			}
@@ -467,12 +476,9 @@ func (s *Bolt) Delivered(id string) error {
 // Update implements Store.
 func (s *Bolt) Update(m *Message) error {
 	defer s.unlease(m.ID)
-	rec, err := m.encode()
-	if err != nil {
-		return err
-	}
+	rec := EncodeRecord(m)
 	found := false
-	err = s.commit(func(tx *bolt.Tx) error {
+	err := s.commit(func(tx *bolt.Tx) error {
 		if found = tx.Bucket(bucketMessages).Get([]byte(m.ID)) != nil; !found {
 			return nil
 		}
@@ -493,7 +499,7 @@ func (s *Bolt) Get(id string) (*Message, error) {
 			return ErrNotFound
 		}
 		var err error
-		m, err = decode(rec)
+		m, err = DecodeRecord(rec)
 		return err
 	})
 	return m, err
@@ -514,7 +520,7 @@ func (s *Bolt) List(state State, queue string, limit int) ([]*Message, error) {
 			prefix = append(prefix, 0)
 		}
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
-			m, err := decode(msgs.Get(k[bytes.IndexByte(k, 0)+9:]))
+			m, err := DecodeRecord(msgs.Get(k[bytes.IndexByte(k, 0)+9:]))
 			if err != nil {
 				return err
 			}
@@ -535,15 +541,11 @@ func (s *Bolt) Replay(id string, now time.Time) (*Message, error) {
 			return ErrNotFound
 		}
 		var err error
-		if m, err = decode(rec); err != nil || m.State != StateDead {
+		if m, err = DecodeRecord(rec); err != nil || m.State != StateDead {
 			return err
 		}
 		m.State, m.Attempts, m.NextAttempt, m.DeadAt = StateQueued, 0, now, time.Time{}
-		enc, err := m.encode()
-		if err != nil {
-			return err
-		}
-		return s.put(tx, m, enc)
+		return s.put(tx, m, EncodeRecord(m))
 	})
 	return m, err
 }

@@ -26,10 +26,7 @@ func fillBolt(tb testing.TB, q string, n, size int, orderKey string) *Bolt {
 			for j := i; j < min(i+1000, n); j++ {
 				m := newMsg(q, at.Add(time.Duration(j)*time.Microsecond))
 				m.Body, m.OrderKey, m.State = body, orderKey, StateQueued
-				rec, err := m.encode()
-				if err != nil {
-					return err
-				}
+				rec := EncodeRecord(m)
 				if err := s.put(tx, m, rec); err != nil {
 					return err
 				}

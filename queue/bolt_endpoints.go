@@ -10,7 +10,7 @@ var bucketEndpoints = []byte("endpoints")
 
 // PutEndpoint implements EndpointStore, through the group commit.
 func (s *Bolt) PutEndpoint(e *Endpoint) error {
-	rec, err := encodeEndpoint(e)
+	rec, err := EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (s *Bolt) GetEndpoint(id string) (*Endpoint, error) {
 			return ErrEndpointNotFound
 		}
 		var err error
-		e, err = decodeEndpoint(rec)
+		e, err = DecodeEndpoint(rec)
 		return err
 	})
 	return e, err
@@ -51,7 +51,7 @@ func (s *Bolt) ListEndpoints() ([]*Endpoint, error) {
 			return nil
 		}
 		return b.ForEach(func(_, rec []byte) error {
-			e, err := decodeEndpoint(rec)
+			e, err := DecodeEndpoint(rec)
 			if err == nil {
 				out = append(out, e)
 			}

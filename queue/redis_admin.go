@@ -22,7 +22,7 @@ func (s *Redis) Get(id string) (*Message, error) {
 	if !ok {
 		return nil, ErrNotFound
 	}
-	m, err := decodeMeta(meta)
+	m, err := DecodeMeta(meta)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (s *Redis) list(ctx context.Context, state State, queue string, limit int) 
 	out := make([]*Message, 0, len(metas))
 	for _, v := range metas {
 		meta, _ := v.(string)
-		m, err := decodeMeta(meta)
+		m, err := DecodeMeta(meta)
 		if err != nil {
 			return out, err
 		}
@@ -85,10 +85,7 @@ func (s *Redis) Replay(id string, now time.Time) (*Message, error) {
 		return m, err
 	}
 	m.State, m.Attempts, m.NextAttempt, m.DeadAt = StateQueued, 0, now, time.Time{}
-	meta, err := encodeMeta(m)
-	if err != nil {
-		return nil, err
-	}
+	meta := EncodeMeta(m)
 	k := s.keys(m.Queue)
 	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead, k.ids}, id, meta, micros(now), k.order)
 	if err != nil {

@@ -21,7 +21,7 @@ func (s *Redis) endpointsKey() string { return s.prefix + "endpoints" }
 
 // PutEndpoint implements EndpointStore.
 func (s *Redis) PutEndpoint(e *Endpoint) error {
-	rec, err := encodeEndpoint(e)
+	rec, err := EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (s *Redis) GetEndpoint(id string) (*Endpoint, error) {
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	return decodeEndpoint(rec)
+	return DecodeEndpoint(rec)
 }
 
 // ListEndpoints implements EndpointStore.
@@ -49,7 +49,7 @@ func (s *Redis) ListEndpoints() ([]*Endpoint, error) {
 	}
 	out := make([]*Endpoint, 0, len(all))
 	for _, rec := range all {
-		e, err := decodeEndpoint([]byte(rec))
+		e, err := DecodeEndpoint([]byte(rec))
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -75,10 +74,7 @@ func (s *Redis) claimArgs(key Key, id string) []any {
 func (s *Redis) Enqueue(m *Message, key Key) (string, error) {
 	ctx := context.Background()
 	m.State = StateQueued
-	meta, err := encodeMeta(m)
-	if err != nil {
-		return "", err
-	}
+	meta := EncodeMeta(m)
 	if err := s.register(ctx, m.Queue); err != nil {
 		return "", s.wrap(err)
 	}
@@ -152,7 +148,7 @@ func decodeRows(row []any) ([]*Message, error) {
 	for i := 0; i+2 < len(row); i += 3 {
 		meta, _ := row[i+1].(string)
 		body, _ := row[i+2].(string)
-		m, err := decodeMeta(meta)
+		m, err := DecodeMeta(meta)
 		if err != nil {
 			return out, fmt.Errorf("message %v: %w", row[i], err)
 		}
@@ -190,10 +186,7 @@ func (s *Redis) remove(id string) (bool, error) {
 // another instance leased the message after this one's lease expired.
 func (s *Redis) Update(m *Message) error {
 	defer s.unhold(m.ID)
-	meta, err := encodeMeta(m)
-	if err != nil {
-		return err
-	}
+	meta := EncodeMeta(m)
 	state, at := "queued", m.NextAttempt
 	if m.State == StateDead {
 		state, at = "dead", m.DeadAt
@@ -214,37 +207,4 @@ func (s *Redis) Update(m *Message) error {
 		return ErrLeaseLost
 	}
 	return nil
-}
-
-// encodeMeta is a message without its body, which is stored beside it so
-// that listing and updating never move bodies: a format-1 record with no
-// body (see record.go).
-func encodeMeta(m *Message) (string, error) {
-	if m.Body != nil {
-		m.Size = len(m.Body)
-	}
-	return string(appendRecord(make([]byte, 0, 256), m, false)), nil
-}
-
-// decodeMeta reads a format-1 meta, or the JSON of one written before it.
-func decodeMeta(meta string) (*Message, error) {
-	if len(meta) == 0 || meta[0] != formatV1 {
-		m := new(Message)
-		if err := json.Unmarshal([]byte(meta), m); err != nil {
-			return nil, fmt.Errorf("message record: %w", err)
-		}
-		return m, nil
-	}
-	hdr, body, err := splitV1(meta)
-	if err == nil && len(body) != 0 {
-		err = errCorrupt
-	}
-	if err != nil {
-		return nil, fmt.Errorf("message record: %w", err)
-	}
-	m, err := decodeHeader(hdr)
-	if err != nil {
-		return nil, fmt.Errorf("message record: %w", err)
-	}
-	return m, nil
 }
