@@ -279,7 +279,7 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 	return httpcaddyfile.App{Name: "webhooks", Value: caddyconfig.JSON(app, &warnings)}, nil
 }
 
-func parseStorage(d *caddyfile.Dispenser) (webhooks.Storage, string, error) {
+func parseStorage(d *caddyfile.Dispenser) (queue.Storage, string, error) {
 	if !d.NextArg() {
 		return nil, "", d.Err("storage needs an engine: embedded or redis")
 	}

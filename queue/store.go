@@ -4,7 +4,19 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 )
+
+// Storage is a webhooks.storage module (the app's "storage" config): a way
+// to open a Store. Each backend registers its own.
+type Storage interface {
+	// Key identifies the store: configs with the same key share one
+	// open store and its workers across reloads.
+	Key() string
+	// Open opens the store. It is called at most once per key at a time.
+	Open(log *zap.Logger) (Store, error)
+}
 
 // Store is the durable state behind the queue: messages, their schedule, the
 // dead-letter queue and dedupe records. Every write is durable (on disk, or

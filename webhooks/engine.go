@@ -24,7 +24,7 @@ const purgeEvery = time.Minute
 // every config that names the same storage, and closed when the last one
 // is cleaned up.
 type engine struct {
-	storage   Storage
+	storage   queue.Storage
 	log       *zap.Logger
 	metrics   *metrics
 	recent    recentAttempts // for the dashboard
@@ -37,7 +37,7 @@ type engine struct {
 	stopLoops  chan struct{}
 }
 
-func loadEngine(s Storage, log *zap.Logger, m *metrics) (*engine, error) {
+func loadEngine(s queue.Storage, log *zap.Logger, m *metrics) (*engine, error) {
 	v, _, err := engines.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
 		return &engine{storage: s, log: log, metrics: m}, nil
 	})

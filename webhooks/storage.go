@@ -60,6 +60,6 @@ func (e *Embedded) Open(log *zap.Logger) (queue.Store, error) {
 
 // Interface guards
 var (
-	_ Storage           = (*Embedded)(nil)
+	_ queue.Storage     = (*Embedded)(nil)
 	_ caddy.Provisioner = (*Embedded)(nil)
 )

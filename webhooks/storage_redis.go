@@ -138,7 +138,7 @@ func (r *Redis) Open(log *zap.Logger) (queue.Store, error) {
 
 // Interface guards
 var (
-	_ Storage           = (*Redis)(nil)
+	_ queue.Storage     = (*Redis)(nil)
 	_ caddy.Provisioner = (*Redis)(nil)
 	_ caddy.Validator   = (*Redis)(nil)
 )
