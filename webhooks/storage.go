@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/queue"
@@ -45,6 +46,21 @@ func (e *Embedded) Provision(caddy.Context) error {
 	return nil
 }
 
+// UnmarshalCaddyfile sets up the embedded store, after the webhooks global
+// option's `storage`:
+//
+//	storage embedded [<dir>]
+func (e *Embedded) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the engine's name
+	if d.NextArg() {
+		e.Path = d.Val()
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
 // Key implements Storage.
 func (e *Embedded) Key() string { return "embedded:" + e.Path }
 
@@ -60,6 +76,7 @@ func (e *Embedded) Open(log *zap.Logger) (queue.Store, error) {
 
 // Interface guards
 var (
-	_ queue.Storage     = (*Embedded)(nil)
-	_ caddy.Provisioner = (*Embedded)(nil)
+	_ queue.Storage         = (*Embedded)(nil)
+	_ caddy.Provisioner     = (*Embedded)(nil)
+	_ caddyfile.Unmarshaler = (*Embedded)(nil)
 )

@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/queue"
@@ -99,6 +101,90 @@ func (r *Redis) Validate() error {
 	return nil
 }
 
+// UnmarshalCaddyfile sets up the Redis store, after the webhooks global
+// option's `storage`:
+//
+//	storage redis <url> {
+//		key_prefix        <prefix>
+//		lease             <duration>
+//		min_replicas      <n>
+//		timeout           <duration>
+//		username          <name>
+//		password          <password>   # e.g. {env.REDIS_PASSWORD}
+//		sentinel_password <password>
+//	}
+func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the engine's name
+	if !d.NextArg() {
+		return d.Err("storage redis needs a URL, e.g. redis://127.0.0.1:6379/0")
+	}
+	r.URL = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		var err error
+		switch opt := d.Val(); opt {
+		case "key_prefix":
+			err = stringOpt(d, &r.KeyPrefix)
+		case "username":
+			err = stringOpt(d, &r.Username)
+		case "password":
+			err = stringOpt(d, &r.Password)
+		case "sentinel_password":
+			err = stringOpt(d, &r.SentinelPassword)
+		case "lease":
+			err = durationOpt(d, &r.Lease)
+		case "timeout":
+			err = durationOpt(d, &r.Timeout)
+		case "min_replicas":
+			err = countOpt(d, &r.MinReplicas)
+		default:
+			return d.Errf("unrecognized redis storage option %q", opt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stringOpt reads the one argument of an option.
+func stringOpt(d *caddyfile.Dispenser, v *string) error {
+	if !d.AllArgs(v) {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+// durationOpt reads a duration, zero included.
+func durationOpt(d *caddyfile.Dispenser, v *caddy.Duration) error {
+	opt, arg := d.Val(), ""
+	if err := stringOpt(d, &arg); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(arg)
+	if err != nil || dur < 0 {
+		return d.Errf("%s: invalid duration %q", opt, arg)
+	}
+	*v = caddy.Duration(dur)
+	return nil
+}
+
+// countOpt reads a whole number, zero included.
+func countOpt(d *caddyfile.Dispenser, v *int) error {
+	var arg string
+	if err := stringOpt(d, &arg); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 0 {
+		return d.Errf("want a whole number, got %q", arg)
+	}
+	*v = n
+	return nil
+}
+
 // Key implements Storage: configs naming the same Redis, prefix and
 // settings share one store. It holds no password, only a short digest of
 // it, so that a changed password opens a new client on reload.
@@ -138,7 +224,8 @@ func (r *Redis) Open(log *zap.Logger) (queue.Store, error) {
 
 // Interface guards
 var (
-	_ queue.Storage     = (*Redis)(nil)
-	_ caddy.Provisioner = (*Redis)(nil)
-	_ caddy.Validator   = (*Redis)(nil)
+	_ queue.Storage         = (*Redis)(nil)
+	_ caddy.Provisioner     = (*Redis)(nil)
+	_ caddy.Validator       = (*Redis)(nil)
+	_ caddyfile.Unmarshaler = (*Redis)(nil)
 )
