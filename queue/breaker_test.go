@@ -106,7 +106,7 @@ func closedAddr(t *testing.T) string {
 // untried; once the pause is over and the upstream back, they are
 // delivered, and none was marked dead.
 func TestBreakerHoldsQueueUntilUpstreamReturns(t *testing.T) {
-	s := openBolt(t)
+	s := openMem(t)
 	addr := closedAddr(t)
 	p := &Policy{URL: "http://" + addr, Retry: []caddy.Duration{caddy.Duration(time.Hour)}, Concurrency: 1}
 	require.NoError(t, p.Provision())

@@ -276,7 +276,7 @@ func TestPolicyMaxAge(t *testing.T) {
 func attemptOnce(t *testing.T, p *Policy) (*Reply, string, *Message) {
 	t.Helper()
 	require.NoError(t, p.Provision())
-	s := openBolt(t)
+	s := openMem(t)
 	d := NewDispatcher(s, zap.NewNop(), nil)
 	t.Cleanup(d.Close)
 	d.Apply(map[string]*Policy{"q": p})
@@ -411,7 +411,7 @@ func TestDeliveryErrorsShowSchemeAndHostOnly(t *testing.T) {
 			p := &Policy{URL: tc.url, Retry: []caddy.Duration{caddy.Duration(time.Minute)}, MaxAttempts: 5}
 			require.NoError(t, p.Provision())
 			core, logs := observer.New(zap.DebugLevel)
-			s := openBolt(t)
+			s := openMem(t)
 			d := NewDispatcher(s, zap.New(core), nil)
 			t.Cleanup(d.Close)
 			d.Apply(map[string]*Policy{"q": p})

@@ -149,7 +149,7 @@ func TestDispatcherPacesDestinationsApart(t *testing.T) {
 	}))
 	t.Cleanup(fine.Close)
 
-	s := openBolt(t)
+	s := openMem(t)
 	p := &Policy{URL: "https://unused.invalid", Concurrency: 4, Retry: []caddy.Duration{caddy.Duration(time.Second)},
 		MaxAttempts: 5, Timeout: caddy.Duration(time.Minute), PerDestination: true}
 	require.NoError(t, p.Provision())
