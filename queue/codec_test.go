@@ -68,23 +68,6 @@ func TestRedisMetaRoundTrip(t *testing.T) {
 	assert.Error(t, err, "a meta has no body")
 }
 
-func TestIndexEntriesWithoutDecoding(t *testing.T) {
-	queued := sampleMessage()
-	dead := sampleMessage()
-	dead.State, dead.DeadAt, dead.NextAttempt = StateDead, dead.ReceivedAt.Add(time.Hour), time.Time{}
-	for _, m := range []Message{queued, dead} {
-		rec := EncodeRecord(&m)
-		wantBucket, wantKey := indexKey(&m)
-		for name, r := range map[string][]byte{"format 1": rec, "legacy": legacyRecord(t, &m)} {
-			b, k, order, err := indexEntries(r)
-			require.NoError(t, err, name)
-			assert.Equal(t, wantBucket, b, "%s %s", name, m.State)
-			assert.Equal(t, wantKey, k, "%s %s", name, m.State)
-			assert.Equal(t, orderKey(&m), order, "%s %s", name, m.State)
-		}
-	}
-}
-
 // TestDecodePlacement: the fields that place a message in a store's
 // indexes read the same from its header alone as from the whole record,
 // of either format.

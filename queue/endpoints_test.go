@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -40,21 +39,6 @@ func suiteEndpoints(t *testing.T, s EndpointStore) {
 	assert.ErrorIs(t, s.DeleteEndpoint("crm"), ErrEndpointNotFound)
 	_, err = s.GetEndpoint("crm")
 	assert.ErrorIs(t, err, ErrEndpointNotFound)
-}
-
-func TestBoltEndpoints(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "queue.db")
-	s, err := OpenBolt(path, time.Second)
-	require.NoError(t, err)
-	suiteEndpoints(t, s)
-	require.NoError(t, s.Close())
-	// Durable: the remaining endpoint is there after a reopen.
-	s, err = OpenBolt(path, time.Second)
-	require.NoError(t, err)
-	defer s.Close()
-	list, err := s.ListEndpoints()
-	require.NoError(t, err)
-	assert.Len(t, list, 1)
 }
 
 func TestRedisEndpoints(t *testing.T) {

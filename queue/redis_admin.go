@@ -143,6 +143,10 @@ func (s *Redis) Stats() (map[string]Stats, error) {
 	return out, nil
 }
 
+// purgeChunk bounds the dead messages one purge script removes, so that
+// Redis is never held for long.
+const purgeChunk = 1000
+
 // Purge implements Store. Redis forgets expired dedupe records by itself
 // (their TTL), so only dead messages are purged here.
 func (s *Redis) Purge(now, deadBefore time.Time) (int, error) {

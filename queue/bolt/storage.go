@@ -1,4 +1,4 @@
-package webhooks
+package bolt
 
 import (
 	"fmt"
@@ -13,27 +13,28 @@ import (
 )
 
 func init() {
-	caddy.RegisterModule(Embedded{})
+	caddy.RegisterModule(Storage{})
 }
 
 // lockTimeout bounds the wait for a database file held by another process.
 const lockTimeout = 5 * time.Second
 
-// Embedded is the embedded store: one bbolt file, queue.db, in a directory
-// of this machine. Every acknowledged message is fsync'd to it.
-type Embedded struct {
+// Storage is the webhooks.storage.embedded module: the embedded store, one
+// bbolt file, queue.db, in a directory of this machine. Every acknowledged
+// message is fsync'd to it.
+type Storage struct {
 	// Path is the directory that holds queue.db. Placeholders such as
 	// {env.X} are expanded. Default: Caddy's data directory + /webhooks.
 	Path string `json:"path,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
-func (Embedded) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: "webhooks.storage.embedded", New: func() caddy.Module { return new(Embedded) }}
+func (Storage) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "webhooks.storage.embedded", New: func() caddy.Module { return new(Storage) }}
 }
 
 // Provision resolves the directory.
-func (e *Embedded) Provision(caddy.Context) error {
+func (e *Storage) Provision(caddy.Context) error {
 	dir := caddy.NewReplacer().ReplaceAll(e.Path, "")
 	if dir == "" {
 		dir = filepath.Join(caddy.AppDataDir(), "webhooks")
@@ -50,7 +51,7 @@ func (e *Embedded) Provision(caddy.Context) error {
 // option's `storage`:
 //
 //	storage embedded [<dir>]
-func (e *Embedded) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+func (e *Storage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the engine's name
 	if d.NextArg() {
 		e.Path = d.Val()
@@ -61,13 +62,13 @@ func (e *Embedded) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// Key implements Storage.
-func (e *Embedded) Key() string { return "embedded:" + e.Path }
+// Key implements queue.Storage.
+func (e *Storage) Key() string { return "embedded:" + e.Path }
 
-// Open implements Storage.
-func (e *Embedded) Open(log *zap.Logger) (queue.Store, error) {
+// Open implements queue.Storage.
+func (e *Storage) Open(log *zap.Logger) (queue.Store, error) {
 	file := filepath.Join(e.Path, "queue.db")
-	st, err := queue.OpenBolt(file, lockTimeout)
+	st, err := Open(file, lockTimeout)
 	if err == nil {
 		log.Info("embedded webhook store open", zap.String("file", file))
 	}
@@ -76,7 +77,7 @@ func (e *Embedded) Open(log *zap.Logger) (queue.Store, error) {
 
 // Interface guards
 var (
-	_ queue.Storage         = (*Embedded)(nil)
-	_ caddy.Provisioner     = (*Embedded)(nil)
-	_ caddyfile.Unmarshaler = (*Embedded)(nil)
+	_ queue.Storage         = (*Storage)(nil)
+	_ caddy.Provisioner     = (*Storage)(nil)
+	_ caddyfile.Unmarshaler = (*Storage)(nil)
 )
