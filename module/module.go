@@ -11,5 +11,6 @@ import (
 	_ "github.com/hookgate/hookgate/handlers/inbound"
 	_ "github.com/hookgate/hookgate/handlers/outbound"
 	_ "github.com/hookgate/hookgate/queue/bolt"
+	_ "github.com/hookgate/hookgate/queue/redis"
 	_ "github.com/hookgate/hookgate/webhooks"
 )

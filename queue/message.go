@@ -1,6 +1,9 @@
 // Package queue holds the durable message queue of Hookgate: the message
-// model, the Store interface with its embedded (bbolt) implementation, the
-// retry schedule, and the dispatcher whose workers deliver due messages.
+// model, the Store and EndpointStore interfaces that its backends implement
+// (queue/bolt: embedded; queue/redis: shared), the storage module interface
+// they register, and the record codec (codec.go). queue/storetest is the
+// contract suite every backend runs. The retry schedule and the dispatcher
+// whose workers deliver due messages still live here, on their way out.
 package queue
 
 import (

@@ -1,4 +1,4 @@
-package webhooks
+package redis
 
 import (
 	"crypto/sha256"
@@ -15,16 +15,16 @@ import (
 )
 
 func init() {
-	caddy.RegisterModule(Redis{})
+	caddy.RegisterModule(Storage{})
 }
 
-// Redis is the shared store: several Caddy instances on one Redis
+// Storage is the webhooks.storage.redis module, the shared store: several Caddy instances on one Redis
 // (standalone, Sentinel or Cluster) share dedupe records, queues and the
 // dead-letter queue, and deliver the messages of an instance that died
 // once its leases expire. A 2xx is as durable as Redis makes it: run Redis
 // with appendonly yes and appendfsync always (or everysec, accepting its
 // one-second window), and set min_replicas where replicas must confirm.
-type Redis struct {
+type Storage struct {
 	// URL of Redis: redis://[user[:password]@]host[:port][/db], rediss://
 	// for TLS. Several comma-separated hosts are Cluster nodes, or Sentinels
 	// with ?master_name=NAME. Placeholders such as {env.REDIS_URL} are
@@ -52,21 +52,21 @@ type Redis struct {
 	// fast (503) while Redis is unreachable. Default: 3s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	url  *queue.RedisURL // resolved, secrets included
+	url  *URL // resolved, secrets included
 	pass string
 	sent string
 }
 
 // CaddyModule returns the Caddy module information.
-func (Redis) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: "webhooks.storage.redis", New: func() caddy.Module { return new(Redis) }}
+func (Storage) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "webhooks.storage.redis", New: func() caddy.Module { return new(Storage) }}
 }
 
 // Provision expands placeholders and parses the URL. Resolved secrets stay
 // in unexported fields, out of the config and its JSON.
-func (r *Redis) Provision(caddy.Context) error {
+func (r *Storage) Provision(caddy.Context) error {
 	repl := caddy.NewReplacer()
-	u, err := queue.ParseRedisURL(repl.ReplaceAll(r.URL, ""))
+	u, err := ParseURL(repl.ReplaceAll(r.URL, ""))
 	if err != nil {
 		return fmt.Errorf("webhooks storage: %w", err) // never quotes the URL
 	}
@@ -79,19 +79,19 @@ func (r *Redis) Provision(caddy.Context) error {
 	r.url, r.sent = u, repl.ReplaceAll(r.SentinelPassword, "")
 	r.KeyPrefix = repl.ReplaceAll(r.KeyPrefix, "")
 	if r.KeyPrefix == "" {
-		r.KeyPrefix = queue.DefaultRedisPrefix
+		r.KeyPrefix = DefaultPrefix
 	}
 	if r.Lease <= 0 {
-		r.Lease = caddy.Duration(queue.DefaultRedisLease)
+		r.Lease = caddy.Duration(DefaultLease)
 	}
 	if r.Timeout <= 0 {
-		r.Timeout = caddy.Duration(queue.DefaultRedisTimeout)
+		r.Timeout = caddy.Duration(DefaultTimeout)
 	}
 	return nil
 }
 
 // Validate checks the configuration.
-func (r *Redis) Validate() error {
+func (r *Storage) Validate() error {
 	if r.MinReplicas < 0 {
 		return fmt.Errorf("webhooks storage: min_replicas must not be negative")
 	}
@@ -113,7 +113,7 @@ func (r *Redis) Validate() error {
 //		password          <password>   # e.g. {env.REDIS_PASSWORD}
 //		sentinel_password <password>
 //	}
-func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+func (r *Storage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the engine's name
 	if !d.NextArg() {
 		return d.Err("storage redis needs a URL, e.g. redis://127.0.0.1:6379/0")
@@ -185,10 +185,10 @@ func countOpt(d *caddyfile.Dispenser, v *int) error {
 	return nil
 }
 
-// Key implements Storage: configs naming the same Redis, prefix and
+// Key implements queue.Storage: configs naming the same Redis, prefix and
 // settings share one store. It holds no password, only a short digest of
 // it, so that a changed password opens a new client on reload.
-func (r *Redis) Key() string {
+func (r *Storage) Key() string {
 	return fmt.Sprintf("redis:%s|%s|%s|%d|%s|%s", r.url, r.KeyPrefix, time.Duration(r.Lease),
 		r.MinReplicas, time.Duration(r.Timeout), digest(r.url.Password+"\x00"+r.sent))
 }
@@ -201,12 +201,12 @@ func digest(secret string) string {
 	return hex.EncodeToString(sum[:4])
 }
 
-// Open implements Storage. Redis need not be up: the store connects when
+// Open implements queue.Storage. Redis need not be up: the store connects when
 // used, answers errors (and inbound 503s) meanwhile, and recovers by itself.
-func (r *Redis) Open(log *zap.Logger) (queue.Store, error) {
+func (r *Storage) Open(log *zap.Logger) (queue.Store, error) {
 	opts := r.url.Options()
 	opts.SentinelPassword = r.sent
-	st, err := queue.OpenRedis(queue.RedisOptions{
+	st, err := Open(Options{
 		Client: opts, Prefix: r.KeyPrefix, Lease: time.Duration(r.Lease),
 		MinReplicas: r.MinReplicas, Timeout: time.Duration(r.Timeout), Log: log,
 	})
@@ -224,8 +224,8 @@ func (r *Redis) Open(log *zap.Logger) (queue.Store, error) {
 
 // Interface guards
 var (
-	_ queue.Storage         = (*Redis)(nil)
-	_ caddy.Provisioner     = (*Redis)(nil)
-	_ caddy.Validator       = (*Redis)(nil)
-	_ caddyfile.Unmarshaler = (*Redis)(nil)
+	_ queue.Storage         = (*Storage)(nil)
+	_ caddy.Provisioner     = (*Storage)(nil)
+	_ caddy.Validator       = (*Storage)(nil)
+	_ caddyfile.Unmarshaler = (*Storage)(nil)
 )
