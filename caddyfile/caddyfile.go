@@ -279,26 +279,19 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 	return httpcaddyfile.App{Name: "webhooks", Value: caddyconfig.JSON(app, &warnings)}, nil
 }
 
-func parseStorage(d *caddyfile.Dispenser) (webhooks.Storage, string, error) {
+// parseStorage hands `storage <engine> …` to the webhooks.storage.<engine>
+// module's Caddyfile unmarshaler, as reverse_proxy does its transports.
+func parseStorage(d *caddyfile.Dispenser) (caddyfile.Unmarshaler, string, error) {
 	if !d.NextArg() {
 		return nil, "", d.Err("storage needs an engine: embedded or redis")
 	}
-	switch name := d.Val(); name {
-	case "embedded":
-		e := new(webhooks.Embedded)
-		if d.NextArg() {
-			e.Path = d.Val()
-		}
-		if d.NextArg() {
-			return nil, "", d.ArgErr()
-		}
-		return e, name, nil
-	case "redis":
-		r, err := parseRedisStorage(d)
-		return r, name, err
-	default:
+	name := d.Val()
+	id := "webhooks.storage." + name
+	if _, err := caddy.GetModule(id); err != nil {
 		return nil, "", d.Errf("unknown storage engine %q", name)
 	}
+	unm, err := caddyfile.UnmarshalModule(d, id)
+	return unm, name, err
 }
 
 func oneArg(d *caddyfile.Dispenser) (string, error) {

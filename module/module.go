@@ -12,5 +12,7 @@ import (
 	_ "github.com/hookgate/hookgate/handlers/dashboard" // http.handlers.webhook_dashboard
 	_ "github.com/hookgate/hookgate/handlers/inbound"   // http.handlers.webhook_inbound
 	_ "github.com/hookgate/hookgate/handlers/outbound"  // http.handlers.webhook_outbound
-	_ "github.com/hookgate/hookgate/webhooks"           // the webhooks app, its admin API and storage modules
+	_ "github.com/hookgate/hookgate/queue/bolt"         // webhooks.storage.embedded
+	_ "github.com/hookgate/hookgate/queue/redis"        // webhooks.storage.redis
+	_ "github.com/hookgate/hookgate/webhooks"           // the webhooks app and its admin API
 )

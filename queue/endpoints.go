@@ -73,7 +73,8 @@ type EndpointStore interface {
 	DeleteEndpoint(id string) error
 }
 
-func encodeEndpoint(e *Endpoint) ([]byte, error) {
+// EncodeEndpoint is the stored record of an endpoint: its JSON.
+func EncodeEndpoint(e *Endpoint) ([]byte, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", e.ID, err)
@@ -81,7 +82,8 @@ func encodeEndpoint(e *Endpoint) ([]byte, error) {
 	return b, nil
 }
 
-func decodeEndpoint(b []byte) (*Endpoint, error) {
+// DecodeEndpoint reads a record of EncodeEndpoint.
+func DecodeEndpoint(b []byte) (*Endpoint, error) {
 	e := new(Endpoint)
 	if err := json.Unmarshal(b, e); err != nil {
 		return nil, fmt.Errorf("endpoint record: %w", err)

@@ -1,68 +1,14 @@
 package queue
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/hookgate/hookgate/internal/redistest"
 )
 
-// suiteEndpoints is the EndpointStore behaviour both stores share.
-func suiteEndpoints(t *testing.T, s EndpointStore) {
-	list, err := s.ListEndpoints()
-	require.NoError(t, err)
-	assert.Empty(t, list)
-	_, err = s.GetEndpoint("crm")
-	assert.ErrorIs(t, err, ErrEndpointNotFound)
-
-	crm := &Endpoint{ID: "crm", Route: "emit", URL: "https://crm.example.com/", Events: []string{"a.*"}, Secrets: []string{"whsec_x"}, CreatedAt: t0}
-	require.NoError(t, s.PutEndpoint(crm))
-	require.NoError(t, s.PutEndpoint(&Endpoint{ID: "billing", Route: "emit", Config: true, Disabled: true, DisabledReason: "gone"}))
-	got, err := s.GetEndpoint("crm")
-	require.NoError(t, err)
-	assert.Equal(t, crm.URL, got.URL)
-	assert.Equal(t, crm.Secrets, got.Secrets)
-	assert.True(t, got.CreatedAt.Equal(t0))
-
-	crm.Disabled = true
-	require.NoError(t, s.PutEndpoint(crm))
-	list, err = s.ListEndpoints()
-	require.NoError(t, err)
-	require.Len(t, list, 2)
-	assert.Equal(t, "billing", list[0].ID)
-	assert.True(t, list[1].Disabled)
-
-	require.NoError(t, s.DeleteEndpoint("crm"))
-	assert.ErrorIs(t, s.DeleteEndpoint("crm"), ErrEndpointNotFound)
-	_, err = s.GetEndpoint("crm")
-	assert.ErrorIs(t, err, ErrEndpointNotFound)
-}
-
-func TestBoltEndpoints(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "queue.db")
-	s, err := OpenBolt(path, time.Second)
-	require.NoError(t, err)
-	suiteEndpoints(t, s)
-	require.NoError(t, s.Close())
-	// Durable: the remaining endpoint is there after a reopen.
-	s, err = OpenBolt(path, time.Second)
-	require.NoError(t, err)
-	defer s.Close()
-	list, err := s.ListEndpoints()
-	require.NoError(t, err)
-	assert.Len(t, list, 1)
-}
-
-func TestRedisEndpoints(t *testing.T) {
-	redistest.Binary(t)
-	s := redisBackend(t)().(*Redis)
-	defer s.Close()
-	suiteEndpoints(t, s)
-}
+// t0 is the tests' reference time.
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func TestEndpointQueueAndSecrets(t *testing.T) {
 	assert.Equal(t, "outbound:emit", (&Endpoint{ID: "emit", Route: "emit"}).Queue())

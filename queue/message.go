@@ -1,14 +1,15 @@
 // Package queue holds the durable message queue of Hookgate: the message
-// model, the Store interface with its embedded (bbolt) implementation, the
-// retry schedule, and the dispatcher whose workers deliver due messages.
+// model, the Store and EndpointStore interfaces that its backends implement
+// (queue/bolt: embedded; queue/redis: shared), the storage module interface
+// they register, and the record codec (codec.go). queue/storetest is the
+// contract suite every backend runs. Delivering the messages is the
+// delivery package's work.
 package queue
 
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -111,47 +112,4 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
-}
-
-// encode lays out a message as a record in the current format (see
-// record.go): a compact binary header, then the raw body.
-func (m *Message) encode() ([]byte, error) {
-	m.Size = len(m.Body)
-	return appendRecord(make([]byte, 0, 256+len(m.Body)), m, true), nil
-}
-
-// decode reads a record of any format: the current one, or the
-// length-prefixed JSON header of records written before it.
-func decode(b []byte) (*Message, error) {
-	if len(b) > 0 && b[0] == formatV1 {
-		hdr, body, err := splitV1(b)
-		if err != nil {
-			return nil, fmt.Errorf("message record: %w", err)
-		}
-		m, err := decodeHeader(string(hdr))
-		if err != nil {
-			return nil, fmt.Errorf("message record: %w", err)
-		}
-		m.Body = append([]byte(nil), body...)
-		return m, nil
-	}
-	return decodeJSON(b)
-}
-
-// decodeJSON reads a record written before the format byte: a 4-byte
-// length, that many bytes of JSON header, then the body.
-func decodeJSON(b []byte) (*Message, error) {
-	if len(b) < 4 {
-		return nil, fmt.Errorf("message record too short (%d bytes)", len(b))
-	}
-	n := int(binary.BigEndian.Uint32(b))
-	if n > len(b)-4 {
-		return nil, fmt.Errorf("message record truncated")
-	}
-	m := new(Message)
-	if err := json.Unmarshal(b[4:4+n], m); err != nil {
-		return nil, fmt.Errorf("message record: %w", err)
-	}
-	m.Body = append([]byte(nil), b[4+n:]...)
-	return m, nil
 }

@@ -37,11 +37,10 @@ func TestMessageEncodeDecode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tc.msg
-			rec, err := m.encode()
-			require.NoError(t, err)
+			rec := EncodeRecord(&m)
 			assert.Equal(t, len(m.Body), m.Size, "encode records the body size")
 
-			got, err := decode(rec)
+			got, err := DecodeRecord(rec)
 			require.NoError(t, err)
 			assert.Equal(t, len(tc.msg.Body), got.Size)
 			if len(tc.msg.Body) == 0 {
@@ -55,8 +54,7 @@ func TestMessageEncodeDecode(t *testing.T) {
 }
 
 func TestMessageDecodeCorrupt(t *testing.T) {
-	good, err := (&Message{ID: "msg_x", Body: []byte("body")}).encode()
-	require.NoError(t, err)
+	good := EncodeRecord(&Message{ID: "msg_x", Body: []byte("body")})
 	for _, tc := range []struct {
 		name string
 		rec  []byte
@@ -69,7 +67,7 @@ func TestMessageDecodeCorrupt(t *testing.T) {
 		{name: "meta cut short", rec: good[:10], want: "truncated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decode(tc.rec)
+			_, err := DecodeRecord(tc.rec)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})

@@ -4,7 +4,19 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 )
+
+// Storage is a webhooks.storage module (the app's "storage" config): a way
+// to open a Store. Each backend registers its own.
+type Storage interface {
+	// Key identifies the store: configs with the same key share one
+	// open store and its workers across reloads.
+	Key() string
+	// Open opens the store. It is called at most once per key at a time.
+	Open(log *zap.Logger) (Store, error)
+}
 
 // Store is the durable state behind the queue: messages, their schedule, the
 // dead-letter queue and dedupe records. Every write is durable (on disk, or
@@ -72,19 +84,20 @@ type Stats struct {
 	Oldest time.Time `json:"oldest_queued,omitzero"`
 }
 
-// holdPrefix marks a holder id as a hold (see Hold). It is not a character
-// of message ids.
-const holdPrefix = "~"
+// HoldPrefix marks a holder id as a hold (see Hold). It is not a character
+// of message ids. A store that compares holders itself (Redis's scripts)
+// uses it.
+const HoldPrefix = "~"
 
 // Hold is the holder id under which a verify-only route holds a dedupe key
 // while the webhook is handed on: briefly, so that if Caddy dies meanwhile
 // the key lapses and the sender's retry passes. Claim(key, id) then takes
 // the key over for the dedupe window.
-func Hold(id string) string { return holdPrefix + id }
+func Hold(id string) string { return HoldPrefix + id }
 
 // HeldBy returns the id of a holder returned with ErrDuplicate, and whether
 // it is a hold (the webhook is still being handed on) rather than a claim.
 func HeldBy(holder string) (id string, held bool) {
-	id, held = strings.CutPrefix(holder, holdPrefix)
+	id, held = strings.CutPrefix(holder, HoldPrefix)
 	return id, held
 }

@@ -45,21 +45,12 @@ type App struct {
 
 	ctx      caddy.Context
 	events   *caddyevents.App
-	storage  Storage
+	storage  queue.Storage
 	shared   *openStore
 	policies map[string]*delivery.Policy
 	routes   map[string]*OutboundRoute // of webhook_outbound handlers
 	metrics  *metrics
 	log      *zap.Logger
-}
-
-// Storage is a webhooks.storage module: a way to open a queue.Store.
-type Storage interface {
-	// Key identifies the store: configs with the same key share one
-	// open store and its workers across reloads.
-	Key() string
-	// Open opens the store. It is called at most once per key at a time.
-	Open(log *zap.Logger) (queue.Store, error)
 }
 
 // CaddyModule returns the Caddy module information.
@@ -83,7 +74,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading webhooks storage: %w", err)
 	}
-	a.storage = mod.(Storage)
+	a.storage = mod.(queue.Storage)
 	if err := a.provisionEvents(ctx); err != nil {
 		return fmt.Errorf("webhooks events: %w", err)
 	}

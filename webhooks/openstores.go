@@ -27,7 +27,7 @@ const purgeEvery = time.Minute
 // has the same Key, and closed when the last one is cleaned up. (The
 // "engine" key of the storage JSON names the storage module, not this.)
 type openStore struct {
-	storage   Storage
+	storage   queue.Storage
 	log       *zap.Logger
 	metrics   *metrics
 	recent    recentAttempts // for the dashboard
@@ -44,7 +44,7 @@ type openStore struct {
 	latest atomic.Pointer[App]
 }
 
-func loadOpenStore(s Storage, log *zap.Logger, m *metrics) (*openStore, error) {
+func loadOpenStore(s queue.Storage, log *zap.Logger, m *metrics) (*openStore, error) {
 	v, _, err := openStores.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
 		return &openStore{storage: s, log: log, metrics: m}, nil
 	})

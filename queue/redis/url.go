@@ -1,4 +1,4 @@
-package queue
+package redis
 
 import (
 	"crypto/tls"
@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 )
 
-// RedisURL is a parsed Redis address:
+// URL is a parsed Redis address:
 //
 //	redis[s]://[user[:password]@]host[:port][,host[:port]…][/db][?master_name=M&cluster=true]
 //
@@ -21,7 +21,7 @@ import (
 // Errors never quote the URL or any part parsed from it: a password holding
 // an unescaped / ? or # spills into the host, path or query, so any part
 // may hold a fragment of it.
-type RedisURL struct {
+type URL struct {
 	TLS        bool
 	Username   string
 	Password   string
@@ -35,13 +35,13 @@ type RedisURL struct {
 // host fails, without showing where: the text around it is the password.
 var errUnescapedUserInfo = errors.New("redis url: user or password holds an unescaped / ? or #; percent-encode them (%2F %3F %23)")
 
-// ParseRedisURL parses raw as a RedisURL.
-func ParseRedisURL(raw string) (*RedisURL, error) {
+// ParseURL parses raw as a URL.
+func ParseURL(raw string) (*URL, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok || (scheme != "redis" && scheme != "rediss") {
 		return nil, errors.New("redis url: want redis:// or rediss://")
 	}
-	u := &RedisURL{TLS: scheme == "rediss"}
+	u := &URL{TLS: scheme == "rediss"}
 	rest, query, _ := strings.Cut(rest, "?")
 	authority, path, _ := strings.Cut(rest, "/")
 	if spilledUserInfo(authority, path, query) {
@@ -82,7 +82,7 @@ func spilledUserInfo(authority, path, query string) bool {
 	return strings.Contains(path, "@") || strings.Contains(name, "@")
 }
 
-func (u *RedisURL) setUser(info string) error {
+func (u *URL) setUser(info string) error {
 	user, pass, _ := strings.Cut(info, ":")
 	var err1, err2 error
 	u.Username, err1 = url.PathUnescape(user)
@@ -93,7 +93,7 @@ func (u *RedisURL) setUser(info string) error {
 	return nil
 }
 
-func (u *RedisURL) setHosts(list string) error {
+func (u *URL) setHosts(list string) error {
 	for i, h := range strings.Split(list, ",") {
 		if h == "" {
 			return errors.New("redis url: empty host")
@@ -110,7 +110,7 @@ func (u *RedisURL) setHosts(list string) error {
 	return nil
 }
 
-func (u *RedisURL) setDB(path string) error {
+func (u *URL) setDB(path string) error {
 	if path == "" {
 		return nil
 	}
@@ -122,7 +122,7 @@ func (u *RedisURL) setDB(path string) error {
 	return nil
 }
 
-func (u *RedisURL) setQuery(query string) error {
+func (u *URL) setQuery(query string) error {
 	q, err := url.ParseQuery(query)
 	if err != nil {
 		return errors.New("redis url: invalid query")
@@ -144,8 +144,8 @@ func (u *RedisURL) setQuery(query string) error {
 
 // Options returns go-redis options. The password is the servers'; Sentinels
 // that require one of their own get it in SentinelPassword.
-func (u *RedisURL) Options() *redis.UniversalOptions {
-	o := &redis.UniversalOptions{
+func (u *URL) Options() *goredis.UniversalOptions {
+	o := &goredis.UniversalOptions{
 		Addrs: u.Hosts, DB: u.DB, Username: u.Username, Password: u.Password,
 		MasterName: u.MasterName, IsClusterMode: u.Cluster,
 	}
@@ -157,7 +157,7 @@ func (u *RedisURL) Options() *redis.UniversalOptions {
 }
 
 // String is the URL without its password, for logs and identities.
-func (u *RedisURL) String() string {
+func (u *URL) String() string {
 	var b strings.Builder
 	b.WriteString("redis://")
 	if u.TLS {

@@ -1,4 +1,4 @@
-package queue
+package bolt
 
 import (
 	"fmt"
@@ -10,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // filledBolt writes a database of n queued messages, big enough to span
@@ -18,11 +20,11 @@ import (
 func filledBolt(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "queue.db")
-	s, err := OpenBolt(path, time.Second)
+	s, err := Open(path, time.Second)
 	require.NoError(t, err)
 	for i := range n {
 		m := newMsg("q", t0)
-		m.ID = NewID(t0)
+		m.ID = queue.NewID(t0)
 		m.Body = fmt.Appendf(nil, `{"id":"evt_%d","pad":%q}`, i, strings.Repeat("x", 300+40*(i%200)))
 		_, err := s.Enqueue(m, key(fmt.Sprint(i)))
 		require.NoError(t, err)
@@ -34,16 +36,16 @@ func filledBolt(t *testing.T, n int) string {
 // treeSize is how many bytes of the file at path its pages reach.
 func treeSize(t *testing.T, path string) int64 {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	defer db.Close()
 	var size int64
-	require.NoError(t, db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil }))
+	require.NoError(t, db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil }))
 	return size
 }
 
 // TestOpenBoltRefusesADamagedFile damages a database file the ways a disk,
-// a copy or an operator can, and expects OpenBolt to refuse it with an
+// a copy or an operator can, and expects Open to refuse it with an
 // error that names the file — not a panic in a bbolt goroutine, a SIGBUS,
 // or a silently emptied store.
 func TestOpenBoltRefusesADamagedFile(t *testing.T) {
@@ -74,7 +76,7 @@ func TestOpenBoltRefusesADamagedFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "queue.db")
 			require.NoError(t, os.WriteFile(p, tc.damage(append([]byte(nil), intact...)), 0o600))
-			s, err := OpenBolt(p, time.Second)
+			s, err := Open(p, time.Second)
 			if s != nil {
 				s.Close()
 			}
@@ -86,7 +88,7 @@ func TestOpenBoltRefusesADamagedFile(t *testing.T) {
 	}
 
 	t.Run("intact", func(t *testing.T) {
-		s, err := OpenBolt(path, time.Second)
+		s, err := Open(path, time.Second)
 		require.NoError(t, err)
 		defer s.Close()
 		msgs, _, err := s.Lease("q", t0.Add(time.Hour), 2*n, time.Minute)

@@ -1,4 +1,4 @@
-package queue
+package bolt
 
 import (
 	"bytes"
@@ -8,28 +8,27 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // fillBolt opens a store holding n queued messages of queue q, each with a
 // body of size bytes and, if orderKey is set, that OrderKey. The messages
 // are written directly, a thousand per transaction, to set up quickly.
-func fillBolt(tb testing.TB, q string, n, size int, orderKey string) *Bolt {
+func fillBolt(tb testing.TB, q string, n, size int, orderKey string) *Store {
 	tb.Helper()
-	s, err := OpenBolt(filepath.Join(tb.TempDir(), "queue.db"), time.Second)
+	s, err := Open(filepath.Join(tb.TempDir(), "queue.db"), time.Second)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = s.Close() })
 	body := bytes.Repeat([]byte("x"), size)
 	at := time.Now().Add(-time.Hour)
 	for i := 0; i < n; i += 1000 {
-		require.NoError(tb, s.update(func(tx *bolt.Tx) error {
+		require.NoError(tb, s.update(func(tx *bbolt.Tx) error {
 			for j := i; j < min(i+1000, n); j++ {
 				m := newMsg(q, at.Add(time.Duration(j)*time.Microsecond))
-				m.Body, m.OrderKey, m.State = body, orderKey, StateQueued
-				rec, err := m.encode()
-				if err != nil {
-					return err
-				}
+				m.Body, m.OrderKey, m.State = body, orderKey, queue.StateQueued
+				rec := queue.EncodeRecord(m)
 				if err := s.put(tx, m, rec); err != nil {
 					return err
 				}
@@ -49,7 +48,7 @@ func fillBolt(tb testing.TB, q string, n, size int, orderKey string) *Bolt {
 func BenchmarkLeaseDuringStats(b *testing.B) {
 	s := fillBolt(b, "bulk", 100_000, 256, "")
 	hot := newMsg("hot", time.Now().Add(-time.Minute))
-	_, err := s.Enqueue(hot, Key{})
+	_, err := s.Enqueue(hot, queue.Key{})
 	require.NoError(b, err)
 
 	start := time.Now()

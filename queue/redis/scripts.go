@@ -1,6 +1,10 @@
-package queue
+package redis
 
-import "github.com/redis/go-redis/v9"
+import (
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/hookgate/queue"
+)
 
 // The Lua scripts of the Redis store. Each touches the keys of one queue
 // (one hash tag), so it runs atomically on standalone, Sentinel and Cluster
@@ -17,7 +21,7 @@ local function claim(dk, id, now, exp, ttl)
   local held = redis.call('GET', dk)
   if held and string.sub(held, 1, 20) > now then
     local holder = string.sub(held, 22)
-    if holder ~= id and holder ~= '` + holdPrefix + `' .. id then return holder end
+    if holder ~= id and holder ~= '` + queue.HoldPrefix + `' .. id then return holder end
   end
   if tonumber(ttl) > 0 then
     redis.call('SET', dk, exp .. ' ' .. id, 'PX', ttl)
@@ -35,7 +39,7 @@ end
 // key in the field "ok". Every queued message is in ids, also by id with
 // scores all 0: ids start with their time of receipt, so its first member
 // is the oldest queued message (due is by next attempt, which retries move).
-var enqueueScript = redis.NewScript(claimLua + `
+var enqueueScript = goredis.NewScript(claimLua + `
 if #KEYS == 4 then
   local holder = claim(KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
   if holder then return holder end
@@ -51,12 +55,12 @@ return ''
 `)
 
 // claimScript: KEYS dedupe; ARGV id, now, exp, ttl. Like enqueueScript.
-var claimScript = redis.NewScript(claimLua + `
+var claimScript = goredis.NewScript(claimLua + `
 return claim(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) or ''
 `)
 
 // releaseScript: KEYS dedupe; ARGV id. Drops the record if id holds it.
-var releaseScript = redis.NewScript(`
+var releaseScript = goredis.NewScript(`
 local held = redis.call('GET', KEYS[1])
 if held and string.sub(held, 22) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
@@ -70,7 +74,7 @@ return 0
 // messages stay in due, so a page of limit+ZCARD(lease) ids is enough
 // unless messages are held back by their order key: then it reads on,
 // page by page, through the messages due.
-var leaseScript = redis.NewScript(`
+var leaseScript = goredis.NewScript(`
 local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out, taken = {''}, 0
 if limit <= 0 then return out end
@@ -115,7 +119,7 @@ end
 
 // removeScript: KEYS msg, due, dead, lease, owner, ids; ARGV id, order
 // index prefix. Returns 1 if the message existed.
-var removeScript = redis.NewScript(orderLua + `
+var removeScript = goredis.NewScript(orderLua + `
 order(ARGV[2], false)
 local existed = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
@@ -127,7 +131,7 @@ return existed
 // updateScript: KEYS msg, due, dead, lease, owner, ids; ARGV id, meta, state,
 // score, token, now µs, order index prefix. Returns 0 if the message is
 // gone, -1 if another instance holds an unexpired lease on it, else 1.
-var updateScript = redis.NewScript(orderLua + `
+var updateScript = goredis.NewScript(orderLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local owner = redis.call('HGET', KEYS[5], ARGV[1])
 if owner and owner ~= ARGV[5] then
@@ -150,7 +154,7 @@ return 1
 // replayScript: KEYS msg, due, dead, ids; ARGV id, meta, score, order index
 // prefix. Queues a dead message again; returns 0 if it is not (or no
 // longer) dead.
-var replayScript = redis.NewScript(orderLua + `
+var replayScript = goredis.NewScript(orderLua + `
 if not redis.call('ZSCORE', KEYS[3], ARGV[1]) or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 order(ARGV[4], true)
 redis.call('HSET', KEYS[1], 'meta', ARGV[2])
@@ -161,7 +165,7 @@ return 1
 
 // renewScript: KEYS lease, owner; ARGV token, until µs, ids…. Extends the
 // leases token still owns and returns the ids it no longer owns.
-var renewScript = redis.NewScript(`
+var renewScript = goredis.NewScript(`
 local lost = {}
 for i = 3, #ARGV do
   local id = ARGV[i]
@@ -176,7 +180,7 @@ return lost
 
 // unleaseScript: KEYS lease, owner; ARGV token, ids…. Drops the leases
 // token owns, so other instances need not wait for them to expire.
-var unleaseScript = redis.NewScript(`
+var unleaseScript = goredis.NewScript(`
 for i = 2, #ARGV do
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
     redis.call('ZREM', KEYS[1], ARGV[i]); redis.call('HDEL', KEYS[2], ARGV[i])
@@ -187,7 +191,7 @@ return 0
 
 // listScript: KEYS index; ARGV limit, message key prefix. Returns the
 // metadata of the first limit messages of the index.
-var listScript = redis.NewScript(`
+var listScript = goredis.NewScript(`
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)) do
   local meta = redis.call('HGET', ARGV[2] .. id, 'meta')
@@ -198,7 +202,7 @@ return out
 
 // purgeScript: KEYS dead; ARGV before µs, chunk, message key prefix.
 // Removes up to chunk messages that died before ARGV[1].
-var purgeScript = redis.NewScript(`
+var purgeScript = goredis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   redis.call('DEL', ARGV[3] .. id); redis.call('ZREM', KEYS[1], id)

@@ -1,4 +1,4 @@
-package queue
+package bolt
 
 import (
 	"bytes"
@@ -9,24 +9,26 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // scanStats is what Stats answered before counts were kept on write: a
 // scan of both indexes (leases aside).
-func scanStats(t *testing.T, s *Bolt) map[string]Stats {
-	out := map[string]Stats{}
-	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+func scanStats(t *testing.T, s *Store) map[string]queue.Stats {
+	out := map[string]queue.Stats{}
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketDue, bucketDead} {
 			_ = tx.Bucket(b).ForEach(func(k, _ []byte) error {
-				q := string(k[:bytes.IndexByte(k, 0)])
-				st := out[q]
+				q, _, id := splitIndexKey(k)
+				st := out[string(q)]
 				if bytes.Equal(b, bucketDead) {
 					st.Dead++
-				} else if st.Queued++; st.Oldest.IsZero() || IDTime(string(k[len(q)+9:])).Before(st.Oldest) {
-					st.Oldest = IDTime(string(k[len(q)+9:]))
+				} else if st.Queued++; st.Oldest.IsZero() || queue.IDTime(string(id)).Before(st.Oldest) {
+					st.Oldest = queue.IDTime(string(id))
 				}
-				out[q] = st
+				out[string(q)] = st
 				return nil
 			})
 		}
@@ -39,7 +41,7 @@ func scanStats(t *testing.T, s *Bolt) map[string]Stats {
 // and after a reopen, the counts kept on write are what a scan finds.
 func TestBoltCountsMatchTheIndexes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "queue.db")
-	s, err := OpenBolt(path, time.Second)
+	s, err := Open(path, time.Second)
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var ids []string
@@ -49,13 +51,13 @@ func TestBoltCountsMatchTheIndexes(t *testing.T) {
 		switch op := rng.IntN(6); {
 		case op <= 1 || len(ids) == 0:
 			m := newMsg(q, now.Add(time.Duration(rng.IntN(1000))*time.Millisecond))
-			_, err := s.Enqueue(m, Key{})
+			_, err := s.Enqueue(m, queue.Key{})
 			require.NoError(t, err)
 			ids = append(ids, m.ID)
 		default:
 			id := ids[rng.IntN(len(ids))]
 			m, err := s.Get(id)
-			if err == ErrNotFound {
+			if err == queue.ErrNotFound {
 				continue
 			}
 			require.NoError(t, err)
@@ -63,7 +65,7 @@ func TestBoltCountsMatchTheIndexes(t *testing.T) {
 			case 2:
 				require.NoError(t, s.Delivered(id))
 			case 3:
-				m.State, m.DeadAt = StateDead, now
+				m.State, m.DeadAt = queue.StateDead, now
 				require.NoError(t, s.Update(m))
 			case 4:
 				_, err = s.Replay(id, now)
@@ -79,13 +81,13 @@ func TestBoltCountsMatchTheIndexes(t *testing.T) {
 	}
 	assertStats(t, s)
 	require.NoError(t, s.Close())
-	s, err = OpenBolt(path, time.Second)
+	s, err = Open(path, time.Second)
 	require.NoError(t, err)
 	defer s.Close()
 	assertStats(t, s)
 }
 
-func assertStats(t *testing.T, s *Bolt) {
+func assertStats(t *testing.T, s *Store) {
 	t.Helper()
 	got, err := s.Stats()
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package queue
+package redis
 
 import (
 	"context"
@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookgate/hookgate/internal/redistest"
+
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/queue/storetest"
 )
 
 // TestRedisClusterStore runs the store suite on a three-node Redis Cluster:
@@ -20,30 +23,30 @@ func TestRedisClusterStore(t *testing.T) {
 		t.Skip("starts a Redis Cluster")
 	}
 	c := redistest.StartCluster(t)
-	u, err := ParseRedisURL(c.URL())
+	u, err := ParseURL(c.URL())
 	require.NoError(t, err)
 	require.True(t, u.Cluster)
 	t.Run("min_replicas waits on the key's own node", func(t *testing.T) {
-		s, err := OpenRedis(RedisOptions{Client: u.Options(), Prefix: "wait:", MinReplicas: 1, Timeout: time.Second})
+		s, err := Open(Options{Client: u.Options(), Prefix: "wait:", MinReplicas: 1, Timeout: time.Second})
 		require.NoError(t, err)
 		defer s.Close()
-		_, err = s.Enqueue(newMsg("q", time.Now()), Key{})
+		_, err = s.Enqueue(newMsg("q", time.Now()), queue.Key{})
 		require.ErrorContains(t, err, "only 0 of 1 replicas confirmed", "the cluster has no replicas")
 	})
-	runStoreSuite(t, func(t *testing.T) func() testStore {
+	storetest.Run(t, func(t *testing.T) func() storetest.Store {
 		prefix := fmt.Sprintf("c%d:", prefixes.Add(1))
-		return func() testStore {
-			s, err := OpenRedis(RedisOptions{Client: u.Options(), Prefix: prefix, Lease: time.Hour, Timeout: time.Second})
+		return func() storetest.Store {
+			s, err := Open(Options{Client: u.Options(), Prefix: prefix, Lease: time.Hour, Timeout: time.Second})
 			require.NoError(t, err)
-			require.IsType(t, &redis.ClusterClient{}, s.c)
-			return s
+			require.IsType(t, &goredis.ClusterClient{}, s.c)
+			return suiteStore{s}
 		}
 	})
 }
 
 // scanAll scans every master of a cluster, or the one server.
-func scanAll(ctx context.Context, s *Redis, match string) ([]string, error) {
-	scan := func(c redis.UniversalClient) ([]string, error) {
+func scanAll(ctx context.Context, s *Store, match string) ([]string, error) {
+	scan := func(c goredis.UniversalClient) ([]string, error) {
 		var out []string
 		iter := c.Scan(ctx, 0, match, 1000).Iterator()
 		for iter.Next(ctx) {
@@ -56,7 +59,7 @@ func scanAll(ctx context.Context, s *Redis, match string) ([]string, error) {
 	}
 	var all []string
 	ch := make(chan []string, 16)
-	err := s.cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+	err := s.cluster.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
 		keys, err := scan(node)
 		ch <- keys
 		return err

@@ -1,11 +1,13 @@
-package queue
+package redis
 
 import (
 	"context"
 	"errors"
 	"sort"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // Outbound endpoints live in one hash, <prefix>endpoints: id → JSON. They
@@ -13,15 +15,15 @@ import (
 // Writes go through eval, so that they wait for MinReplicas like messages.
 
 var (
-	hsetScript = redis.NewScript(`return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])`)
-	hdelScript = redis.NewScript(`return redis.call('HDEL', KEYS[1], ARGV[1])`)
+	hsetScript = goredis.NewScript(`return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])`)
+	hdelScript = goredis.NewScript(`return redis.call('HDEL', KEYS[1], ARGV[1])`)
 )
 
-func (s *Redis) endpointsKey() string { return s.prefix + "endpoints" }
+func (s *Store) endpointsKey() string { return s.prefix + "endpoints" }
 
 // PutEndpoint implements EndpointStore.
-func (s *Redis) PutEndpoint(e *Endpoint) error {
-	rec, err := encodeEndpoint(e)
+func (s *Store) PutEndpoint(e *queue.Endpoint) error {
+	rec, err := queue.EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}
@@ -30,26 +32,26 @@ func (s *Redis) PutEndpoint(e *Endpoint) error {
 }
 
 // GetEndpoint implements EndpointStore.
-func (s *Redis) GetEndpoint(id string) (*Endpoint, error) {
+func (s *Store) GetEndpoint(id string) (*queue.Endpoint, error) {
 	rec, err := s.c.HGet(context.Background(), s.endpointsKey(), id).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, ErrEndpointNotFound
+	if errors.Is(err, goredis.Nil) {
+		return nil, queue.ErrEndpointNotFound
 	}
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	return decodeEndpoint(rec)
+	return queue.DecodeEndpoint(rec)
 }
 
 // ListEndpoints implements EndpointStore.
-func (s *Redis) ListEndpoints() ([]*Endpoint, error) {
+func (s *Store) ListEndpoints() ([]*queue.Endpoint, error) {
 	all, err := s.c.HGetAll(context.Background(), s.endpointsKey()).Result()
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	out := make([]*Endpoint, 0, len(all))
+	out := make([]*queue.Endpoint, 0, len(all))
 	for _, rec := range all {
-		e, err := decodeEndpoint([]byte(rec))
+		e, err := queue.DecodeEndpoint([]byte(rec))
 		if err != nil {
 			return nil, err
 		}
@@ -60,15 +62,15 @@ func (s *Redis) ListEndpoints() ([]*Endpoint, error) {
 }
 
 // DeleteEndpoint implements EndpointStore.
-func (s *Redis) DeleteEndpoint(id string) error {
+func (s *Store) DeleteEndpoint(id string) error {
 	n, err := s.eval(context.Background(), hdelScript, true, []string{s.endpointsKey()}, id)
 	if err != nil {
 		return s.wrap(err)
 	}
 	if n, _ := n.(int64); n == 0 {
-		return ErrEndpointNotFound
+		return queue.ErrEndpointNotFound
 	}
 	return nil
 }
 
-var _ EndpointStore = (*Redis)(nil)
+var _ queue.EndpointStore = (*Store)(nil)

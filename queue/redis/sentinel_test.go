@@ -1,4 +1,4 @@
-package queue
+package redis
 
 import (
 	"context"
@@ -6,18 +6,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/internal/redistest"
+
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/queue/storetest"
 )
 
 // openSentinel opens a store through the Sentinel's URL (master_name).
-func openSentinel(t *testing.T, sen *redistest.Sentinel, o RedisOptions) *Redis {
+func openSentinel(t *testing.T, sen *redistest.Sentinel, o Options) *Store {
 	t.Helper()
-	u, err := ParseRedisURL(sen.URL())
+	u, err := ParseURL(sen.URL())
 	require.NoError(t, err)
 	require.Equal(t, redistest.MasterName, u.MasterName)
 	o.Client = u.Options()
@@ -27,7 +30,7 @@ func openSentinel(t *testing.T, sen *redistest.Sentinel, o RedisOptions) *Redis 
 	// go-redis logs every master lookup to stderr unless a store gives it
 	// a logger (one per process: this one is silent).
 	o.Log = zap.NewNop()
-	s, err := OpenRedis(o)
+	s, err := Open(o)
 	require.NoError(t, err)
 	return s
 }
@@ -41,14 +44,14 @@ func TestRedisSentinelStore(t *testing.T) {
 	}
 	sen := redistest.StartSentinel(t, 0)
 	var prefix string
-	runStoreSuite(t, func(t *testing.T) func() testStore {
+	storetest.Run(t, func(t *testing.T) func() storetest.Store {
 		prefix = fmt.Sprintf("s%d:", prefixes.Add(1))
 		p := prefix
-		return func() testStore { return openSentinel(t, sen, RedisOptions{Prefix: p, Lease: time.Hour}) }
+		return func() storetest.Store { return suiteStore{openSentinel(t, sen, Options{Prefix: p, Lease: time.Hour})} }
 	})
 
 	// The suite's data is on the master the Sentinel named.
-	master := redis.NewClient(&redis.Options{Addr: sen.Master.Addr})
+	master := goredis.NewClient(&goredis.Options{Addr: sen.Master.Addr})
 	defer master.Close()
 	keys, err := master.Keys(context.Background(), prefix+"*").Result()
 	require.NoError(t, err)
@@ -65,10 +68,10 @@ func TestRedisSentinelFailover(t *testing.T) {
 		t.Skip("starts a Redis master, a replica and a Sentinel, then fails over")
 	}
 	sen := redistest.StartSentinel(t, 1)
-	s := openSentinel(t, sen, RedisOptions{Prefix: "failover:", Lease: time.Hour, MinReplicas: 1})
+	s := openSentinel(t, sen, Options{Prefix: "failover:", Lease: time.Hour, MinReplicas: 1})
 	defer s.Close()
 	m := newMsg("q", time.Now())
-	k := Key{Scope: "route", Value: "evt_failover", Expires: time.Now().Add(time.Hour)}
+	k := queue.Key{Scope: "route", Value: "evt_failover", Expires: time.Now().Add(time.Hour)}
 	_, err := s.Enqueue(m, k)
 	require.NoError(t, err, "WAIT 1: the replica confirmed it")
 
@@ -84,13 +87,13 @@ func TestRedisSentinelFailover(t *testing.T) {
 		require.NoError(c, err)
 		assert.Equal(c, m.Body, got.Body)
 	}, 15*time.Second, 100*time.Millisecond)
-	_, err = s.Enqueue(newMsg("other", time.Now()), Key{})
+	_, err = s.Enqueue(newMsg("other", time.Now()), queue.Key{})
 	assert.ErrorContains(t, err, "only 0 of 1 replicas confirmed", "the promoted master has no replica")
 
-	s0 := openSentinel(t, sen, RedisOptions{Prefix: "failover:", Lease: time.Hour})
+	s0 := openSentinel(t, sen, Options{Prefix: "failover:", Lease: time.Hour})
 	defer s0.Close()
 	holder, err := s0.Enqueue(newMsg("q", time.Now()), k)
-	require.ErrorIs(t, err, ErrDuplicate, "the dedupe record moved with the message")
+	require.ErrorIs(t, err, queue.ErrDuplicate, "the dedupe record moved with the message")
 	assert.Equal(t, m.ID, holder)
 	leased, _, err := s0.Lease("q", time.Now(), 10, time.Minute)
 	require.NoError(t, err)

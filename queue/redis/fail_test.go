@@ -1,4 +1,4 @@
-package queue
+package redis
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookgate/hookgate/internal/redistest"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // TestRedisUnreachable: while Redis is down, writes fail fast and are not
@@ -18,14 +20,14 @@ func TestRedisUnreachable(t *testing.T) {
 	srv := redistest.Start(t)
 	s := openRedis(t, srv, "down:", time.Hour)
 	defer s.Close()
-	enqueue(t, s, newMsg("q", time.Now()), Key{})
+	enqueue(t, s, newMsg("q", time.Now()), queue.Key{})
 
 	srv.Stop()
 	for range 3 {
 		start := time.Now()
-		_, err := s.Enqueue(newMsg("q", time.Now()), Key{Scope: "r", Value: "v", Expires: time.Now().Add(time.Hour)})
+		_, err := s.Enqueue(newMsg("q", time.Now()), queue.Key{Scope: "r", Value: "v", Expires: time.Now().Add(time.Hour)})
 		require.Error(t, err)
-		assert.NotErrorIs(t, err, ErrDuplicate)
+		assert.NotErrorIs(t, err, queue.ErrDuplicate)
 		assert.Less(t, time.Since(start), 2*time.Second, "fails fast")
 	}
 	_, _, err := s.Lease("q", time.Now(), 10, time.Minute)
@@ -33,7 +35,7 @@ func TestRedisUnreachable(t *testing.T) {
 
 	require.NoError(t, srv.Restart())
 	require.Eventually(t, func() bool {
-		_, err := s.Enqueue(newMsg("q", time.Now()), Key{Scope: "r", Value: "v", Expires: time.Now().Add(time.Hour)})
+		_, err := s.Enqueue(newMsg("q", time.Now()), queue.Key{Scope: "r", Value: "v", Expires: time.Now().Add(time.Hour)})
 		return err == nil
 	}, 10*time.Second, 50*time.Millisecond, "recovers by itself")
 	st, err := s.Stats()
@@ -47,10 +49,10 @@ func TestRedisMinReplicas(t *testing.T) {
 	master := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	host, port, _ := strings.Cut(master.Addr, ":")
 	redistest.Start(t, "--replicaof", host, port)
-	u, err := ParseRedisURL(master.URL())
+	u, err := ParseURL(master.URL())
 	require.NoError(t, err)
-	open := func(n int) *Redis {
-		s, err := OpenRedis(RedisOptions{Client: u.Options(), MinReplicas: n, Timeout: time.Second})
+	open := func(n int) *Store {
+		s, err := Open(Options{Client: u.Options(), MinReplicas: n, Timeout: time.Second})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = s.Close() })
 		return s
@@ -63,7 +65,7 @@ func TestRedisMinReplicas(t *testing.T) {
 
 	_, err = one.Enqueue(newMsg("q", time.Now()), key("a"))
 	require.NoError(t, err, "one replica confirms")
-	_, err = one.Claim(Key{Scope: "s", Value: "v", Expires: time.Now().Add(time.Hour)}, "id")
+	_, err = one.Claim(queue.Key{Scope: "s", Value: "v", Expires: time.Now().Add(time.Hour)}, "id")
 	require.NoError(t, err)
 
 	start := time.Now()
@@ -92,7 +94,7 @@ func TestParseRedisURL(t *testing.T) {
 		{url: "redis://h1,h2/3", err: "database 0 only"},
 		{url: "redis://:s3cret@h1?pasword=x", err: "unknown parameter"},
 	} {
-		u, err := ParseRedisURL(tc.url)
+		u, err := ParseURL(tc.url)
 		if tc.err != "" {
 			require.Error(t, err, tc.url)
 			assert.Contains(t, err.Error(), tc.err, tc.url)
@@ -106,7 +108,7 @@ func TestParseRedisURL(t *testing.T) {
 		assert.Equal(t, tc.master, u.Options().MasterName, tc.url)
 		assert.Equal(t, tc.db, u.Options().DB, tc.url)
 	}
-	u, err := ParseRedisURL("redis://:p%40ss@h1:1")
+	u, err := ParseURL("redis://:p%40ss@h1:1")
 	require.NoError(t, err)
 	assert.Equal(t, "p@ss", u.Password)
 }

@@ -1,4 +1,4 @@
-package webhooks
+package redis
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 
 const redisSecret = "s3cret-Redis-pw"
 
-func provisionRedis(t *testing.T, r *Redis) error {
+func provisionRedis(t *testing.T, r *Storage) error {
 	t.Helper()
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
 	defer cancel()
@@ -22,7 +22,7 @@ func TestRedisStorageSecrets(t *testing.T) {
 	t.Setenv("HG_REDIS_PW", redisSecret)
 	t.Setenv("HG_REDIS_URL", "redis://user:"+redisSecret+"@127.0.0.1:6379/2")
 
-	a := &Redis{URL: "redis://127.0.0.1:6379/2", Password: "{env.HG_REDIS_PW}", Lease: caddy.Duration(2e9)}
+	a := &Storage{URL: "redis://127.0.0.1:6379/2", Password: "{env.HG_REDIS_PW}", Lease: caddy.Duration(2e9)}
 	require.NoError(t, provisionRedis(t, a))
 	require.NoError(t, a.Validate())
 	assert.Equal(t, redisSecret, a.url.Password, "placeholders are resolved at provision")
@@ -31,17 +31,17 @@ func TestRedisStorageSecrets(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(out), redisSecret, "the resolved password stays out of the config")
 
-	b := &Redis{URL: "{env.HG_REDIS_URL}"}
+	b := &Storage{URL: "{env.HG_REDIS_URL}"}
 	require.NoError(t, provisionRedis(t, b))
 	assert.NotContains(t, b.Key(), redisSecret)
 	assert.Contains(t, b.Key(), "redis://user@127.0.0.1:6379/2")
 	assert.Equal(t, "hookgate:", b.KeyPrefix)
 
-	c := &Redis{URL: "redis://127.0.0.1:6379/2", Password: "other", Lease: caddy.Duration(2e9)}
+	c := &Storage{URL: "redis://127.0.0.1:6379/2", Password: "other", Lease: caddy.Duration(2e9)}
 	require.NoError(t, provisionRedis(t, c))
 	assert.NotEqual(t, a.Key(), c.Key(), "a new password makes a new client on reload")
 
-	bad := &Redis{URL: "redis://:" + redisSecret + "@host:port"}
+	bad := &Storage{URL: "redis://:" + redisSecret + "@host:port"}
 	err = provisionRedis(t, bad)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), redisSecret)

@@ -1,28 +1,30 @@
-package webhooks
+package redis
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/queue"
 )
 
 func init() {
-	caddy.RegisterModule(Redis{})
+	caddy.RegisterModule(Storage{})
 }
 
-// Redis is the shared store: several Caddy instances on one Redis
+// Storage is the webhooks.storage.redis module, the shared store: several Caddy instances on one Redis
 // (standalone, Sentinel or Cluster) share dedupe records, queues and the
 // dead-letter queue, and deliver the messages of an instance that died
 // once its leases expire. A 2xx is as durable as Redis makes it: run Redis
 // with appendonly yes and appendfsync always (or everysec, accepting its
 // one-second window), and set min_replicas where replicas must confirm.
-type Redis struct {
+type Storage struct {
 	// URL of Redis: redis://[user[:password]@]host[:port][/db], rediss://
 	// for TLS. Several comma-separated hosts are Cluster nodes, or Sentinels
 	// with ?master_name=NAME. Placeholders such as {env.REDIS_URL} are
@@ -50,21 +52,21 @@ type Redis struct {
 	// fast (503) while Redis is unreachable. Default: 3s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	url  *queue.RedisURL // resolved, secrets included
+	url  *URL // resolved, secrets included
 	pass string
 	sent string
 }
 
 // CaddyModule returns the Caddy module information.
-func (Redis) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: "webhooks.storage.redis", New: func() caddy.Module { return new(Redis) }}
+func (Storage) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "webhooks.storage.redis", New: func() caddy.Module { return new(Storage) }}
 }
 
 // Provision expands placeholders and parses the URL. Resolved secrets stay
 // in unexported fields, out of the config and its JSON.
-func (r *Redis) Provision(caddy.Context) error {
+func (r *Storage) Provision(caddy.Context) error {
 	repl := caddy.NewReplacer()
-	u, err := queue.ParseRedisURL(repl.ReplaceAll(r.URL, ""))
+	u, err := ParseURL(repl.ReplaceAll(r.URL, ""))
 	if err != nil {
 		return fmt.Errorf("webhooks storage: %w", err) // never quotes the URL
 	}
@@ -77,19 +79,19 @@ func (r *Redis) Provision(caddy.Context) error {
 	r.url, r.sent = u, repl.ReplaceAll(r.SentinelPassword, "")
 	r.KeyPrefix = repl.ReplaceAll(r.KeyPrefix, "")
 	if r.KeyPrefix == "" {
-		r.KeyPrefix = queue.DefaultRedisPrefix
+		r.KeyPrefix = DefaultPrefix
 	}
 	if r.Lease <= 0 {
-		r.Lease = caddy.Duration(queue.DefaultRedisLease)
+		r.Lease = caddy.Duration(DefaultLease)
 	}
 	if r.Timeout <= 0 {
-		r.Timeout = caddy.Duration(queue.DefaultRedisTimeout)
+		r.Timeout = caddy.Duration(DefaultTimeout)
 	}
 	return nil
 }
 
 // Validate checks the configuration.
-func (r *Redis) Validate() error {
+func (r *Storage) Validate() error {
 	if r.MinReplicas < 0 {
 		return fmt.Errorf("webhooks storage: min_replicas must not be negative")
 	}
@@ -99,10 +101,94 @@ func (r *Redis) Validate() error {
 	return nil
 }
 
-// Key implements Storage: configs naming the same Redis, prefix and
+// UnmarshalCaddyfile sets up the Redis store, after the webhooks global
+// option's `storage`:
+//
+//	storage redis <url> {
+//		key_prefix        <prefix>
+//		lease             <duration>
+//		min_replicas      <n>
+//		timeout           <duration>
+//		username          <name>
+//		password          <password>   # e.g. {env.REDIS_PASSWORD}
+//		sentinel_password <password>
+//	}
+func (r *Storage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the engine's name
+	if !d.NextArg() {
+		return d.Err("storage redis needs a URL, e.g. redis://127.0.0.1:6379/0")
+	}
+	r.URL = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		var err error
+		switch opt := d.Val(); opt {
+		case "key_prefix":
+			err = stringOpt(d, &r.KeyPrefix)
+		case "username":
+			err = stringOpt(d, &r.Username)
+		case "password":
+			err = stringOpt(d, &r.Password)
+		case "sentinel_password":
+			err = stringOpt(d, &r.SentinelPassword)
+		case "lease":
+			err = durationOpt(d, &r.Lease)
+		case "timeout":
+			err = durationOpt(d, &r.Timeout)
+		case "min_replicas":
+			err = countOpt(d, &r.MinReplicas)
+		default:
+			return d.Errf("unrecognized redis storage option %q", opt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stringOpt reads the one argument of an option.
+func stringOpt(d *caddyfile.Dispenser, v *string) error {
+	if !d.AllArgs(v) {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+// durationOpt reads a duration, zero included.
+func durationOpt(d *caddyfile.Dispenser, v *caddy.Duration) error {
+	opt, arg := d.Val(), ""
+	if err := stringOpt(d, &arg); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(arg)
+	if err != nil || dur < 0 {
+		return d.Errf("%s: invalid duration %q", opt, arg)
+	}
+	*v = caddy.Duration(dur)
+	return nil
+}
+
+// countOpt reads a whole number, zero included.
+func countOpt(d *caddyfile.Dispenser, v *int) error {
+	var arg string
+	if err := stringOpt(d, &arg); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 0 {
+		return d.Errf("want a whole number, got %q", arg)
+	}
+	*v = n
+	return nil
+}
+
+// Key implements queue.Storage: configs naming the same Redis, prefix and
 // settings share one store. It holds no password, only a short digest of
 // it, so that a changed password opens a new client on reload.
-func (r *Redis) Key() string {
+func (r *Storage) Key() string {
 	return fmt.Sprintf("redis:%s|%s|%s|%d|%s|%s", r.url, r.KeyPrefix, time.Duration(r.Lease),
 		r.MinReplicas, time.Duration(r.Timeout), digest(r.url.Password+"\x00"+r.sent))
 }
@@ -115,12 +201,12 @@ func digest(secret string) string {
 	return hex.EncodeToString(sum[:4])
 }
 
-// Open implements Storage. Redis need not be up: the store connects when
+// Open implements queue.Storage. Redis need not be up: the store connects when
 // used, answers errors (and inbound 503s) meanwhile, and recovers by itself.
-func (r *Redis) Open(log *zap.Logger) (queue.Store, error) {
+func (r *Storage) Open(log *zap.Logger) (queue.Store, error) {
 	opts := r.url.Options()
 	opts.SentinelPassword = r.sent
-	st, err := queue.OpenRedis(queue.RedisOptions{
+	st, err := Open(Options{
 		Client: opts, Prefix: r.KeyPrefix, Lease: time.Duration(r.Lease),
 		MinReplicas: r.MinReplicas, Timeout: time.Duration(r.Timeout), Log: log,
 	})
@@ -138,7 +224,8 @@ func (r *Redis) Open(log *zap.Logger) (queue.Store, error) {
 
 // Interface guards
 var (
-	_ Storage           = (*Redis)(nil)
-	_ caddy.Provisioner = (*Redis)(nil)
-	_ caddy.Validator   = (*Redis)(nil)
+	_ queue.Storage         = (*Storage)(nil)
+	_ caddy.Provisioner     = (*Storage)(nil)
+	_ caddy.Validator       = (*Storage)(nil)
+	_ caddyfile.Unmarshaler = (*Storage)(nil)
 )

@@ -1,4 +1,4 @@
-package queue
+package bolt
 
 import (
 	"errors"
@@ -7,11 +7,11 @@ import (
 	"runtime/debug"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// ErrCorrupt is wrapped by the error of OpenBolt when the database file is
+// ErrCorrupt is wrapped by the error of Open when the database file is
 // damaged: truncated, or with pages that are not what the tree says.
 var ErrCorrupt = errors.New("the database file is damaged")
 
@@ -44,7 +44,7 @@ func checkFile(path string, lockTimeout time.Duration) error {
 	if fi.Size() < minFileSize {
 		return refuse(fmt.Errorf("%w: truncated to %d bytes", ErrCorrupt, fi.Size()))
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: lockTimeout})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return fmt.Errorf("opening %s: locked by another process (is another Caddy using it?)", path)
@@ -60,22 +60,22 @@ func checkFile(path string, lockTimeout time.Duration) error {
 
 // walkFile reads every key and the last byte of every value, which touches
 // every branch, leaf and overflow page the tree reaches.
-func walkFile(db *bolt.DB, size int64) (err error) {
+func walkFile(db *bbolt.DB, size int64) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // a fault on the mmap becomes a panic…
 	defer func() {                                           // …recovered here, as are bbolt's own assertion failures
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
 		}
 	}()
-	return db.View(func(tx *bolt.Tx) error {
+	return db.View(func(tx *bbolt.Tx) error {
 		if need := tx.Size(); need > size {
 			return fmt.Errorf("%w: truncated to %d bytes, its pages need %d", ErrCorrupt, size, need)
 		}
-		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+		return tx.ForEach(func(_ []byte, b *bbolt.Bucket) error { return walk(b) })
 	})
 }
 
-func walk(b *bolt.Bucket) error {
+func walk(b *bbolt.Bucket) error {
 	c := b.Cursor()
 	var sink byte
 	for k, v := c.First(); k != nil; k, v = c.Next() {

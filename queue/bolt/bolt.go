@@ -1,4 +1,4 @@
-package queue
+package bolt
 
 import (
 	"bytes"
@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 var (
@@ -23,17 +25,30 @@ var (
 	bucketExpiry   = []byte("expiry")   // nanos scope 0 value → ∅: dedupe records by expiry
 )
 
+// nanosLen is the length of a time in keys and values ("nanos" above):
+// nanoseconds since the epoch, 8 bytes big-endian (see be64), so that keys
+// sort by time.
+const nanosLen = 8
+
+// splitIndexKey splits a key of the due or dead index (queue 0 nanos id)
+// into its queue, its time and its message id.
+func splitIndexKey(k []byte) (q []byte, nanos int64, id []byte) {
+	i := bytes.IndexByte(k, 0)
+	at := k[i+1:]
+	return k[:i], int64(binary.BigEndian.Uint64(at)), at[nanosLen:]
+}
+
 // maxBatch bounds the writes shared by one commit.
 const maxBatch = 512
 
-// Bolt is the embedded Store: one bbolt file. All writes go through a single
+// Store is the embedded queue.Store: one bbolt file. All writes go through a single
 // committer goroutine that takes every pending write, applies them in one
 // transaction and fsyncs once (group commit), so concurrent senders share
 // the cost of the disk flush instead of queueing behind each other's.
 // Leases are held in memory: they only guard against delivering a message
 // twice at once within this process, and vanish with it.
-type Bolt struct {
-	db      *bolt.DB
+type Store struct {
+	db      *bbolt.DB
 	path    string
 	ops     chan *op
 	done    chan struct{}
@@ -58,14 +73,14 @@ type lease struct {
 }
 
 type op struct {
-	fn  func(*bolt.Tx) error
+	fn  func(*bbolt.Tx) error
 	err chan error
 }
 
-// OpenBolt opens (creating if needed) the database at path. It waits at
+// Open opens (creating if needed) the database at path. It waits at
 // most lockTimeout for another process that holds the file, so that
 // `caddy validate` beside a running server fails fast instead of hanging.
-func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
+func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating webhooks storage directory: %w", err)
 	}
@@ -75,8 +90,8 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 	// NoFreelistSync: with many messages queued and deleted, the freelist is
 	// pages long and was rewritten by every commit; bbolt rebuilds it from
 	// the pages at open instead (as etcd does). Files stay readable either way.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: lockTimeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true, PageSize: pageSize,
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout: lockTimeout, FreelistType: bbolt.FreelistMapType, NoFreelistSync: true, PageSize: pageSize,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("opening %s: locked by another process (is another Caddy using it?)", path)
@@ -84,7 +99,7 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry, bucketOrder} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -96,8 +111,8 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising %s: %w", path, err)
 	}
-	s := &Bolt{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), leases: map[string]lease{}, now: time.Now}
-	if err := db.View(func(tx *bolt.Tx) error { s.tally.load(tx); return nil }); err != nil {
+	s := &Store{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), leases: map[string]lease{}, now: time.Now}
+	if err := db.View(func(tx *bbolt.Tx) error { s.tally.load(tx); return nil }); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("counting %s: %w", path, err)
 	}
@@ -107,10 +122,10 @@ func OpenBolt(path string, lockTimeout time.Duration) (*Bolt, error) {
 }
 
 // Path returns the database file's path.
-func (s *Bolt) Path() string { return s.path }
+func (s *Store) Path() string { return s.path }
 
 // Close stops the committer, failing writes still waiting, and closes the file.
-func (s *Bolt) Close() error {
+func (s *Store) Close() error {
 	close(s.done)
 	s.wg.Wait()
 	return s.db.Close()
@@ -120,12 +135,12 @@ func (s *Bolt) Close() error {
 // fn reports outcomes through its closure; a returned error aborts the whole
 // transaction, after which the batch is retried one op per transaction, so
 // fn must be safe to run again.
-func (s *Bolt) commit(fn func(*bolt.Tx) error) error {
+func (s *Store) commit(fn func(*bbolt.Tx) error) error {
 	o := &op{fn: fn, err: make(chan error, 1)}
 	select {
 	case s.ops <- o:
 	case <-s.done:
-		return ErrClosed
+		return queue.ErrClosed
 	}
 	select {
 	case err := <-o.err:
@@ -138,12 +153,12 @@ func (s *Bolt) commit(fn func(*bolt.Tx) error) error {
 		case err := <-o.err:
 			return err
 		default:
-			return ErrClosed
+			return queue.ErrClosed
 		}
 	}
 }
 
-func (s *Bolt) commitLoop() {
+func (s *Store) commitLoop() {
 	defer s.wg.Done()
 	defer close(s.stopped)
 	batch := make([]*op, 0, maxBatch)
@@ -168,8 +183,8 @@ func (s *Bolt) commitLoop() {
 	}
 }
 
-func (s *Bolt) apply(batch []*op) {
-	err := s.update(func(tx *bolt.Tx) error {
+func (s *Store) apply(batch []*op) {
+	err := s.update(func(tx *bbolt.Tx) error {
 		for _, o := range batch {
 			if err := o.fn(tx); err != nil {
 				return err
@@ -194,18 +209,18 @@ func (s *Bolt) apply(batch []*op) {
 
 // update runs fn in one durable transaction, and counts its index writes
 // once it has committed.
-func (s *Bolt) update(fn func(*bolt.Tx) error) error {
+func (s *Store) update(fn func(*bbolt.Tx) error) error {
 	s.tally.begin()
 	err := s.db.Update(fn)
 	s.tally.settle(err == nil)
 	return err
 }
 
-func (s *Bolt) failPending() {
+func (s *Store) failPending() {
 	for {
 		select {
 		case o := <-s.ops:
-			o.err <- ErrClosed
+			o.err <- queue.ErrClosed
 		default:
 			return
 		}
@@ -213,14 +228,11 @@ func (s *Bolt) failPending() {
 }
 
 // Enqueue implements Store.
-func (s *Bolt) Enqueue(m *Message, key Key) (string, error) {
-	m.State = StateQueued
-	rec, err := m.encode()
-	if err != nil {
-		return "", err
-	}
+func (s *Store) Enqueue(m *queue.Message, key queue.Key) (string, error) {
+	m.State = queue.StateQueued
+	rec := queue.EncodeRecord(m)
 	var holder string
-	err = s.commit(func(tx *bolt.Tx) error {
+	err := s.commit(func(tx *bbolt.Tx) error {
 		if holder = claim(tx, key, m.ID, s.now()); holder != "" {
 			return nil
 		}
@@ -230,9 +242,9 @@ func (s *Bolt) Enqueue(m *Message, key Key) (string, error) {
 }
 
 // Claim implements Store.
-func (s *Bolt) Claim(key Key, id string) (string, error) {
+func (s *Store) Claim(key queue.Key, id string) (string, error) {
 	var holder string
-	err := s.commit(func(tx *bolt.Tx) error {
+	err := s.commit(func(tx *bbolt.Tx) error {
 		holder = claim(tx, key, id, s.now())
 		return nil
 	})
@@ -244,23 +256,23 @@ func result(id, holder string, err error) (string, error) {
 	case err != nil:
 		return "", err
 	case holder != "":
-		return holder, ErrDuplicate
+		return holder, queue.ErrDuplicate
 	}
 	return id, nil
 }
 
 // claim writes key for id unless an unexpired record of another holder than
-// id or Hold(id) holds it, and returns that record's holder. An empty key
+// id or queue.Hold(id) holds it, and returns that record's holder. An empty key
 // claims nothing.
-func claim(tx *bolt.Tx, key Key, id string, now time.Time) (holder string) {
+func claim(tx *bbolt.Tx, key queue.Key, id string, now time.Time) (holder string) {
 	if key.Empty() {
 		return ""
 	}
 	keys := tx.Bucket(bucketKeys)
 	k := keyOf(key)
-	if old := keys.Get(k); len(old) >= 8 {
+	if old := keys.Get(k); len(old) >= nanosLen {
 		expires := int64(binary.BigEndian.Uint64(old))
-		if holder := string(old[8:]); expires > now.UnixNano() && holder != id && holder != Hold(id) {
+		if holder := string(old[nanosLen:]); expires > now.UnixNano() && holder != id && holder != queue.Hold(id) {
 			return holder
 		}
 		_ = tx.Bucket(bucketExpiry).Delete(append(be64(expires), k...))
@@ -272,35 +284,35 @@ func claim(tx *bolt.Tx, key Key, id string, now time.Time) (holder string) {
 }
 
 // Release implements Store.
-func (s *Bolt) Release(key Key, id string) error {
-	return s.commit(func(tx *bolt.Tx) error {
+func (s *Store) Release(key queue.Key, id string) error {
+	return s.commit(func(tx *bbolt.Tx) error {
 		k := keyOf(key)
 		old := tx.Bucket(bucketKeys).Get(k)
-		if len(old) < 8 || string(old[8:]) != id {
+		if len(old) < nanosLen || string(old[nanosLen:]) != id {
 			return nil
 		}
-		if err := tx.Bucket(bucketExpiry).Delete(append(old[:8:8], k...)); err != nil {
+		if err := tx.Bucket(bucketExpiry).Delete(append(old[:nanosLen:nanosLen], k...)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketKeys).Delete(k)
 	})
 }
 
-func keyOf(k Key) []byte { return []byte(k.Scope + "\x00" + k.Value) }
+func keyOf(k queue.Key) []byte { return []byte(k.Scope + "\x00" + k.Value) }
 
 // be64 encodes n big-endian, so keys sort by it. Its capacity is exactly 8:
 // appending to it copies, which matters because bbolt keeps the slices
 // given to Put until the transaction commits.
 func be64(n int64) []byte {
-	b := make([]byte, 8)
+	b := make([]byte, nanosLen)
 	binary.BigEndian.PutUint64(b, uint64(n))
 	return b
 }
 
 // indexKey is m's entry in the due or dead index.
-func indexKey(m *Message) (bucket, key []byte) {
+func indexKey(m *queue.Message) (bucket, key []byte) {
 	bucket, at := bucketDue, m.NextAttempt
-	if m.State == StateDead {
+	if m.State == queue.StateDead {
 		bucket, at = bucketDead, m.DeadAt
 	}
 	k := append([]byte(m.Queue+"\x00"), be64(at.UnixNano())...)
@@ -309,7 +321,7 @@ func indexKey(m *Message) (bucket, key []byte) {
 
 // put writes m (encoded as rec) and its index entry, replacing the entry of
 // the version it overwrites.
-func (s *Bolt) put(tx *bolt.Tx, m *Message, rec []byte) error {
+func (s *Store) put(tx *bbolt.Tx, m *queue.Message, rec []byte) error {
 	msgs := appendBucket(tx, bucketMessages)
 	if old := msgs.Get([]byte(m.ID)); old != nil {
 		if err := s.unindex(tx, old); err != nil {
@@ -343,7 +355,7 @@ var pageSize = 16 << 10
 // messages bucket half empty, and the file twice the size of its records.
 var fillPercent = 0.9
 
-func appendBucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
+func appendBucket(tx *bbolt.Tx, name []byte) *bbolt.Bucket {
 	b := tx.Bucket(name)
 	b.FillPercent = fillPercent
 	return b
@@ -351,8 +363,8 @@ func appendBucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
 
 // orderKey is m's entry in the order index: queued messages with an
 // OrderKey, by id within it. Dead messages have none.
-func orderKey(m *Message) []byte {
-	if m.OrderKey == "" || m.State == StateDead {
+func orderKey(m *queue.Message) []byte {
+	if m.OrderKey == "" || m.State == queue.StateDead {
 		return nil
 	}
 	return []byte(m.Queue + "\x00" + m.OrderKey + "\x00" + m.ID)
@@ -360,13 +372,13 @@ func orderKey(m *Message) []byte {
 
 // firstOfOrder reports whether m is the oldest queued message of its
 // OrderKey (or has none).
-func firstOfOrder(tx *bolt.Tx, m *Message) bool {
+func firstOfOrder(tx *bbolt.Tx, m *queue.Message) bool {
 	return firstInOrder(tx, orderKey(m), m.ID)
 }
 
 // firstInOrder reports whether the order index entry k (nil: none) of
 // message id comes first among its OrderKey's.
-func firstInOrder(tx *bolt.Tx, k []byte, id string) bool {
+func firstInOrder(tx *bbolt.Tx, k []byte, id string) bool {
 	if k == nil {
 		return true
 	}
@@ -375,9 +387,21 @@ func firstInOrder(tx *bolt.Tx, k []byte, id string) bool {
 	return bytes.Equal(first, k)
 }
 
+// indexEntries returns the index entries of a stored record without
+// decoding the message: its due or dead entry, and its order entry (nil if
+// none).
+func indexEntries(rec []byte) (bucket, key, order []byte, err error) {
+	m, err := queue.DecodePlacement(rec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	bucket, key = indexKey(&m)
+	return bucket, key, orderKey(&m), nil
+}
+
 // unindex drops the index entries of the stored record rec. It reads only
 // the fields that place the message (see indexEntries), not the message.
-func (s *Bolt) unindex(tx *bolt.Tx, rec []byte) error {
+func (s *Store) unindex(tx *bbolt.Tx, rec []byte) error {
 	b, k, order, err := indexEntries(rec)
 	if err != nil {
 		return err
@@ -393,7 +417,7 @@ func (s *Bolt) unindex(tx *bolt.Tx, rec []byte) error {
 }
 
 // remove deletes message id and its index entry; it reports whether it existed.
-func (s *Bolt) remove(tx *bolt.Tx, id string) (bool, error) {
+func (s *Store) remove(tx *bbolt.Tx, id string) (bool, error) {
 	msgs := tx.Bucket(bucketMessages)
 	rec := msgs.Get([]byte(id))
 	if rec == nil {
@@ -406,13 +430,13 @@ func (s *Bolt) remove(tx *bolt.Tx, id string) (bool, error) {
 }
 
 // Lease implements Store.
-func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([]*Message, time.Time, error) {
-	var out []*Message
+func (s *Store) Lease(q string, now time.Time, limit int, d time.Duration) ([]*queue.Message, time.Time, error) {
+	var out []*queue.Message
 	var next time.Time
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.db.View(func(tx *bolt.Tx) error {
-		prefix := []byte(queue + "\x00")
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		prefix := []byte(q + "\x00")
 		msgs := tx.Bucket(bucketMessages)
 		c := tx.Bucket(bucketDue).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
@@ -421,7 +445,7 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 				next = at
 				break
 			}
-			id := string(rest[8:])
+			id := string(rest[nanosLen:])
 			if l, ok := s.leases[id]; ok && l.until.After(now) {
 				continue
 			}
@@ -435,7 +459,7 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 			if !firstInOrder(tx, order, id) {
 				continue
 			}
-			m, err := decode(rec)
+			m, err := queue.DecodeRecord(rec)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", id, err)
 			}
@@ -444,77 +468,75 @@ func (s *Bolt) Lease(queue string, now time.Time, limit int, d time.Duration) ([
 		return nil
 	})
 	for _, m := range out {
-		s.leases[m.ID] = lease{queue: queue, until: now.Add(d)}
+		s.leases[m.ID] = lease{queue: q, until: now.Add(d)}
 	}
 	return out, next, err
 }
 
-func (s *Bolt) unlease(id string) {
+func (s *Store) unlease(id string) {
 	s.mu.Lock()
 	delete(s.leases, id)
 	s.mu.Unlock()
 }
 
 // Delivered implements Store.
-func (s *Bolt) Delivered(id string) error {
+func (s *Store) Delivered(id string) error {
 	defer s.unlease(id)
-	return s.commit(func(tx *bolt.Tx) error {
+	return s.commit(func(tx *bbolt.Tx) error {
 		_, err := s.remove(tx, id)
 		return err
 	})
 }
 
 // Update implements Store.
-func (s *Bolt) Update(m *Message) error {
+func (s *Store) Update(m *queue.Message) error {
 	defer s.unlease(m.ID)
-	rec, err := m.encode()
-	if err != nil {
-		return err
-	}
+	rec := queue.EncodeRecord(m)
 	found := false
-	err = s.commit(func(tx *bolt.Tx) error {
+	err := s.commit(func(tx *bbolt.Tx) error {
 		if found = tx.Bucket(bucketMessages).Get([]byte(m.ID)) != nil; !found {
 			return nil
 		}
 		return s.put(tx, m, rec)
 	})
 	if err == nil && !found {
-		err = ErrNotFound
+		err = queue.ErrNotFound
 	}
 	return err
 }
 
 // Get implements Store.
-func (s *Bolt) Get(id string) (*Message, error) {
-	var m *Message
-	err := s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) Get(id string) (*queue.Message, error) {
+	var m *queue.Message
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		rec := tx.Bucket(bucketMessages).Get([]byte(id))
 		if rec == nil {
-			return ErrNotFound
+			return queue.ErrNotFound
 		}
 		var err error
-		m, err = decode(rec)
+		m, err = queue.DecodeRecord(rec)
 		return err
 	})
 	return m, err
 }
 
 // List implements Store.
-func (s *Bolt) List(state State, queue string, limit int) ([]*Message, error) {
+func (s *Store) List(state queue.State, q string, limit int) ([]*queue.Message, error) {
 	index := bucketDue
-	if state == StateDead {
+	if state == queue.StateDead {
 		index = bucketDead
 	}
-	var out []*Message
-	err := s.db.View(func(tx *bolt.Tx) error {
+	var out []*queue.Message
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		msgs := tx.Bucket(bucketMessages)
 		c := tx.Bucket(index).Cursor()
-		prefix := []byte(queue)
-		if queue != "" {
+		prefix := []byte(q)
+		if q != "" {
 			prefix = append(prefix, 0)
 		}
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
-			m, err := decode(msgs.Get(k[bytes.IndexByte(k, 0)+9:]))
+			_, _, id := splitIndexKey(k)
+			m, err := queue.DecodeRecord(msgs.Get(id))
 			if err != nil {
 				return err
 			}
@@ -527,37 +549,33 @@ func (s *Bolt) List(state State, queue string, limit int) ([]*Message, error) {
 }
 
 // Replay implements Store.
-func (s *Bolt) Replay(id string, now time.Time) (*Message, error) {
-	var m *Message
-	err := s.commit(func(tx *bolt.Tx) error {
+func (s *Store) Replay(id string, now time.Time) (*queue.Message, error) {
+	var m *queue.Message
+	err := s.commit(func(tx *bbolt.Tx) error {
 		rec := tx.Bucket(bucketMessages).Get([]byte(id))
 		if rec == nil {
-			return ErrNotFound
+			return queue.ErrNotFound
 		}
 		var err error
-		if m, err = decode(rec); err != nil || m.State != StateDead {
+		if m, err = queue.DecodeRecord(rec); err != nil || m.State != queue.StateDead {
 			return err
 		}
-		m.State, m.Attempts, m.NextAttempt, m.DeadAt = StateQueued, 0, now, time.Time{}
-		enc, err := m.encode()
-		if err != nil {
-			return err
-		}
-		return s.put(tx, m, enc)
+		m.State, m.Attempts, m.NextAttempt, m.DeadAt = queue.StateQueued, 0, now, time.Time{}
+		return s.put(tx, m, queue.EncodeRecord(m))
 	})
 	return m, err
 }
 
 // Delete implements Store.
-func (s *Bolt) Delete(id string) error {
+func (s *Store) Delete(id string) error {
 	defer s.unlease(id)
 	found := false
-	err := s.commit(func(tx *bolt.Tx) (err error) {
+	err := s.commit(func(tx *bbolt.Tx) (err error) {
 		found, err = s.remove(tx, id)
 		return err
 	})
 	if err == nil && !found {
-		err = ErrNotFound
+		err = queue.ErrNotFound
 	}
 	return err
 }
@@ -567,17 +585,17 @@ func (s *Bolt) Delete(id string) error {
 const purgeChunk = 1000
 
 // Purge implements Store.
-func (s *Bolt) Purge(now, deadBefore time.Time) (int, error) {
+func (s *Store) Purge(now, deadBefore time.Time) (int, error) {
 	total := 0
 	for {
 		n := 0
-		err := s.commit(func(tx *bolt.Tx) error {
+		err := s.commit(func(tx *bbolt.Tx) error {
 			n = 0
 			exp := tx.Bucket(bucketExpiry).Cursor()
 			limit := be64(now.UnixNano())
-			for k, _ := exp.First(); k != nil && bytes.Compare(k[:8], limit) <= 0 && n < purgeChunk; k, _ = exp.First() {
-				rk := k[8:]
-				if v := tx.Bucket(bucketKeys).Get(rk); len(v) >= 8 && bytes.Equal(v[:8], k[:8]) {
+			for k, _ := exp.First(); k != nil && bytes.Compare(k[:nanosLen], limit) <= 0 && n < purgeChunk; k, _ = exp.First() {
+				rk := k[nanosLen:]
+				if v := tx.Bucket(bucketKeys).Get(rk); len(v) >= nanosLen && bytes.Equal(v[:nanosLen], k[:nanosLen]) {
 					if err := tx.Bucket(bucketKeys).Delete(rk); err != nil {
 						return err
 					}
@@ -596,12 +614,11 @@ func (s *Bolt) Purge(now, deadBefore time.Time) (int, error) {
 	}
 }
 
-func (s *Bolt) purgeDead(tx *bolt.Tx, before time.Time, n *int) error {
+func (s *Store) purgeDead(tx *bbolt.Tx, before time.Time, n *int) error {
 	var ids []string
 	_ = tx.Bucket(bucketDead).ForEach(func(k, _ []byte) error {
-		at := k[bytes.IndexByte(k, 0)+1:]
-		if *n+len(ids) < purgeChunk && int64(binary.BigEndian.Uint64(at)) < before.UnixNano() {
-			ids = append(ids, string(at[8:]))
+		if _, at, id := splitIndexKey(k); *n+len(ids) < purgeChunk && at < before.UnixNano() {
+			ids = append(ids, string(id))
 		}
 		return nil
 	})

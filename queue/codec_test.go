@@ -33,8 +33,7 @@ func legacyRecord(t *testing.T, m *Message) []byte {
 
 func TestRecordStartsWithItsFormat(t *testing.T) {
 	m := sampleMessage()
-	rec, err := m.encode()
-	require.NoError(t, err)
+	rec := EncodeRecord(&m)
 	assert.Equal(t, byte(formatV1), rec[0])
 	assert.Equal(t, m.Body, rec[len(rec)-len(m.Body):], "the body is stored raw, at the end")
 	assert.Less(t, len(rec)-len(m.Body), 200, "the header stays compact")
@@ -43,13 +42,13 @@ func TestRecordStartsWithItsFormat(t *testing.T) {
 func TestLegacyRecordsStillRead(t *testing.T) {
 	m := sampleMessage()
 	m.Size = len(m.Body)
-	got, err := decode(legacyRecord(t, &m))
+	got, err := DecodeRecord(legacyRecord(t, &m))
 	require.NoError(t, err)
 	assert.Equal(t, m, *got, "bbolt record with a JSON header")
 
 	meta, err := json.Marshal(&m)
 	require.NoError(t, err)
-	got, err = decodeMeta(string(meta))
+	got, err = DecodeMeta(string(meta))
 	require.NoError(t, err)
 	want := m
 	want.Body = nil
@@ -58,32 +57,34 @@ func TestLegacyRecordsStillRead(t *testing.T) {
 
 func TestRedisMetaRoundTrip(t *testing.T) {
 	m := sampleMessage()
-	meta, err := encodeMeta(&m)
-	require.NoError(t, err)
+	meta := EncodeMeta(&m)
 	assert.Equal(t, byte(formatV1), meta[0])
-	got, err := decodeMeta(meta)
+	got, err := DecodeMeta(meta)
 	require.NoError(t, err)
 	want := m
 	want.Body = nil
 	assert.Equal(t, want, *got)
-	_, err = decodeMeta(meta + "x")
+	_, err = DecodeMeta(meta + "x")
 	assert.Error(t, err, "a meta has no body")
 }
 
-func TestIndexEntriesWithoutDecoding(t *testing.T) {
+// TestDecodePlacement: the fields that place a message in a store's
+// indexes read the same from its header alone as from the whole record,
+// of either format.
+func TestDecodePlacement(t *testing.T) {
 	queued := sampleMessage()
 	dead := sampleMessage()
-	dead.State, dead.DeadAt, dead.NextAttempt = StateDead, dead.ReceivedAt.Add(time.Hour), time.Time{}
+	dead.State, dead.DeadAt, dead.NextAttempt, dead.OrderKey = StateDead, dead.ReceivedAt.Add(time.Hour), time.Time{}, ""
 	for _, m := range []Message{queued, dead} {
-		rec, err := m.encode()
-		require.NoError(t, err)
-		wantBucket, wantKey := indexKey(&m)
-		for name, r := range map[string][]byte{"format 1": rec, "legacy": legacyRecord(t, &m)} {
-			b, k, order, err := indexEntries(r)
+		for name, r := range map[string][]byte{"format 1": EncodeRecord(&m), "legacy": legacyRecord(t, &m)} {
+			got, err := DecodePlacement(r)
 			require.NoError(t, err, name)
-			assert.Equal(t, wantBucket, b, "%s %s", name, m.State)
-			assert.Equal(t, wantKey, k, "%s %s", name, m.State)
-			assert.Equal(t, orderKey(&m), order, "%s %s", name, m.State)
+			assert.Equal(t, m.Queue, got.Queue, name)
+			assert.Equal(t, m.ID, got.ID, name)
+			assert.Equal(t, m.OrderKey, got.OrderKey, name)
+			assert.Equal(t, m.State, got.State, name)
+			assert.True(t, m.NextAttempt.Equal(got.NextAttempt), name)
+			assert.True(t, m.DeadAt.Equal(got.DeadAt), name)
 		}
 	}
 }
@@ -91,16 +92,15 @@ func TestIndexEntriesWithoutDecoding(t *testing.T) {
 func TestRecordCorruptionIsAnError(t *testing.T) {
 	m := sampleMessage()
 	m.Body = nil
-	rec, err := m.encode()
-	require.NoError(t, err)
+	rec := EncodeRecord(&m)
 	for i := 1; i < len(rec); i++ {
-		_, err := decode(rec[:i])
+		_, err := DecodeRecord(rec[:i])
 		assert.Error(t, err, "cut at %d of %d", i, len(rec))
 	}
 	long := append([]byte{formatV1}, binary.AppendUvarint(nil, 1<<40)...)
-	_, err = decode(long)
+	_, err := DecodeRecord(long)
 	assert.Error(t, err, "a header length past the end")
-	_, _, _, err = indexEntries(long)
+	_, err = DecodePlacement(long)
 	assert.Error(t, err)
 }
 
@@ -108,20 +108,19 @@ func TestRecordCorruptionIsAnError(t *testing.T) {
 // bound, and what decodes re-encodes to a record that decodes the same.
 func FuzzDecodeRecord(f *testing.F) {
 	m := sampleMessage()
-	rec, _ := m.encode()
+	rec := EncodeRecord(&m)
 	f.Add(rec)
 	f.Add(rec[:len(rec)/2])
 	f.Add([]byte{formatV1, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _, _, _ = indexEntries(b)
-		_, _ = decodeMeta(string(b))
-		m, err := decode(b)
+		_, _ = DecodePlacement(b)
+		_, _ = DecodeMeta(string(b))
+		m, err := DecodeRecord(b)
 		if err != nil || b[0] != formatV1 {
 			return
 		}
-		again, err := m.encode()
-		require.NoError(t, err)
-		got, err := decode(again)
+		again := EncodeRecord(m)
+		got, err := DecodeRecord(again)
 		require.NoError(t, err)
 		assert.Equal(t, m, got)
 	})

@@ -1,4 +1,4 @@
-package queue
+package redis
 
 import (
 	"context"
@@ -13,22 +13,24 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // Defaults of the Redis store.
 const (
-	DefaultRedisPrefix  = "hookgate:"
-	DefaultRedisLease   = 30 * time.Second
-	DefaultRedisTimeout = 3 * time.Second
+	DefaultPrefix  = "hookgate:"
+	DefaultLease   = 30 * time.Second
+	DefaultTimeout = 3 * time.Second
 )
 
-// RedisOptions configures a Redis store.
-type RedisOptions struct {
+// Options configures a Redis store.
+type Options struct {
 	// Client says how to reach Redis: one address (standalone), a master
 	// name and Sentinel addresses, or several cluster nodes.
-	Client *redis.UniversalOptions
+	Client *goredis.UniversalOptions
 	// Prefix starts every key, so several deployments can share a Redis.
 	Prefix string
 	// Lease is how long a message stays leased without renewal; a live
@@ -45,13 +47,13 @@ type RedisOptions struct {
 	Log *zap.Logger
 }
 
-// Redis is the shared Store: many Caddy instances on one Redis (standalone,
+// Store is the shared queue.Store: many Caddy instances on one Redis (standalone,
 // Sentinel or Cluster) share dedupe records, queues and the dead-letter
 // queue. Every key of a queue, its messages and their dedupe records
 // carries the queue's hash tag, so each Lua script touches one slot.
-type Redis struct {
-	c       redis.UniversalClient
-	cluster *redis.ClusterClient // c, when it is a cluster client (for WAIT)
+type Store struct {
+	c       goredis.UniversalClient
+	cluster *goredis.ClusterClient // c, when it is a cluster client (for WAIT)
 	prefix  string
 	lease   time.Duration
 	minRep  int
@@ -71,35 +73,35 @@ type Redis struct {
 	queues sync.Map             // queue name → when it was last added to the queues set
 }
 
-// OpenRedis returns a store on the Redis described by o. It does not wait
+// Open returns a store on the Redis described by o. It does not wait
 // for Redis: while Redis is unreachable, calls fail fast and the store
 // recovers by itself when Redis returns.
-func OpenRedis(o RedisOptions) (*Redis, error) {
+func Open(o Options) (*Store, error) {
 	if o.Client == nil {
 		return nil, errors.New("redis: no address")
 	}
 	if o.Prefix == "" {
-		o.Prefix = DefaultRedisPrefix
+		o.Prefix = DefaultPrefix
 	}
 	if o.Lease <= 0 {
-		o.Lease = DefaultRedisLease
+		o.Lease = DefaultLease
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = DefaultRedisTimeout
+		o.Timeout = DefaultTimeout
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	} else {
-		clientLogOnce.Do(func() { redis.SetLogger(clientLog{o.Log.Named("redis")}) })
+		clientLogOnce.Do(func() { goredis.SetLogger(clientLog{o.Log.Named("redis")}) })
 	}
 	opts := *o.Client
 	applyTimeouts(&opts, o.Timeout)
-	s := &Redis{
-		c: redis.NewUniversalClient(&opts), prefix: o.Prefix, lease: o.Lease,
+	s := &Store{
+		c: goredis.NewUniversalClient(&opts), prefix: o.Prefix, lease: o.Lease,
 		minRep: o.MinReplicas, wait: o.Timeout / 2, token: newToken(), log: o.Log,
 		now: time.Now, stopKeep: make(chan struct{}), held: map[string]heldLease{},
 	}
-	s.cluster, _ = s.c.(*redis.ClusterClient)
+	s.cluster, _ = s.c.(*goredis.ClusterClient)
 	s.keeperWG.Add(1)
 	go s.keepLeases()
 	return s, nil
@@ -107,7 +109,7 @@ func OpenRedis(o RedisOptions) (*Redis, error) {
 
 // applyTimeouts sets the bounds that make calls fail fast when Redis is
 // down; retries are few because the sender of a webhook retries anyway.
-func applyTimeouts(o *redis.UniversalOptions, d time.Duration) {
+func applyTimeouts(o *goredis.UniversalOptions, d time.Duration) {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = d
 	}
@@ -146,13 +148,13 @@ func newToken() string {
 }
 
 // Ping checks that Redis answers.
-func (s *Redis) Ping() error {
+func (s *Store) Ping() error {
 	return s.wrap(s.c.Ping(context.Background()).Err())
 }
 
 // Close releases this instance's leases, so that other instances take those
 // messages at once, and closes the connections.
-func (s *Redis) Close() error {
+func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.stopKeep)
@@ -166,13 +168,13 @@ func (s *Redis) Close() error {
 
 // wrap turns client errors into the store's: a closed client is ErrClosed,
 // anything else names Redis as its cause.
-func (s *Redis) wrap(err error) error {
+func (s *Store) wrap(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case s.closed.Load() || errors.Is(err, redis.ErrClosed):
-		return ErrClosed
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrDuplicate), errors.Is(err, ErrLeaseLost):
+	case s.closed.Load() || errors.Is(err, goredis.ErrClosed):
+		return queue.ErrClosed
+	case errors.Is(err, queue.ErrNotFound), errors.Is(err, queue.ErrDuplicate), errors.Is(err, queue.ErrLeaseLost):
 		return err
 	}
 	return fmt.Errorf("redis: %w", err)
@@ -181,12 +183,12 @@ func (s *Redis) wrap(err error) error {
 // Key layout. A queue's tag, {q:<name>}, puts its indexes, its messages and
 // their dedupe records in one cluster slot. Claims (verify-only routes)
 // have no message and live under their scope's tag, {c:<scope>}.
-func (s *Redis) tag(queue string) string { return s.prefix + "{q:" + escapeTag(queue) + "}:" }
+func (s *Store) tag(q string) string { return s.prefix + "{q:" + escapeTag(q) + "}:" }
 
 type queueKeys struct{ tag, due, dead, lease, owner, order, ids string }
 
-func (s *Redis) keys(queue string) queueKeys {
-	t := s.tag(queue)
+func (s *Store) keys(q string) queueKeys {
+	t := s.tag(q)
 	return queueKeys{tag: t, due: t + "due", dead: t + "dead", lease: t + "lease", owner: t + "owner", order: t + "o:", ids: t + "ids"}
 }
 
@@ -194,15 +196,15 @@ func (k queueKeys) msg(id string) string { return k.tag + "m:" + id }
 
 // dedupe is the key of a dedupe record of this queue. The scope's length
 // keeps scope and value from running together.
-func (k queueKeys) dedupe(key Key) string {
+func (k queueKeys) dedupe(key queue.Key) string {
 	return k.tag + "k:" + strconv.Itoa(len(key.Scope)) + ":" + key.Scope + ":" + key.Value
 }
 
-func (s *Redis) claimKey(key Key) string {
+func (s *Store) claimKey(key queue.Key) string {
 	return s.prefix + "{c:" + escapeTag(key.Scope) + "}:k:" + key.Value
 }
 
-func (s *Redis) queuesKey() string { return s.prefix + "queues" }
+func (s *Store) queuesKey() string { return s.prefix + "queues" }
 
 // escapeTag keeps braces out of a hash tag, injectively.
 var escapeTag = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D").Replace
@@ -211,22 +213,22 @@ var escapeTag = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D").Replace
 // before writes to a queue, so the set never misses a queue with messages;
 // it is repeated every registerEvery in case Redis lost the set (a restart
 // without persistence, a failover to a stale replica).
-func (s *Redis) register(ctx context.Context, queue string) error {
+func (s *Store) register(ctx context.Context, q string) error {
 	now := time.Now()
-	if at, ok := s.queues.Load(queue); ok && now.Sub(at.(time.Time)) < registerEvery {
+	if at, ok := s.queues.Load(q); ok && now.Sub(at.(time.Time)) < registerEvery {
 		return nil
 	}
-	if err := s.c.SAdd(ctx, s.queuesKey(), queue).Err(); err != nil {
+	if err := s.c.SAdd(ctx, s.queuesKey(), q).Err(); err != nil {
 		return err
 	}
-	s.queues.Store(queue, now)
+	s.queues.Store(q, now)
 	return nil
 }
 
 const registerEvery = 10 * time.Second
 
 // queueNames lists the known queues, sorted.
-func (s *Redis) queueNames(ctx context.Context) ([]string, error) {
+func (s *Store) queueNames(ctx context.Context) ([]string, error) {
 	names, err := s.c.SMembers(ctx, s.queuesKey()).Result()
 	sort.Strings(names)
 	return names, err
@@ -234,7 +236,7 @@ func (s *Redis) queueNames(ctx context.Context) ([]string, error) {
 
 // locate finds the queue of message id: from the leases held here, else by
 // asking every queue (admin calls only, and queues are few).
-func (s *Redis) locate(ctx context.Context, id string) (string, error) {
+func (s *Store) locate(ctx context.Context, id string) (string, error) {
 	s.mu.Lock()
 	h, ok := s.held[id]
 	s.mu.Unlock()
@@ -246,7 +248,7 @@ func (s *Redis) locate(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	pipe := s.c.Pipeline()
-	cmds := make([]*redis.IntCmd, len(names))
+	cmds := make([]*goredis.IntCmd, len(names))
 	for i, q := range names {
 		cmds[i] = pipe.Exists(ctx, s.keys(q).msg(id))
 	}
@@ -258,7 +260,7 @@ func (s *Redis) locate(ctx context.Context, id string) (string, error) {
 			return names[i], nil
 		}
 	}
-	return "", ErrNotFound
+	return "", queue.ErrNotFound
 }
 
 // micros is a sorted-set score: microseconds fit a float64 exactly.

@@ -1,6 +1,8 @@
-package queue
+package bolt
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -9,58 +11,89 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/queue/storetest"
+)
+
+// The fixtures of the store suite.
+var (
+	t0     = storetest.T0
+	newMsg = storetest.NewMessage
+	key    = storetest.DedupeKey
+	ids    = storetest.IDs
 )
 
 // TestBoltStore runs the store suite against the embedded store.
 func TestBoltStore(t *testing.T) {
-	runStoreSuite(t, func(t *testing.T) func() testStore {
+	storetest.Run(t, func(t *testing.T) func() storetest.Store {
 		path := filepath.Join(t.TempDir(), "queue.db")
-		return func() testStore {
-			s, err := OpenBolt(path, time.Second)
+		return func() storetest.Store {
+			s, err := Open(path, time.Second)
 			require.NoError(t, err)
-			return s
+			return suiteStore{s}
 		}
 	})
 }
 
+func TestBoltEndpoints(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "queue.db")
+	s, err := Open(path, time.Second)
+	require.NoError(t, err)
+	storetest.RunEndpoints(t, s)
+	require.NoError(t, s.Close())
+	// Durable: the remaining endpoint is there after a reopen.
+	s, err = Open(path, time.Second)
+	require.NoError(t, err)
+	defer s.Close()
+	list, err := s.ListEndpoints()
+	require.NoError(t, err)
+	assert.Len(t, list, 1)
+}
+
 // openBolt opens a fresh store in a temporary directory, closed at the end
 // of the test. Its clock reads t0.
-func openBolt(t *testing.T) *Bolt {
+func openBolt(t *testing.T) *Store {
 	t.Helper()
-	s, err := OpenBolt(filepath.Join(t.TempDir(), "queue.db"), time.Second)
+	s, err := Open(filepath.Join(t.TempDir(), "queue.db"), time.Second)
 	require.NoError(t, err)
 	s.now = func() time.Time { return t0 }
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-func (s *Bolt) setClock(now func() time.Time) { s.now = now }
+// suiteStore gives the store suite its hooks into a Store.
+type suiteStore struct{ *Store }
 
-func (s *Bolt) holder(t *testing.T, k Key) string {
+func (s suiteStore) SetClock(now func() time.Time) { s.now = now }
+
+func (s suiteStore) Holder(t *testing.T, k queue.Key) string {
 	t.Helper()
 	var id string
-	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketKeys).Get(keyOf(k)); len(v) >= 8 {
-			id = string(v[8:])
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketKeys).Get(keyOf(k)); len(v) >= nanosLen {
+			id = string(v[nanosLen:])
 		}
 		return nil
 	}))
 	return id
 }
 
-func (s *Bolt) count(t *testing.T, what string) int {
+func (s suiteStore) Count(t *testing.T, what storetest.Record) int {
 	t.Helper()
-	b := map[string][]byte{"messages": bucketMessages, "due": bucketDue, "dead": bucketDead, "keys": bucketKeys}[what]
+	b := map[storetest.Record][]byte{
+		storetest.Messages: bucketMessages, storetest.Due: bucketDue, storetest.Dead: bucketDead, storetest.Keys: bucketKeys,
+	}[what]
 	require.NotNil(t, b, what)
-	return bucketLen(t, s, b)
+	return bucketLen(t, s.Store, b)
 }
 
 // bucketLen counts the records of one of the store's buckets.
-func bucketLen(t *testing.T, s *Bolt, name []byte) int {
+func bucketLen(t *testing.T, s *Store, name []byte) int {
 	t.Helper()
 	n := 0
-	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		n = tx.Bucket(name).Stats().KeyN
 		return nil
 	}))
@@ -73,7 +106,7 @@ func TestBoltExpiryIndex(t *testing.T) {
 	s := openBolt(t)
 	_, err := s.Enqueue(newMsg("q", t0), key("a"))
 	require.NoError(t, err)
-	_, err = s.Claim(Key{Scope: "route", Value: "old", Expires: t0.Add(-time.Second)}, "x")
+	_, err = s.Claim(queue.Key{Scope: "route", Value: "old", Expires: t0.Add(-time.Second)}, "x")
 	require.NoError(t, err)
 	_, err = s.Claim(key("old"), "y") // reclaims an expired record
 	require.NoError(t, err)
@@ -90,18 +123,18 @@ func TestBoltPurgeExpired(t *testing.T) {
 
 	// More expired records than one purge transaction takes.
 	const expired = purgeChunk*2 + 17
-	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		for i := range expired {
-			claim(tx, Key{Scope: "s", Value: fmt.Sprint("old-", i), Expires: now.Add(-time.Duration(i+1) * time.Second)}, "x", t0)
+			claim(tx, queue.Key{Scope: "s", Value: fmt.Sprint("old-", i), Expires: now.Add(-time.Duration(i+1) * time.Second)}, "x", t0)
 		}
 		return nil
 	}))
-	live := Key{Scope: "s", Value: "live", Expires: now.Add(time.Hour)}
+	live := queue.Key{Scope: "s", Value: "live", Expires: now.Add(time.Hour)}
 	_, err := s.Claim(live, "holder")
 	require.NoError(t, err)
 	// A key that expired and was claimed again: its old expiry is gone, its
 	// new one is in the future.
-	reclaimed := Key{Scope: "s", Value: "re", Expires: t0.Add(time.Hour)}
+	reclaimed := queue.Key{Scope: "s", Value: "re", Expires: t0.Add(time.Hour)}
 	_, err = s.Claim(reclaimed, "first")
 	require.NoError(t, err)
 	s.now = func() time.Time { return t0.Add(2 * time.Hour) }
@@ -109,18 +142,18 @@ func TestBoltPurgeExpired(t *testing.T) {
 	_, err = s.Claim(reclaimed, "second")
 	require.NoError(t, err)
 
-	dies := func(at time.Time) *Message {
+	dies := func(at time.Time) *queue.Message {
 		m := newMsg("q", at)
-		_, err := s.Enqueue(m, Key{})
+		_, err := s.Enqueue(m, queue.Key{})
 		require.NoError(t, err)
-		m.State, m.DeadAt = StateDead, at
+		m.State, m.DeadAt = queue.StateDead, at
 		require.NoError(t, s.Update(m))
 		return m
 	}
 	oldDead, oldDead2 := dies(cutoff.Add(-time.Hour)), dies(cutoff.Add(-time.Nanosecond))
 	recentDead := dies(cutoff.Add(time.Hour))
 	oldQueued := newMsg("q", t0.Add(-365*24*time.Hour))
-	_, err = s.Enqueue(oldQueued, Key{})
+	_, err = s.Enqueue(oldQueued, queue.Key{})
 	require.NoError(t, err)
 
 	n, err := s.Purge(now, cutoff)
@@ -131,21 +164,21 @@ func TestBoltPurgeExpired(t *testing.T) {
 	assert.Equal(t, 2, bucketLen(t, s, bucketExpiry))
 	s.now = func() time.Time { return now }
 	h, err := s.Claim(live, "other")
-	assert.ErrorIs(t, err, ErrDuplicate)
+	assert.ErrorIs(t, err, queue.ErrDuplicate)
 	assert.Equal(t, "holder", h)
 	h, err = s.Claim(reclaimed, "other")
-	assert.ErrorIs(t, err, ErrDuplicate)
+	assert.ErrorIs(t, err, queue.ErrDuplicate)
 	assert.Equal(t, "second", h)
 
-	for _, m := range []*Message{oldDead, oldDead2} {
+	for _, m := range []*queue.Message{oldDead, oldDead2} {
 		_, err := s.Get(m.ID)
-		assert.ErrorIs(t, err, ErrNotFound, "dead before the cutoff: purged")
+		assert.ErrorIs(t, err, queue.ErrNotFound, "dead before the cutoff: purged")
 	}
-	for _, m := range []*Message{recentDead, oldQueued} {
+	for _, m := range []*queue.Message{recentDead, oldQueued} {
 		_, err := s.Get(m.ID)
 		assert.NoError(t, err, "recent dead and queued messages stay")
 	}
-	dead, err := s.List(StateDead, "q", 10)
+	dead, err := s.List(queue.StateDead, "q", 10)
 	require.NoError(t, err)
 	assert.Equal(t, []string{recentDead.ID}, ids(dead))
 
@@ -156,13 +189,13 @@ func TestBoltPurgeExpired(t *testing.T) {
 
 func TestBoltOpenLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "queue.db")
-	s, err := OpenBolt(path, time.Second)
+	s, err := Open(path, time.Second)
 	require.NoError(t, err)
 	defer s.Close()
 
 	const timeout = 200 * time.Millisecond
 	start := time.Now()
-	_, err = OpenBolt(path, timeout)
+	_, err = Open(path, timeout)
 	took := time.Since(start)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), path)
@@ -209,5 +242,37 @@ func TestBoltGroupCommit(t *testing.T) {
 	}
 	assert.Equal(t, writers, total, "every write committed once")
 	assert.LessOrEqual(t, len(commits), 4, "writers share commits: %v", commits)
-	assert.Equal(t, writers, s.count(t, "messages"))
+	assert.Equal(t, writers, bucketLen(t, s, bucketMessages))
+}
+
+// legacyRecord is how records were written before the format byte: a
+// 4-byte length, the JSON header, the body.
+func legacyRecord(t *testing.T, m *queue.Message) []byte {
+	meta, err := json.Marshal(m)
+	require.NoError(t, err)
+	rec := binary.BigEndian.AppendUint32(nil, uint32(len(meta)))
+	return append(append(rec, meta...), m.Body...)
+}
+
+// TestIndexEntriesWithoutDecoding: the index entries of a record, read
+// from its header alone, are those of the whole message, for records of
+// either format.
+func TestIndexEntriesWithoutDecoding(t *testing.T) {
+	queued := newMsg("q", t0)
+	queued.OrderKey, queued.State = "cust_1", queue.StateQueued
+	dead := newMsg("q", t0)
+	dead.State, dead.DeadAt, dead.NextAttempt = queue.StateDead, t0.Add(time.Hour), time.Time{}
+	for _, m := range []*queue.Message{queued, dead} {
+		rec := queue.EncodeRecord(m)
+		wantBucket, wantKey := indexKey(m)
+		for name, r := range map[string][]byte{"format 1": rec, "legacy": legacyRecord(t, m)} {
+			b, k, order, err := indexEntries(r)
+			require.NoError(t, err, name)
+			assert.Equal(t, wantBucket, b, "%s %s", name, m.State)
+			assert.Equal(t, wantKey, k, "%s %s", name, m.State)
+			assert.Equal(t, orderKey(m), order, "%s %s", name, m.State)
+		}
+	}
+	_, _, _, err := indexEntries([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	assert.Error(t, err, "a header length past the end")
 }

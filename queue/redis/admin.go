@@ -1,28 +1,30 @@
-package queue
+package redis
 
 import (
 	"context"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // Get implements Store.
-func (s *Redis) Get(id string) (*Message, error) {
+func (s *Store) Get(id string) (*queue.Message, error) {
 	ctx := context.Background()
-	queue, err := s.locate(ctx, id)
+	q, err := s.locate(ctx, id)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	rec, err := s.c.HMGet(ctx, s.keys(queue).msg(id), "meta", "body").Result()
+	rec, err := s.c.HMGet(ctx, s.keys(q).msg(id), "meta", "body").Result()
 	if err != nil {
 		return nil, s.wrap(err)
 	}
 	meta, ok := rec[0].(string)
 	if !ok {
-		return nil, ErrNotFound
+		return nil, queue.ErrNotFound
 	}
-	m, err := decodeMeta(meta)
+	m, err := queue.DecodeMeta(meta)
 	if err != nil {
 		return nil, err
 	}
@@ -32,16 +34,16 @@ func (s *Redis) Get(id string) (*Message, error) {
 }
 
 // List implements Store.
-func (s *Redis) List(state State, queue string, limit int) ([]*Message, error) {
+func (s *Store) List(state queue.State, q string, limit int) ([]*queue.Message, error) {
 	ctx := context.Background()
-	names := []string{queue}
-	if queue == "" {
+	names := []string{q}
+	if q == "" {
 		var err error
 		if names, err = s.queueNames(ctx); err != nil {
 			return nil, s.wrap(err)
 		}
 	}
-	var out []*Message
+	var out []*queue.Message
 	for _, q := range names {
 		if len(out) >= limit {
 			break
@@ -55,10 +57,10 @@ func (s *Redis) List(state State, queue string, limit int) ([]*Message, error) {
 	return out, nil
 }
 
-func (s *Redis) list(ctx context.Context, state State, queue string, limit int) ([]*Message, error) {
-	k := s.keys(queue)
+func (s *Store) list(ctx context.Context, state queue.State, q string, limit int) ([]*queue.Message, error) {
+	k := s.keys(q)
 	index := k.due
-	if state == StateDead {
+	if state == queue.StateDead {
 		index = k.dead
 	}
 	res, err := s.eval(ctx, listScript, false, []string{index}, limit, k.tag+"m:")
@@ -66,10 +68,10 @@ func (s *Redis) list(ctx context.Context, state State, queue string, limit int) 
 		return nil, s.wrap(err)
 	}
 	metas, _ := res.([]any)
-	out := make([]*Message, 0, len(metas))
+	out := make([]*queue.Message, 0, len(metas))
 	for _, v := range metas {
 		meta, _ := v.(string)
-		m, err := decodeMeta(meta)
+		m, err := queue.DecodeMeta(meta)
 		if err != nil {
 			return out, err
 		}
@@ -79,16 +81,13 @@ func (s *Redis) list(ctx context.Context, state State, queue string, limit int) 
 }
 
 // Replay implements Store.
-func (s *Redis) Replay(id string, now time.Time) (*Message, error) {
+func (s *Store) Replay(id string, now time.Time) (*queue.Message, error) {
 	m, err := s.Get(id)
-	if err != nil || m.State != StateDead {
+	if err != nil || m.State != queue.StateDead {
 		return m, err
 	}
-	m.State, m.Attempts, m.NextAttempt, m.DeadAt = StateQueued, 0, now, time.Time{}
-	meta, err := encodeMeta(m)
-	if err != nil {
-		return nil, err
-	}
+	m.State, m.Attempts, m.NextAttempt, m.DeadAt = queue.StateQueued, 0, now, time.Time{}
+	meta := queue.EncodeMeta(m)
 	k := s.keys(m.Queue)
 	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead, k.ids}, id, meta, micros(now), k.order)
 	if err != nil {
@@ -101,17 +100,17 @@ func (s *Redis) Replay(id string, now time.Time) (*Message, error) {
 }
 
 // Delete implements Store.
-func (s *Redis) Delete(id string) error {
+func (s *Store) Delete(id string) error {
 	defer s.unhold(id)
 	found, err := s.remove(id)
 	if err == nil && !found {
-		err = ErrNotFound
+		err = queue.ErrNotFound
 	}
 	return err
 }
 
 // Stats implements Store. Queues without messages are left out.
-func (s *Redis) Stats() (map[string]Stats, error) {
+func (s *Store) Stats() (map[string]queue.Stats, error) {
 	ctx := context.Background()
 	names, err := s.queueNames(ctx)
 	if err != nil {
@@ -119,11 +118,11 @@ func (s *Redis) Stats() (map[string]Stats, error) {
 	}
 	now := micros(s.now())
 	type counts struct {
-		queued, leased, dead *redis.IntCmd
-		oldest               *redis.StringSliceCmd
+		queued, leased, dead *goredis.IntCmd
+		oldest               *goredis.StringSliceCmd
 	}
 	cmds := make([]counts, len(names))
-	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, q := range names {
 			k := s.keys(q)
 			cmds[i] = counts{p.ZCard(ctx, k.due), p.ZCount(ctx, k.lease, "("+now, "+inf"), p.ZCard(ctx, k.dead), p.ZRange(ctx, k.ids, 0, 0)}
@@ -133,22 +132,26 @@ func (s *Redis) Stats() (map[string]Stats, error) {
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	out := map[string]Stats{}
+	out := map[string]queue.Stats{}
 	for i, c := range cmds {
-		st := Stats{Queued: int(c.queued.Val()), Leased: int(c.leased.Val()), Dead: int(c.dead.Val())}
+		st := queue.Stats{Queued: int(c.queued.Val()), Leased: int(c.leased.Val()), Dead: int(c.dead.Val())}
 		if ids := c.oldest.Val(); len(ids) > 0 {
-			st.Oldest = IDTime(ids[0])
+			st.Oldest = queue.IDTime(ids[0])
 		}
-		if st != (Stats{}) {
+		if st != (queue.Stats{}) {
 			out[names[i]] = st
 		}
 	}
 	return out, nil
 }
 
+// purgeChunk bounds the dead messages one purge script removes, so that
+// Redis is never held for long.
+const purgeChunk = 1000
+
 // Purge implements Store. Redis forgets expired dedupe records by itself
 // (their TTL), so only dead messages are purged here.
-func (s *Redis) Purge(now, deadBefore time.Time) (int, error) {
+func (s *Store) Purge(now, deadBefore time.Time) (int, error) {
 	ctx := context.Background()
 	names, err := s.queueNames(ctx)
 	if err != nil {

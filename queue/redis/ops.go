@@ -1,26 +1,27 @@
-package queue
+package redis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // eval runs script on the node of keys[0]. With MinReplicas, WAIT follows
 // on the same connection, as WAIT counts that connection's writes only, and
 // the call fails unless enough replicas confirmed in time.
-func (s *Redis) eval(ctx context.Context, script *redis.Script, durable bool, keys []string, args ...any) (any, error) {
+func (s *Store) eval(ctx context.Context, script *goredis.Script, durable bool, keys []string, args ...any) (any, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, queue.ErrClosed
 	}
 	if !durable || s.minRep <= 0 {
 		return script.Run(ctx, s.c, keys, args...).Result()
 	}
-	var node redis.Cmdable = s.c
+	var node goredis.Cmdable = s.c
 	if s.cluster != nil {
 		c, err := s.cluster.MasterForKey(ctx, keys[0])
 		if err != nil {
@@ -29,7 +30,7 @@ func (s *Redis) eval(ctx context.Context, script *redis.Script, durable bool, ke
 		node = c
 	}
 	res, err := s.evalWait(ctx, node, script, keys, args)
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+	if goredis.HasErrorPrefix(err, "NOSCRIPT") {
 		if err = script.Load(ctx, node).Err(); err == nil {
 			res, err = s.evalWait(ctx, node, script, keys, args)
 		}
@@ -37,10 +38,10 @@ func (s *Redis) eval(ctx context.Context, script *redis.Script, durable bool, ke
 	return res, err
 }
 
-func (s *Redis) evalWait(ctx context.Context, node redis.Cmdable, script *redis.Script, keys []string, args []any) (any, error) {
-	var run *redis.Cmd
-	var wait *redis.Cmd
-	_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+func (s *Store) evalWait(ctx context.Context, node goredis.Cmdable, script *goredis.Script, keys []string, args []any) (any, error) {
+	var run *goredis.Cmd
+	var wait *goredis.Cmd
+	_, err := node.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		run = script.EvalSha(ctx, p, keys, args...)
 		wait = p.Do(ctx, "wait", s.minRep, s.wait.Milliseconds())
 		return nil
@@ -58,7 +59,7 @@ func (s *Redis) evalWait(ctx context.Context, node redis.Cmdable, script *redis.
 }
 
 // claimArgs are the arguments of claimLua for key, held by id.
-func (s *Redis) claimArgs(key Key, id string) []any {
+func (s *Store) claimArgs(key queue.Key, id string) []any {
 	now := s.now()
 	ttl := key.Expires.Sub(now)
 	ms := int64(0)
@@ -72,13 +73,10 @@ func (s *Redis) claimArgs(key Key, id string) []any {
 // Enqueue implements Store. The dedupe record and the message are written
 // by one script; the call returns once Redis (and MinReplicas replicas)
 // confirmed it.
-func (s *Redis) Enqueue(m *Message, key Key) (string, error) {
+func (s *Store) Enqueue(m *queue.Message, key queue.Key) (string, error) {
 	ctx := context.Background()
-	m.State = StateQueued
-	meta, err := encodeMeta(m)
-	if err != nil {
-		return "", err
-	}
+	m.State = queue.StateQueued
+	meta := queue.EncodeMeta(m)
 	if err := s.register(ctx, m.Queue); err != nil {
 		return "", s.wrap(err)
 	}
@@ -94,7 +92,7 @@ func (s *Redis) Enqueue(m *Message, key Key) (string, error) {
 
 // Claim implements Store. Claims live apart from the dedupe records of
 // queued messages: a route either queues or claims.
-func (s *Redis) Claim(key Key, id string) (string, error) {
+func (s *Store) Claim(key queue.Key, id string) (string, error) {
 	if key.Empty() {
 		return id, nil
 	}
@@ -102,18 +100,18 @@ func (s *Redis) Claim(key Key, id string) (string, error) {
 	return s.claimed(id, res, err)
 }
 
-func (s *Redis) claimed(id string, res any, err error) (string, error) {
+func (s *Store) claimed(id string, res any, err error) (string, error) {
 	if err != nil {
 		return "", s.wrap(err)
 	}
 	if holder, _ := res.(string); holder != "" {
-		return holder, ErrDuplicate
+		return holder, queue.ErrDuplicate
 	}
 	return id, nil
 }
 
 // Release implements Store, for keys taken with Claim.
-func (s *Redis) Release(key Key, id string) error {
+func (s *Store) Release(key queue.Key, id string) error {
 	if key.Empty() {
 		return nil
 	}
@@ -125,9 +123,9 @@ func (s *Redis) Release(key Key, id string) error {
 // is renewed while this instance holds the message, so a slow delivery is
 // not taken by another instance; if this instance dies, its leases expire
 // and other instances deliver the messages.
-func (s *Redis) Lease(queue string, now time.Time, limit int, d time.Duration) ([]*Message, time.Time, error) {
+func (s *Store) Lease(q string, now time.Time, limit int, d time.Duration) ([]*queue.Message, time.Time, error) {
 	d = min(d, s.lease)
-	k := s.keys(queue)
+	k := s.keys(q)
 	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:", k.order}
 	res, err := s.eval(context.Background(), leaseScript, false, []string{k.due, k.lease, k.owner}, args...)
 	if err != nil {
@@ -142,17 +140,17 @@ func (s *Redis) Lease(queue string, now time.Time, limit int, d time.Duration) (
 		next = fromMicros(v)
 	}
 	msgs, err := decodeRows(row[1:])
-	s.hold(queue, msgs, now, d)
+	s.hold(q, msgs, now, d)
 	return msgs, next, err
 }
 
 // decodeRows turns {id, meta, body, …} into messages.
-func decodeRows(row []any) ([]*Message, error) {
-	var out []*Message
+func decodeRows(row []any) ([]*queue.Message, error) {
+	var out []*queue.Message
 	for i := 0; i+2 < len(row); i += 3 {
 		meta, _ := row[i+1].(string)
 		body, _ := row[i+2].(string)
-		m, err := decodeMeta(meta)
+		m, err := queue.DecodeMeta(meta)
 		if err != nil {
 			return out, fmt.Errorf("message %v: %w", row[i], err)
 		}
@@ -163,22 +161,22 @@ func decodeRows(row []any) ([]*Message, error) {
 }
 
 // Delivered implements Store.
-func (s *Redis) Delivered(id string) error {
+func (s *Store) Delivered(id string) error {
 	defer s.unhold(id)
 	_, err := s.remove(id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, queue.ErrNotFound) {
 		return nil
 	}
 	return err
 }
 
-func (s *Redis) remove(id string) (bool, error) {
+func (s *Store) remove(id string) (bool, error) {
 	ctx := context.Background()
-	queue, err := s.locate(ctx, id)
+	q, err := s.locate(ctx, id)
 	if err != nil {
 		return false, s.wrap(err)
 	}
-	k := s.keys(queue)
+	k := s.keys(q)
 	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids}, id, k.order)
 	if err != nil {
 		return false, s.wrap(err)
@@ -188,14 +186,11 @@ func (s *Redis) remove(id string) (bool, error) {
 
 // Update implements Store. It returns ErrLeaseLost, recording nothing, if
 // another instance leased the message after this one's lease expired.
-func (s *Redis) Update(m *Message) error {
+func (s *Store) Update(m *queue.Message) error {
 	defer s.unhold(m.ID)
-	meta, err := encodeMeta(m)
-	if err != nil {
-		return err
-	}
+	meta := queue.EncodeMeta(m)
 	state, at := "queued", m.NextAttempt
-	if m.State == StateDead {
+	if m.State == queue.StateDead {
 		state, at = "dead", m.DeadAt
 	}
 	if err := s.register(context.Background(), m.Queue); err != nil {
@@ -209,42 +204,9 @@ func (s *Redis) Update(m *Message) error {
 	case err != nil:
 		return s.wrap(err)
 	case res == int64(0):
-		return ErrNotFound
+		return queue.ErrNotFound
 	case res == int64(-1):
-		return ErrLeaseLost
+		return queue.ErrLeaseLost
 	}
 	return nil
-}
-
-// encodeMeta is a message without its body, which is stored beside it so
-// that listing and updating never move bodies: a format-1 record with no
-// body (see record.go).
-func encodeMeta(m *Message) (string, error) {
-	if m.Body != nil {
-		m.Size = len(m.Body)
-	}
-	return string(appendRecord(make([]byte, 0, 256), m, false)), nil
-}
-
-// decodeMeta reads a format-1 meta, or the JSON of one written before it.
-func decodeMeta(meta string) (*Message, error) {
-	if len(meta) == 0 || meta[0] != formatV1 {
-		m := new(Message)
-		if err := json.Unmarshal([]byte(meta), m); err != nil {
-			return nil, fmt.Errorf("message record: %w", err)
-		}
-		return m, nil
-	}
-	hdr, body, err := splitV1(meta)
-	if err == nil && len(body) != 0 {
-		err = errCorrupt
-	}
-	if err != nil {
-		return nil, fmt.Errorf("message record: %w", err)
-	}
-	m, err := decodeHeader(hdr)
-	if err != nil {
-		return nil, fmt.Errorf("message record: %w", err)
-	}
-	return m, nil
 }

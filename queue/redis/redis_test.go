@@ -1,4 +1,4 @@
-package queue
+package redis
 
 import (
 	"context"
@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookgate/hookgate/internal/redistest"
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/queue/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -24,19 +26,29 @@ func TestMain(m *testing.M) {
 
 var prefixes atomic.Int64
 
+// The fixtures of the store suite.
+var (
+	t0      = storetest.T0
+	newMsg  = storetest.NewMessage
+	key     = storetest.DedupeKey
+	ids     = storetest.IDs
+	enqueue = storetest.Enqueue
+	stats   = storetest.Counts
+)
+
 // redisBackend gives each backing store its own key prefix on the shared
 // server. Its leases are long, so the tests' lease lengths (d) govern.
-func redisBackend(t *testing.T) func() testStore {
+func redisBackend(t *testing.T) func() storetest.Store {
 	srv := redistest.Shared(t)
 	prefix := fmt.Sprintf("t%d:", prefixes.Add(1))
-	return func() testStore { return openRedis(t, srv, prefix, time.Hour) }
+	return func() storetest.Store { return suiteStore{openRedis(t, srv, prefix, time.Hour)} }
 }
 
-func openRedis(t *testing.T, srv *redistest.Server, prefix string, lease time.Duration) *Redis {
+func openRedis(t *testing.T, srv *redistest.Server, prefix string, lease time.Duration) *Store {
 	t.Helper()
-	u, err := ParseRedisURL(srv.URL())
+	u, err := ParseURL(srv.URL())
 	require.NoError(t, err)
-	s, err := OpenRedis(RedisOptions{Client: u.Options(), Prefix: prefix, Lease: lease, Timeout: time.Second})
+	s, err := Open(Options{Client: u.Options(), Prefix: prefix, Lease: lease, Timeout: time.Second})
 	require.NoError(t, err)
 	return s
 }
@@ -44,20 +56,30 @@ func openRedis(t *testing.T, srv *redistest.Server, prefix string, lease time.Du
 // TestRedisStore runs the store suite against the Redis store.
 func TestRedisStore(t *testing.T) {
 	redistest.Binary(t) // skip (or fail under CI) once, not per subtest
-	runStoreSuite(t, redisBackend)
+	storetest.Run(t, redisBackend)
 }
 
-func (s *Redis) setClock(now func() time.Time) { s.now = now }
+func TestRedisEndpoints(t *testing.T) {
+	redistest.Binary(t)
+	s := openRedis(t, redistest.Shared(t), fmt.Sprintf("t%d:", prefixes.Add(1)), time.Hour)
+	defer s.Close()
+	storetest.RunEndpoints(t, s)
+}
 
-// holder looks for k among claims and the dedupe records of every queue.
-func (s *Redis) holder(t *testing.T, k Key) string {
+// suiteStore gives the store suite its hooks into a Store.
+type suiteStore struct{ *Store }
+
+func (s suiteStore) SetClock(now func() time.Time) { s.now = now }
+
+// Holder looks for k among claims and the dedupe records of every queue.
+func (s suiteStore) Holder(t *testing.T, k queue.Key) string {
 	t.Helper()
 	ctx := context.Background()
 	names, err := s.queueNames(ctx)
 	require.NoError(t, err)
-	for _, dk := range append([]string{s.claimKey(k)}, dedupeKeys(s, names, k)...) {
+	for _, dk := range append([]string{s.claimKey(k)}, dedupeKeys(s.Store, names, k)...) {
 		v, err := s.c.Get(ctx, dk).Result()
-		if err == redis.Nil {
+		if err == goredis.Nil {
 			continue
 		}
 		require.NoError(t, err)
@@ -66,7 +88,7 @@ func (s *Redis) holder(t *testing.T, k Key) string {
 	return ""
 }
 
-func dedupeKeys(s *Redis, queues []string, k Key) []string {
+func dedupeKeys(s *Store, queues []string, k queue.Key) []string {
 	var out []string
 	for _, q := range queues {
 		out = append(out, s.keys(q).dedupe(k))
@@ -74,18 +96,18 @@ func dedupeKeys(s *Redis, queues []string, k Key) []string {
 	return out
 }
 
-func (s *Redis) count(t *testing.T, what string) int {
+func (s suiteStore) Count(t *testing.T, what storetest.Record) int {
 	t.Helper()
 	ctx := context.Background()
-	if what == "messages" || what == "keys" {
-		return len(scanKeys(t, s, map[string]string{"messages": "*}:m:*", "keys": "*}:k:*"}[what]))
+	if what == storetest.Messages || what == storetest.Keys {
+		return len(scanKeys(t, s.Store, map[storetest.Record]string{storetest.Messages: "*}:m:*", storetest.Keys: "*}:k:*"}[what]))
 	}
 	names, err := s.queueNames(ctx)
 	require.NoError(t, err)
 	n := 0
 	for _, q := range names {
 		idx := s.keys(q).due
-		if what == "dead" {
+		if what == storetest.Dead {
 			idx = s.keys(q).dead
 		}
 		c, err := s.c.ZCard(ctx, idx).Result()
@@ -95,7 +117,7 @@ func (s *Redis) count(t *testing.T, what string) int {
 	return n
 }
 
-func scanKeys(t *testing.T, s *Redis, pattern string) []string {
+func scanKeys(t *testing.T, s *Store, pattern string) []string {
 	t.Helper()
 	out, err := scanAll(context.Background(), s, s.prefix+pattern)
 	require.NoError(t, err)
@@ -107,7 +129,7 @@ func scanKeys(t *testing.T, s *Redis, pattern string) []string {
 func TestRedisKeysShareTag(t *testing.T) {
 	s := openRedis(t, redistest.Shared(t), "tag:", time.Hour)
 	defer s.Close()
-	s.setClock(func() time.Time { return t0 })
+	s.now = func() time.Time { return t0 }
 	m := newMsg("https://up.example/{x}", t0)
 	_, err := s.Enqueue(m, key("evt"))
 	require.NoError(t, err)

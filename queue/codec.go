@@ -2,12 +2,17 @@ package queue
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"time"
 )
 
+// The record codec: how a message is laid out in a store. Both backends
+// write the same format 1; each still reads the records it wrote before it.
+//
 // A stored message is a record: a format byte, then the format's layout.
 // Records written before the format byte existed start with a zero byte
 // (bbolt: a 4-byte length of a JSON header, then the body) or with '{'
@@ -217,21 +222,21 @@ func readHeader(r *reader[string]) http.Header {
 	return h
 }
 
-// indexEntries returns the index entries of a stored record without
-// decoding the message: its due or dead entry, and its order entry (nil if
-// none).
-func indexEntries(rec []byte) (bucket, key, order []byte, err error) {
+// DecodePlacement reads the fields of a stored record (body included, as
+// EncodeRecord writes it) that place the message in a store's indexes —
+// Queue, ID, OrderKey, State, NextAttempt and DeadAt — without decoding the
+// rest. Other fields may be left zero.
+func DecodePlacement(rec []byte) (Message, error) {
 	if len(rec) == 0 || rec[0] != formatV1 {
-		m, err := decode(rec)
+		m, err := DecodeRecord(rec)
 		if err != nil {
-			return nil, nil, nil, err
+			return Message{}, err
 		}
-		bucket, key = indexKey(m)
-		return bucket, key, orderKey(m), nil
+		return *m, nil
 	}
 	hdr, _, err := splitV1(rec)
 	if err != nil {
-		return nil, nil, nil, err
+		return Message{}, err
 	}
 	r := reader[[]byte]{b: hdr}
 	m := Message{Queue: string(r.str()), ID: string(r.str()), OrderKey: string(r.str())}
@@ -240,8 +245,85 @@ func indexEntries(rec []byte) (bucket, key, order []byte, err error) {
 	r.time(flags, hasReceived)
 	m.NextAttempt, m.DeadAt = r.time(flags, hasNext), r.time(flags, hasDead)
 	if r.err != nil {
-		return nil, nil, nil, r.err
+		return Message{}, r.err
 	}
-	bucket, key = indexKey(&m)
-	return bucket, key, orderKey(&m), nil
+	return m, nil
+}
+
+// EncodeRecord lays out m as a record in the current format: a compact
+// binary header, then the raw body. It sets m.Size.
+func EncodeRecord(m *Message) []byte {
+	m.Size = len(m.Body)
+	return appendRecord(make([]byte, 0, 256+len(m.Body)), m, true)
+}
+
+// DecodeRecord reads a record with its body, of any format: the current
+// one, or the length-prefixed JSON header of the embedded store's records
+// written before it.
+func DecodeRecord(b []byte) (*Message, error) {
+	if len(b) > 0 && b[0] == formatV1 {
+		hdr, body, err := splitV1(b)
+		if err != nil {
+			return nil, fmt.Errorf("message record: %w", err)
+		}
+		m, err := decodeHeader(string(hdr))
+		if err != nil {
+			return nil, fmt.Errorf("message record: %w", err)
+		}
+		m.Body = append([]byte(nil), body...)
+		return m, nil
+	}
+	return decodeJSON(b)
+}
+
+// decodeJSON reads a record written before the format byte: a 4-byte
+// length, that many bytes of JSON header, then the body.
+func decodeJSON(b []byte) (*Message, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("message record too short (%d bytes)", len(b))
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	if n > len(b)-4 {
+		return nil, fmt.Errorf("message record truncated")
+	}
+	m := new(Message)
+	if err := json.Unmarshal(b[4:4+n], m); err != nil {
+		return nil, fmt.Errorf("message record: %w", err)
+	}
+	m.Body = append([]byte(nil), b[4+n:]...)
+	return m, nil
+}
+
+// EncodeMeta is a message without its body, for a store that keeps the
+// body beside it (Redis), so that listing and updating never move bodies: a
+// format-1 record with no body. It sets m.Size if m has a body.
+func EncodeMeta(m *Message) string {
+	if m.Body != nil {
+		m.Size = len(m.Body)
+	}
+	return string(appendRecord(make([]byte, 0, 256), m, false))
+}
+
+// DecodeMeta reads a meta of EncodeMeta, or the JSON of one written by the
+// Redis store before format 1.
+func DecodeMeta(meta string) (*Message, error) {
+	if len(meta) == 0 || meta[0] != formatV1 {
+		m := new(Message)
+		if err := json.Unmarshal([]byte(meta), m); err != nil {
+			return nil, fmt.Errorf("message record: %w", err)
+		}
+		return m, nil
+	}
+	hdr, body, err := splitV1(meta)
+	if err == nil && len(body) != 0 {
+		err = errCorrupt
+	}
+	if err != nil {
+		return nil, fmt.Errorf("message record: %w", err)
+	}
+	m, err := decodeHeader(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("message record: %w", err)
+	}
+	return m, nil
 }

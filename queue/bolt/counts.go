@@ -1,10 +1,12 @@
-package queue
+package bolt
 
 import (
 	"bytes"
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // counts are one queue's figures, kept on write so that Stats (each
@@ -37,9 +39,9 @@ type tally struct {
 // note records an index write of the running transaction; key is an index
 // key (queue 0 nanos id).
 func (t *tally) note(bucket, key []byte, add bool) {
-	q := key[:bytes.IndexByte(key, 0)]
+	q, _, id := splitIndexKey(key)
 	t.pending = append(t.pending, indexChange{
-		dead: bytes.Equal(bucket, bucketDead), add: add, queue: string(q), id: string(key[len(q)+9:]),
+		dead: bytes.Equal(bucket, bucketDead), add: add, queue: string(q), id: string(id),
 	})
 }
 
@@ -84,7 +86,7 @@ func (t *tally) apply(ch indexChange) {
 }
 
 // load counts the indexes of a newly opened file, once.
-func (t *tally) load(tx *bolt.Tx) {
+func (t *tally) load(tx *bbolt.Tx) {
 	t.queues = map[string]*counts{}
 	for _, b := range [][]byte{bucketDue, bucketDead} {
 		_ = tx.Bucket(b).ForEach(func(k, _ []byte) error {
@@ -126,12 +128,12 @@ func (t *tally) learnOldest(q string, gen uint64, id string) {
 	}
 }
 
-// Stats implements Store: the counts kept on write, the leases held now,
+// Stats implements queue.Store: the counts kept on write, the leases held now,
 // and, for a queue whose oldest message left, one scan of its due index.
-func (s *Bolt) Stats() (map[string]Stats, error) {
+func (s *Store) Stats() (map[string]queue.Stats, error) {
 	all, unknown := s.tally.snapshot()
 	if len(unknown) > 0 {
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.db.View(func(tx *bbolt.Tx) error {
 			for q, gen := range unknown {
 				c := all[q]
 				c.oldest = oldestDue(tx, q)
@@ -145,11 +147,11 @@ func (s *Bolt) Stats() (map[string]Stats, error) {
 		}
 	}
 	leased := s.leasedPerQueue()
-	out := make(map[string]Stats, len(all))
+	out := make(map[string]queue.Stats, len(all))
 	for q, c := range all {
-		st := Stats{Queued: c.queued, Dead: c.dead, Leased: min(leased[q], c.queued)}
+		st := queue.Stats{Queued: c.queued, Dead: c.dead, Leased: min(leased[q], c.queued)}
 		if c.oldest != "" {
-			st.Oldest = IDTime(c.oldest)
+			st.Oldest = queue.IDTime(c.oldest)
 		}
 		out[q] = st
 	}
@@ -157,12 +159,12 @@ func (s *Bolt) Stats() (map[string]Stats, error) {
 }
 
 // oldestDue is the smallest id in q's due index.
-func oldestDue(tx *bolt.Tx, q string) string {
+func oldestDue(tx *bbolt.Tx, q string) string {
 	prefix := []byte(q + "\x00")
 	var oldest []byte
 	c := tx.Bucket(bucketDue).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if id := k[len(prefix)+8:]; oldest == nil || bytes.Compare(id, oldest) < 0 {
+		if id := k[len(prefix)+nanosLen:]; oldest == nil || bytes.Compare(id, oldest) < 0 {
 			oldest = id
 		}
 	}
@@ -170,7 +172,7 @@ func oldestDue(tx *bolt.Tx, q string) string {
 }
 
 // leasedPerQueue counts the leases held now, per queue.
-func (s *Bolt) leasedPerQueue() map[string]int {
+func (s *Store) leasedPerQueue() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()

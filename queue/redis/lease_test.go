@@ -1,4 +1,4 @@
-package queue
+package redis
 
 import (
 	"fmt"
@@ -9,10 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookgate/hookgate/internal/redistest"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // Two instances on one Redis, on the real clock.
-func twoInstances(t *testing.T, lease time.Duration) (a, b *Redis) {
+func twoInstances(t *testing.T, lease time.Duration) (a, b *Store) {
 	srv := redistest.Shared(t)
 	prefix := fmt.Sprintf("lease%d:", prefixes.Add(1))
 	a, b = openRedis(t, srv, prefix, lease), openRedis(t, srv, prefix, lease)
@@ -22,7 +24,7 @@ func twoInstances(t *testing.T, lease time.Duration) (a, b *Redis) {
 
 // crash stops s's lease keeping without releasing anything, as if its
 // process died.
-func crash(s *Redis) {
+func crash(s *Store) {
 	close(s.stopKeep)
 	s.keeperWG.Wait()
 	s.stopKeep = make(chan struct{}) // for Close
@@ -34,7 +36,7 @@ func TestRedisLeaseRenewedWhileHeld(t *testing.T) {
 	const lease = 300 * time.Millisecond
 	a, b := twoInstances(t, lease)
 	m := newMsg("q", time.Now())
-	enqueue(t, a, m, Key{})
+	enqueue(t, a, m, queue.Key{})
 
 	got, _, err := a.Lease("q", time.Now(), 10, time.Minute)
 	require.NoError(t, err)
@@ -47,14 +49,14 @@ func TestRedisLeaseRenewedWhileHeld(t *testing.T) {
 	}
 	require.NoError(t, a.Delivered(m.ID))
 	_, err = b.Get(m.ID)
-	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorIs(t, err, queue.ErrNotFound)
 }
 
 func TestRedisLeaseTakenOverAfterCrash(t *testing.T) {
 	const lease = 300 * time.Millisecond
 	a, b := twoInstances(t, lease)
 	m := newMsg("q", time.Now())
-	enqueue(t, a, m, Key{})
+	enqueue(t, a, m, queue.Key{})
 	got, _, err := a.Lease("q", time.Now(), 10, time.Minute)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
@@ -72,14 +74,14 @@ func TestRedisLeaseTakenOverAfterCrash(t *testing.T) {
 	// over b's live lease.
 	stale := got[0]
 	stale.Attempts, stale.NextAttempt = 1, time.Now().Add(time.Hour)
-	require.ErrorIs(t, a.Update(stale), ErrLeaseLost)
+	require.ErrorIs(t, a.Update(stale), queue.ErrLeaseLost)
 	require.NoError(t, b.Delivered(m.ID))
 }
 
 func TestRedisCloseReleasesLeases(t *testing.T) {
 	a, b := twoInstances(t, time.Hour)
 	m := newMsg("q", time.Now())
-	enqueue(t, a, m, Key{})
+	enqueue(t, a, m, queue.Key{})
 	got, _, err := a.Lease("q", time.Now(), 10, time.Minute)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
@@ -92,11 +94,11 @@ func TestRedisCloseReleasesLeases(t *testing.T) {
 func TestRedisLeaseStats(t *testing.T) {
 	a, b := twoInstances(t, time.Hour)
 	for range 3 {
-		enqueue(t, a, newMsg("q", time.Now()), Key{})
+		enqueue(t, a, newMsg("q", time.Now()), queue.Key{})
 	}
 	_, _, err := a.Lease("q", time.Now(), 2, time.Minute)
 	require.NoError(t, err)
 	st, err := stats(b)
 	require.NoError(t, err)
-	assert.Equal(t, Stats{Queued: 3, Leased: 2}, st["q"], "any instance sees every lease")
+	assert.Equal(t, queue.Stats{Queued: 3, Leased: 2}, st["q"], "any instance sees every lease")
 }

@@ -1,10 +1,12 @@
-package queue
+package redis
 
 import (
 	"context"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // heldLease is a lease this instance holds and renews until the delivery
@@ -15,26 +17,26 @@ type heldLease struct {
 	renewAt time.Time     // a third into the lease, so two renewals may fail
 }
 
-func (s *Redis) hold(queue string, msgs []*Message, now time.Time, d time.Duration) {
+func (s *Store) hold(q string, msgs []*queue.Message, now time.Time, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, m := range msgs {
-		s.held[m.ID] = heldLease{queue: queue, d: d, renewAt: now.Add(d / 3)}
+		s.held[m.ID] = heldLease{queue: q, d: d, renewAt: now.Add(d / 3)}
 	}
 }
 
-func (s *Redis) unhold(id string) {
+func (s *Store) unhold(id string) {
 	s.mu.Lock()
 	delete(s.held, id)
 	s.mu.Unlock()
 }
 
 // renewTick is how often the keeper looks for leases to renew.
-func (s *Redis) renewTick() time.Duration {
+func (s *Store) renewTick() time.Duration {
 	return min(max(s.lease/10, 50*time.Millisecond), time.Second)
 }
 
-func (s *Redis) keepLeases() {
+func (s *Store) keepLeases() {
 	defer s.keeperWG.Done()
 	t := time.NewTicker(s.renewTick())
 	defer t.Stop()
@@ -49,7 +51,7 @@ func (s *Redis) keepLeases() {
 }
 
 // renewDue extends the leases due for renewal, one script per queue.
-func (s *Redis) renewDue() {
+func (s *Store) renewDue() {
 	now := s.now()
 	type batch struct {
 		ids []string
@@ -69,27 +71,27 @@ func (s *Redis) renewDue() {
 		b.ids, b.d = append(b.ids, id), min(b.d, h.d)
 	}
 	s.mu.Unlock()
-	for queue, b := range due {
-		s.renew(queue, b.ids, now, b.d)
+	for q, b := range due {
+		s.renew(q, b.ids, now, b.d)
 	}
 }
 
-func (s *Redis) renew(queue string, ids []string, now time.Time, d time.Duration) {
-	k := s.keys(queue)
+func (s *Store) renew(q string, ids []string, now time.Time, d time.Duration) {
+	k := s.keys(q)
 	args := []any{s.token, micros(now.Add(d))}
 	for _, id := range ids {
 		args = append(args, id)
 	}
 	res, err := s.eval(context.Background(), renewScript, false, []string{k.lease, k.owner}, args...)
 	if err != nil {
-		s.log.Warn("renewing leases", zap.String("queue", queue), zap.Error(s.wrap(err)))
+		s.log.Warn("renewing leases", zap.String("queue", q), zap.Error(s.wrap(err)))
 		return
 	}
 	lost := map[string]bool{}
 	for _, v := range res.([]any) {
 		id, _ := v.(string)
 		lost[id] = true
-		s.log.Warn("lease lost to another instance", zap.String("id", id), zap.String("queue", queue))
+		s.log.Warn("lease lost to another instance", zap.String("id", id), zap.String("queue", q))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -105,7 +107,7 @@ func (s *Redis) renew(queue string, ids []string, now time.Time, d time.Duration
 
 // releaseAll drops every lease this instance holds (at Close): their
 // deliveries were cancelled, and another instance may take them at once.
-func (s *Redis) releaseAll() {
+func (s *Store) releaseAll() {
 	s.mu.Lock()
 	byQueue := map[string][]any{}
 	for id, h := range s.held {
@@ -113,14 +115,14 @@ func (s *Redis) releaseAll() {
 	}
 	s.held = map[string]heldLease{}
 	s.mu.Unlock()
-	for queue, ids := range byQueue {
-		k := s.keys(queue)
+	for q, ids := range byQueue {
+		k := s.keys(q)
 		args := append([]any{s.token}, ids...)
 		if _, err := s.eval(context.Background(), unleaseScript, false, []string{k.lease, k.owner}, args...); err != nil {
-			s.log.Warn("releasing leases at close", zap.String("queue", queue), zap.Error(s.wrap(err)))
+			s.log.Warn("releasing leases at close", zap.String("queue", q), zap.Error(s.wrap(err)))
 		}
 	}
 }
 
 // Interface guard
-var _ Store = (*Redis)(nil)
+var _ queue.Store = (*Store)(nil)
