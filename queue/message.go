@@ -12,6 +12,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -74,11 +75,13 @@ var (
 const idAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 // NewID returns a new message id: "msg_" and 26 Crockford base32 characters,
-// sortable by creation time (ULID layout: 48-bit milliseconds, 80 random bits).
+// sortable by creation time (ULID layout: 48-bit milliseconds, 80 random
+// bits). Within one millisecond the ids of a process increase (the random
+// part of the last one plus one, as ULID's monotonic mode does): order_by
+// delivers a key's messages in id order, and two webhooks accepted one
+// after the other in the same millisecond must keep their order.
 func NewID(now time.Time) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
+	b := lastID.next(uint64(now.UnixMilli()))
 	var out [26]byte
 	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	for i := 25; i >= 0; i-- {
@@ -87,6 +90,37 @@ func NewID(now time.Time) string {
 		hi >>= 5
 	}
 	return "msg_" + string(out[:])
+}
+
+// idState is the last id made, so that the next one of the same
+// millisecond is made from it.
+type idState struct {
+	mu   sync.Mutex
+	last [16]byte
+}
+
+var lastID idState
+
+func (s *idState) next(ms uint64) [16]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.last
+	if binary.BigEndian.Uint64(b[:8])>>16 != ms || !increment(b[6:]) {
+		binary.BigEndian.PutUint64(b[:8], ms<<16)
+		_, _ = rand.Read(b[6:])
+	}
+	s.last = b
+	return b
+}
+
+// increment adds one to the big-endian number r; false if it overflowed.
+func increment(r []byte) bool {
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i]++; r[i] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // IDTime returns the creation time that a valid id carries, to the

@@ -131,3 +131,20 @@ func TestValidID(t *testing.T) {
 		assert.Equal(t, tc.want, ValidID(tc.id), "ValidID(%q)", tc.id)
 	}
 }
+
+// TestNewIDIncreasesWithinAMillisecond: ids made one after the other in
+// the same millisecond sort in the order they were made (order_by relies on
+// it); a new millisecond starts from fresh random bits.
+func TestNewIDIncreasesWithinAMillisecond(t *testing.T) {
+	now := time.UnixMilli(1_800_000_000_000)
+	prev := NewID(now)
+	for range 10_000 {
+		id := NewID(now)
+		require.Less(t, prev, id)
+		require.Equal(t, now, IDTime(id))
+		prev = id
+	}
+	later := NewID(now.Add(time.Millisecond))
+	assert.Less(t, prev, later)
+	assert.Equal(t, now.Add(time.Millisecond), IDTime(later))
+}
