@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
-
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -36,11 +34,7 @@ func (p *Policy) provisionSign() error {
 	if err := p.Sign.Validate(); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	repl := caddy.NewReplacer()
-	secrets := make([]string, len(p.Sign.Secrets))
-	for i, s := range p.Sign.Secrets {
-		secrets[i] = repl.ReplaceAll(s, "")
-	}
+	secrets := p.Sign.Resolved().Secrets
 	if _, err := p.Sign.NewSigner(secrets); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}

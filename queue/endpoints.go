@@ -42,10 +42,15 @@ type Endpoint struct {
 // delivers through the route's queue.
 func (e *Endpoint) Queue() string {
 	if e.ID == e.Route {
-		return "outbound:" + e.Route
+		return RouteQueue(e.Route)
 	}
-	return "outbound:" + e.Route + ":" + e.ID
+	return RouteQueue(e.Route) + ":" + e.ID
 }
+
+// RouteQueue is the queue of an outbound route's own messages (those of a
+// destination_header route, or of its single destination), and the scope of
+// its submissions' idempotency keys.
+func RouteQueue(route string) string { return "outbound:" + route }
 
 // ActiveSecrets are the secrets that sign at now: the newest, and the
 // previous ones during a rotation's grace period.

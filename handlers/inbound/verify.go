@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/dedupe"
@@ -30,13 +29,7 @@ func (h *Handler) provisionVerifier() error {
 		h.Dedupe = p.DedupeKey
 	}
 	h.failStatus = h.Verify.FailureStatus()
-	repl := caddy.NewReplacer()
-	resolved := *h.Verify
-	resolved.Secrets = make([]string, len(h.Verify.Secrets))
-	for i, s := range h.Verify.Secrets {
-		resolved.Secrets[i] = repl.ReplaceAll(s, "")
-	}
-	resolved.VerifyToken = repl.ReplaceAll(h.Verify.VerifyToken, "")
+	resolved := h.Verify.Resolved()
 	v, err := resolved.NewVerifier(resolved.Secrets, time.Duration(h.Tolerance))
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)

@@ -95,7 +95,7 @@ func (h *Handler) checkStatic(raw string) error {
 // routeQueue is the route's own queue: a destination_header route's, and
 // that of its `to` endpoint (queue.Endpoint.Queue names it too). It also
 // scopes the idempotency keys of a fan-out.
-func (h *Handler) routeQueue() string { return "outbound:" + h.Name }
+func (h *Handler) routeQueue() string { return queue.RouteQueue(h.Name) }
 
 // routeSign is the route's signature config, standard_webhooks by default
 // (without secrets: an endpoint must then bring its own).
