@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/loadgen"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,7 +17,7 @@ import (
 func fakeResult(s *Scenario, rate float64, p50, p99 time.Duration, rssMiB int64) *Result {
 	return &Result{
 		S:        s,
-		Load:     &LoadResult{Hist: NewHist(), OK: uint64(rate * 10), Window: 10 * time.Second, Sent: 100},
+		Load:     &loadgen.Result{Hist: loadgen.NewHist(), OK: uint64(rate * 10), Window: 10 * time.Second, Sent: 100},
 		Rate:     rate,
 		AckRate:  rate,
 		P50:      p50,
@@ -44,7 +45,7 @@ func testReport() *Report {
 		fakeResult(inbound, 14000, 3*time.Millisecond, 12*time.Millisecond, 70), // ratio met, p99 not
 		fakeResult(slow, 13000, 3*time.Millisecond, 13*time.Millisecond, 80),    // 1.08× p99: met
 		{S: verify, Skipped: "binary lacks " + WebhookModule},
-		{S: e2e, Err: errors.New("12 non-2xx answers (12×503)"), Load: &LoadResult{Hist: NewHist()}},
+		{S: e2e, Err: errors.New("12 non-2xx answers (12×503)"), Load: &loadgen.Result{Hist: loadgen.NewHist()}},
 		fakeResult(queue, 3000, time.Millisecond, 40*time.Millisecond, 300), // RSS over
 	}
 	rs[1].DelivRate = 13990

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/loadgen"
 	"github.com/hookgate/hookgate/internal/redistest"
 )
 
@@ -20,7 +21,7 @@ type Result struct {
 	Skipped string  // why it did not run
 	Err     error   // why it failed
 
-	Load      *LoadResult
+	Load      *loadgen.Result
 	Rate      float64 // per S.Metric, per second
 	AckRate   float64 // 2xx answers per second at the client
 	P50, P99  time.Duration
@@ -153,8 +154,8 @@ func (st *stage) delivered() int64 {
 }
 
 // loadSpec is the load s applies; count is its request count (0: timed).
-func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec LoadSpec, count int) {
-	spec = LoadSpec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns, Rate: s.Rate,
+func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec loadgen.Spec, count int) {
+	spec = loadgen.Spec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns, Rate: s.Rate,
 		Warmup: o.Warmup, Duration: o.Duration, RunID: runID}
 	if !s.Unsign {
 		spec.Secret = []byte(o.Secret)
@@ -214,7 +215,7 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 	} else {
 		take(&w0)
 	}
-	lr, lerr := runLoad(ctx, spec)
+	lr, lerr := loadgen.Run(ctx, spec)
 	if count > 0 {
 		take(&w1)
 	}
@@ -253,7 +254,7 @@ func (st *stage) profile(ctx context.Context, s *Scenario, o Options, count int)
 }
 
 // fill computes the figures from the load result and the window readings.
-func (r *Result) fill(lr *LoadResult, w0, w1 window, count int, recv bool, d time.Duration) {
+func (r *Result) fill(lr *loadgen.Result, w0, w1 window, count int, recv bool, d time.Duration) {
 	r.AckRate = lr.Rate()
 	r.P50 = lr.Hist.Quantile(50)
 	r.P99 = lr.Hist.Quantile(99)
