@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/procstat"
 )
 
 // Options are the command-line settings of a run.
@@ -116,7 +118,7 @@ func run(ctx context.Context, o Options) (*Report, int, error) {
 	if o.Quick {
 		mode = "quick (smoke run: checks the harness, not speed)"
 	}
-	load := loadAvg()
+	load := procstat.LoadAvg()
 	fmt.Fprintf(os.Stderr, "hookbench: %s run, %d scenarios, %d conns, warm-up %s + %s each, caddy %s, load average %s\n",
 		mode, len(sel), o.Conns, o.Warmup, o.Duration, bin, load)
 	rep := &Report{Quick: o.Quick, Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
@@ -125,7 +127,7 @@ func run(ctx context.Context, o Options) (*Report, int, error) {
 	if ctx.Err() != nil {
 		return rep, 130, ctx.Err()
 	}
-	rep.LoadAfter = loadAvg()
+	rep.LoadAfter = procstat.LoadAvg()
 	rep.Machine = describeMachine(bin)
 	if err := writeReport(rep, o.Out); err != nil {
 		return rep, 1, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/loadgen"
+	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/internal/redistest"
 )
 
@@ -33,9 +34,9 @@ type Result struct {
 	Delivered int64   // received by the upstream in the window
 	DelivRate float64 // Delivered per second
 	Slices    []float64
-	Count     int           // requests of a count run
-	CPUPerReq time.Duration // Caddy's CPU time per 2xx answer in the window
-	CPU       CPUShare      // cores used in the window by Caddy, hookbench, the rest
+	Count     int               // requests of a count run
+	CPUPerReq time.Duration     // Caddy's CPU time per 2xx answer in the window
+	CPU       procstat.CPUShare // cores used in the window by Caddy, hookbench, the rest
 
 	Checks []Check // one per goal
 }
@@ -153,6 +154,19 @@ func (st *stage) delivered() int64 {
 	return st.recv.Delivered()
 }
 
+// cpuSnap reads the CPU clocks of Caddy, redis-server (if the scenario
+// runs one), this process and the machine.
+func (st *stage) cpuSnap() procstat.CPUSnap {
+	var caddy, redis int
+	if st.cad != nil {
+		caddy = st.cad.Pid()
+	}
+	if st.redis != nil {
+		redis = st.redis.Pid()
+	}
+	return procstat.TakeCPUSnap(caddy, redis)
+}
+
 // loadSpec is the load s applies; count is its request count (0: timed).
 func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec loadgen.Spec, count int) {
 	spec = loadgen.Spec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns, Rate: s.Rate,
@@ -176,7 +190,7 @@ func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec loadgen.Spe
 // window is a reading at one edge of the measured window.
 type window struct {
 	delivered int64
-	cpu       CPUSnap
+	cpu       procstat.CPUSnap
 }
 
 // runScenario starts what s needs, loads it, and tears everything down.
@@ -205,7 +219,7 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 	take := func(w *window) {
 		mu.Lock()
 		defer mu.Unlock()
-		*w = window{delivered: st.delivered(), cpu: takeCPUSnap(st.cad, st.redis)}
+		*w = window{delivered: st.delivered(), cpu: st.cpuSnap()}
 	}
 	if count == 0 {
 		t0 := time.AfterFunc(o.Warmup, func() { take(&w0) })
@@ -266,7 +280,7 @@ func (r *Result) fill(lr *loadgen.Result, w0, w1 window, count int, recv bool, d
 	if lr.OK > 0 && w1.cpu.Caddy > w0.cpu.Caddy {
 		r.CPUPerReq = (w1.cpu.Caddy - w0.cpu.Caddy) / time.Duration(lr.OK)
 	}
-	r.CPU = shareSince(w0.cpu, w1.cpu)
+	r.CPU = procstat.ShareSince(w0.cpu, w1.cpu)
 	r.Rate = r.AckRate
 	if r.S.Metric == Delivered {
 		r.Rate = r.DelivRate

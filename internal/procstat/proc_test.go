@@ -1,4 +1,4 @@
-package main
+package procstat
 
 import (
 	"strings"
@@ -10,10 +10,10 @@ import (
 )
 
 func TestProcParsing(t *testing.T) {
-	rss, err := parseVmRSS(strings.NewReader("Name:\tcaddy\nVmPeak:\t  900 kB\nVmRSS:\t   51234 kB\nThreads: 9\n"))
+	rss, err := parseStatusKB(strings.NewReader("Name:\tcaddy\nVmPeak:\t  900 kB\nVmRSS:\t   51234 kB\nThreads: 9\n"), "VmRSS")
 	require.NoError(t, err)
 	assert.Equal(t, int64(51234)<<10, rss)
-	_, err = parseVmRSS(strings.NewReader("Name: x\n"))
+	_, err = parseStatusKB(strings.NewReader("Name: x\n"), "VmRSS")
 	assert.Error(t, err)
 
 	// Fields 14 and 15 are utime and stime in clock ticks; the name may hold spaces and parens.
