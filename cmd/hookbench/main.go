@@ -23,11 +23,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchscenario"
 	"github.com/hookgate/hookgate/internal/procstat"
 )
 
@@ -139,11 +139,11 @@ func run(ctx context.Context, o Options) (*Report, int, error) {
 }
 
 // prepare selects the scenarios and finds the binary.
-func prepare(o Options) ([]*Scenario, string, error) {
-	if err := checkScenarios(Scenarios); err != nil {
+func prepare(o Options) ([]*benchscenario.Scenario, string, error) {
+	if err := benchscenario.Check(benchscenario.Scenarios); err != nil {
 		return nil, "", err
 	}
-	sel, err := selectScenarios(Scenarios, o.Run)
+	sel, err := benchscenario.Select(benchscenario.Scenarios, o.Run)
 	if err != nil {
 		return nil, "", err
 	}
@@ -159,7 +159,7 @@ func prepare(o Options) ([]*Scenario, string, error) {
 
 // missingFeatures maps each scenario that cannot run here to the module
 // its binary lacks or the program this machine lacks.
-func missingFeatures(bin string, sel []*Scenario) (map[string]string, error) {
+func missingFeatures(bin string, sel []*benchscenario.Scenario) (map[string]string, error) {
 	mods, err := caddyModules(bin)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func missingFeatures(bin string, sel []*Scenario) (map[string]string, error) {
 }
 
 // runAll runs the scenarios in order, wiring each to its baseline's result.
-func runAll(ctx context.Context, o Options, sel []*Scenario, missing map[string]string, bin, root string) []*Result {
+func runAll(ctx context.Context, o Options, sel []*benchscenario.Scenario, missing map[string]string, bin, root string) []*Result {
 	runID := randomID()
 	results := make([]*Result, 0, len(sel))
 	byName := map[string]*Result{}
@@ -236,43 +236,6 @@ func exitCode(results []*Result, strict bool) int {
 		}
 	}
 	return code
-}
-
-// selectScenarios returns the scenarios matching expr, plus their baselines,
-// in table order. An empty expr selects all.
-func selectScenarios(list []Scenario, expr string) ([]*Scenario, error) {
-	want := map[string]bool{}
-	if expr == "" {
-		for _, s := range list {
-			want[s.Name] = true
-		}
-	} else {
-		re, err := regexp.Compile(expr)
-		if err != nil {
-			return nil, fmt.Errorf("-run: %w", err)
-		}
-		for _, s := range list {
-			if re.MatchString(s.Name) {
-				want[s.Name] = true
-			}
-		}
-		// Baselines of selected scenarios, transitively (they come earlier).
-		for i := len(list) - 1; i >= 0; i-- {
-			if want[list[i].Name] && list[i].Baseline != "" {
-				want[list[i].Baseline] = true
-			}
-		}
-	}
-	var out []*Scenario
-	for i := range list {
-		if want[list[i].Name] {
-			out = append(out, &list[i])
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("-run %q matches no scenario", expr)
-	}
-	return out, nil
 }
 
 func randomID() string {

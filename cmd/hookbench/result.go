@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/benchscenario"
 )
 
 func statusList(m map[int]uint64) string {
@@ -30,27 +32,27 @@ func (r *Result) Evaluate() {
 			c.Why = "skipped"
 		case r.Err != nil:
 			c.Why = "error"
-		case (g.Kind == RateRatioMin || g.Kind == P99RatioMax) && (r.Base == nil || r.Base.Skipped != "" || r.Base.Err != nil):
+		case (g.Kind == benchscenario.RateRatioMin || g.Kind == benchscenario.P99RatioMax) && (r.Base == nil || r.Base.Skipped != "" || r.Base.Err != nil):
 			c.Why = "no baseline"
 		default:
 			switch g.Kind {
-			case RateRatioMin:
+			case benchscenario.RateRatioMin:
 				if r.Base.Rate > 0 {
 					c.Actual = r.Rate / r.Base.Rate
 				}
 				c.Met = c.Actual >= g.Value
-			case P99Max:
+			case benchscenario.P99Max:
 				c.Actual = ms(r.P99)
 				c.Met = c.Actual <= g.Value
-			case P99RatioMax:
+			case benchscenario.P99RatioMax:
 				if r.Base.P99 > 0 {
 					c.Actual = float64(r.P99) / float64(r.Base.P99)
 				}
 				c.Met = r.Base.P99 > 0 && c.Actual <= g.Value
-			case RSSMax:
+			case benchscenario.RSSMax:
 				c.Actual = mib(r.PeakRSS)
 				c.Met = c.Actual <= g.Value
-			case RateFlat:
+			case benchscenario.RateFlat:
 				if len(r.Slices) < 6 {
 					c.Why = "incomplete run"
 					break
@@ -88,7 +90,7 @@ func (r *Result) Ratio() (v float64, of string, ok bool) {
 		return 0, "", false
 	}
 	for _, g := range r.S.Goals {
-		if g.Kind == P99RatioMax {
+		if g.Kind == benchscenario.P99RatioMax {
 			if b.P99 == 0 {
 				return 0, "", false
 			}

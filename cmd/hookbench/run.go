@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchscenario"
 	"github.com/hookgate/hookgate/internal/loadgen"
 	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/internal/redistest"
@@ -17,7 +18,7 @@ import (
 
 // Result is what one scenario measured, and how it compares with its goals.
 type Result struct {
-	S       *Scenario
+	S       *benchscenario.Scenario
 	Base    *Result // the baseline's result, if any
 	Skipped string  // why it did not run
 	Err     error   // why it failed
@@ -43,7 +44,7 @@ type Result struct {
 
 // Check is a goal's outcome.
 type Check struct {
-	Goal   Goal
+	Goal   benchscenario.Goal
 	Actual float64 // the compared number: a ratio, ms or MiB
 	Met    bool
 	Why    string // set when it could not be evaluated
@@ -61,7 +62,7 @@ type stage struct {
 }
 
 // setUp starts what s needs; on error it stops what it started.
-func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *stage, err error) {
+func setUp(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir string) (st *stage, err error) {
 	st = &stage{path: s.Path}
 	if st.path == "" {
 		st.path = "/hooks/contextfile"
@@ -75,7 +76,7 @@ func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *st
 	if err != nil {
 		return st, err
 	}
-	p := CaddyfileParams{Path: st.path, Route: RouteData{
+	p := benchscenario.CaddyfileParams{Path: st.path, Route: benchscenario.RouteData{
 		Upstream: upstream, UpstreamURL: "http://" + upstream, SecretEnv: secretEnv}}
 	if p.Storage, err = st.storage(ctx, s, dir); err != nil {
 		return st, err
@@ -86,7 +87,7 @@ func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *st
 	}
 	p.AdminAddr, p.HTTPPort = fmt.Sprintf("127.0.0.1:%d", ports[0]), ports[1]
 	st.adminURL, st.httpAddr = p.AdminAddr, fmt.Sprintf("127.0.0.1:%d", ports[1])
-	cf, err := renderCaddyfile(s, p)
+	cf, err := benchscenario.Caddyfile(s, p)
 	if err != nil {
 		return st, err
 	}
@@ -96,11 +97,11 @@ func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *st
 
 // startUpstream starts the receiver, or picks a closed port, and returns
 // the upstream's host:port ("" when Caddy answers by itself).
-func (st *stage) startUpstream(s *Scenario) (string, error) {
+func (st *stage) startUpstream(s *benchscenario.Scenario) (string, error) {
 	switch s.Upstream {
-	case FastUpstream, SlowUpstream:
+	case benchscenario.FastUpstream, benchscenario.SlowUpstream:
 		delay := time.Duration(0)
-		if s.Upstream == SlowUpstream {
+		if s.Upstream == benchscenario.SlowUpstream {
 			delay = s.Delay
 		}
 		var err error
@@ -108,7 +109,7 @@ func (st *stage) startUpstream(s *Scenario) (string, error) {
 			return "", fmt.Errorf("receiver: %w", err)
 		}
 		return st.recv.Addr(), nil
-	case DownUpstream:
+	case benchscenario.DownUpstream:
 		port, err := freePort()
 		return fmt.Sprintf("127.0.0.1:%d", port), err
 	}
@@ -117,11 +118,11 @@ func (st *stage) startUpstream(s *Scenario) (string, error) {
 
 // storage returns the arguments of the storage option, starting Redis if
 // the scenario uses it.
-func (st *stage) storage(ctx context.Context, s *Scenario, dir string) (string, error) {
+func (st *stage) storage(ctx context.Context, s *benchscenario.Scenario, dir string) (string, error) {
 	switch s.Store {
-	case EmbeddedStore:
+	case benchscenario.EmbeddedStore:
 		return "embedded " + filepath.Join(dir, "webhooks"), nil
-	case RedisStore:
+	case benchscenario.RedisStore:
 		var err error
 		if st.redis, err = redistest.Launch(ctx, filepath.Join(dir, "redis"),
 			// fsync'd on every write: the setting under which a
@@ -168,7 +169,7 @@ func (st *stage) cpuSnap() procstat.CPUSnap {
 }
 
 // loadSpec is the load s applies; count is its request count (0: timed).
-func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec loadgen.Spec, count int) {
+func loadSpec(s *benchscenario.Scenario, o Options, st *stage, runID string) (spec loadgen.Spec, count int) {
 	spec = loadgen.Spec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns, Rate: s.Rate,
 		Warmup: o.Warmup, Duration: o.Duration, RunID: runID}
 	if !s.Unsign {
@@ -194,7 +195,7 @@ type window struct {
 }
 
 // runScenario starts what s needs, loads it, and tears everything down.
-func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID string) *Result {
+func runScenario(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir, runID string) *Result {
 	r := &Result{S: s}
 	st, err := setUp(ctx, s, o, bin, dir)
 	if err != nil {
@@ -259,7 +260,7 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 }
 
 // profile saves a CPU profile of Caddy over the measured window.
-func (st *stage) profile(ctx context.Context, s *Scenario, o Options, count int) {
+func (st *stage) profile(ctx context.Context, s *benchscenario.Scenario, o Options, count int) {
 	wait, d := o.Warmup, o.Duration
 	if count > 0 {
 		wait, d = 0, s.MaxTime/3
@@ -282,7 +283,7 @@ func (r *Result) fill(lr *loadgen.Result, w0, w1 window, count int, recv bool, d
 	}
 	r.CPU = procstat.ShareSince(w0.cpu, w1.cpu)
 	r.Rate = r.AckRate
-	if r.S.Metric == Delivered {
+	if r.S.Metric == benchscenario.Delivered {
 		r.Rate = r.DelivRate
 	}
 	if count > 0 && len(lr.Slices) > 0 {
@@ -306,7 +307,7 @@ func (r *Result) problems() error {
 	if r.Count > 0 && lr.Sent < r.Count {
 		out = append(out, fmt.Sprintf("only %d of %d requests answered within %s", lr.Sent, r.Count, r.S.MaxTime))
 	}
-	if r.S.Metric == Delivered && r.Delivered == 0 {
+	if r.S.Metric == benchscenario.Delivered && r.Delivered == 0 {
 		out = append(out, "nothing delivered to the upstream")
 	}
 	if len(out) == 0 {
