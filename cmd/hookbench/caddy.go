@@ -123,16 +123,6 @@ func (c *Caddy) RSSSplit() (anon, file int64) {
 	return procstat.RSSSplit(c.Pid())
 }
 
-// caddyVersion returns the first line of `caddy version`.
-func caddyVersion(bin string) string {
-	out, err := exec.Command(bin, "version").Output()
-	if err != nil {
-		return "unknown (" + err.Error() + ")"
-	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	return line
-}
-
 // caddyModules returns the set of module IDs `caddy list-modules` lists.
 func caddyModules(bin string) (map[string]bool, error) {
 	out, err := exec.Command(bin, "list-modules").Output()

@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchreport"
 	"github.com/hookgate/hookgate/internal/benchscenario"
 	"github.com/hookgate/hookgate/internal/procstat"
 )
@@ -98,7 +99,7 @@ func main() {
 // with the exit status: 1 if a scenario that could run failed (or, with
 // Strict, missed a goal), 2 if the run could not start. A scenario whose
 // feature is not built yet is reported, not failed.
-func run(ctx context.Context, o Options) (*Report, int, error) {
+func run(ctx context.Context, o Options) (*benchreport.Report, int, error) {
 	sel, bin, err := prepare(o)
 	if err != nil {
 		return nil, 2, err
@@ -121,14 +122,14 @@ func run(ctx context.Context, o Options) (*Report, int, error) {
 	load := procstat.LoadAvg()
 	fmt.Fprintf(os.Stderr, "hookbench: %s run, %d scenarios, %d conns, warm-up %s + %s each, caddy %s, load average %s\n",
 		mode, len(sel), o.Conns, o.Warmup, o.Duration, bin, load)
-	rep := &Report{Quick: o.Quick, Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
+	rep := &benchreport.Report{Quick: o.Quick, Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
 		When: time.Now().UTC(), LoadBefore: load}
 	rep.Results = runAll(ctx, o, sel, missing, bin, root)
 	if ctx.Err() != nil {
 		return rep, 130, ctx.Err()
 	}
 	rep.LoadAfter = procstat.LoadAvg()
-	rep.Machine = describeMachine(bin)
+	rep.Machine = benchreport.DescribeMachine(bin)
 	if err := writeReport(rep, o.Out); err != nil {
 		return rep, 1, err
 	}
@@ -181,15 +182,15 @@ func missingFeatures(bin string, sel []*benchscenario.Scenario) (map[string]stri
 }
 
 // runAll runs the scenarios in order, wiring each to its baseline's result.
-func runAll(ctx context.Context, o Options, sel []*benchscenario.Scenario, missing map[string]string, bin, root string) []*Result {
+func runAll(ctx context.Context, o Options, sel []*benchscenario.Scenario, missing map[string]string, bin, root string) []*benchreport.Result {
 	runID := randomID()
-	results := make([]*Result, 0, len(sel))
-	byName := map[string]*Result{}
+	results := make([]*benchreport.Result, 0, len(sel))
+	byName := map[string]*benchreport.Result{}
 	for _, s := range sel {
 		if ctx.Err() != nil {
 			break
 		}
-		r := &Result{S: s, Skipped: missing[s.Name]}
+		r := &benchreport.Result{S: s, Skipped: missing[s.Name]}
 		fmt.Fprintf(os.Stderr, "hookbench: %-14s ", s.Name)
 		if r.Skipped == "" {
 			r = runScenario(ctx, s, o, bin, filepath.Join(root, s.Name), runID)
@@ -207,7 +208,7 @@ func runAll(ctx context.Context, o Options, sel []*benchscenario.Scenario, missi
 
 // writeReport prints the table and writes the markdown file and the SVG
 // chart beside it.
-func writeReport(rep *Report, out string) error {
+func writeReport(rep *benchreport.Report, out string) error {
 	fmt.Println(rep.Table())
 	svgPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".svg"
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -224,7 +225,7 @@ func writeReport(rep *Report, out string) error {
 	return nil
 }
 
-func exitCode(results []*Result, strict bool) int {
+func exitCode(results []*benchreport.Result, strict bool) int {
 	code := 0
 	for _, r := range results {
 		switch {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchreport"
 	"github.com/hookgate/hookgate/internal/benchscenario"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,7 +55,7 @@ func TestQuickRunAgainstTheRealBinary(t *testing.T) {
 	assertReportFiles(t, out, rep)
 }
 
-func assertReportFiles(t *testing.T, out string, rep *Report) {
+func assertReportFiles(t *testing.T, out string, rep *benchreport.Report) {
 	t.Helper()
 	md, err := os.ReadFile(out)
 	require.NoError(t, err)

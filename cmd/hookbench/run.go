@@ -2,53 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchreport"
 	"github.com/hookgate/hookgate/internal/benchscenario"
 	"github.com/hookgate/hookgate/internal/loadgen"
 	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/internal/redistest"
 )
-
-// Result is what one scenario measured, and how it compares with its goals.
-type Result struct {
-	S       *benchscenario.Scenario
-	Base    *Result // the baseline's result, if any
-	Skipped string  // why it did not run
-	Err     error   // why it failed
-
-	Load      *loadgen.Result
-	Rate      float64 // per S.Metric, per second
-	AckRate   float64 // 2xx answers per second at the client
-	P50, P99  time.Duration
-	P999      time.Duration
-	PeakRSS   int64   // bytes, sampled every 100 ms
-	FinalRSS  int64   // bytes, after the load
-	FinalAnon int64   // bytes of FinalRSS that are anonymous (heap, stacks)
-	FinalFile int64   // bytes of FinalRSS that are mapped files (the bbolt file)
-	Delivered int64   // received by the upstream in the window
-	DelivRate float64 // Delivered per second
-	Slices    []float64
-	Count     int               // requests of a count run
-	CPUPerReq time.Duration     // Caddy's CPU time per 2xx answer in the window
-	CPU       procstat.CPUShare // cores used in the window by Caddy, hookbench, the rest
-
-	Checks []Check // one per goal
-}
-
-// Check is a goal's outcome.
-type Check struct {
-	Goal   benchscenario.Goal
-	Actual float64 // the compared number: a ratio, ms or MiB
-	Met    bool
-	Why    string // set when it could not be evaluated
-}
 
 // stage is what a scenario runs against: the upstream receiver, Redis and
 // Caddy, each present only if the scenario needs it.
@@ -195,8 +160,8 @@ type window struct {
 }
 
 // runScenario starts what s needs, loads it, and tears everything down.
-func runScenario(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir, runID string) *Result {
-	r := &Result{S: s}
+func runScenario(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir, runID string) *benchreport.Result {
+	r := &benchreport.Result{S: s}
 	st, err := setUp(ctx, s, o, bin, dir)
 	if err != nil {
 		r.Err = err
@@ -251,9 +216,9 @@ func runScenario(ctx context.Context, s *benchscenario.Scenario, o Options, bin,
 		return r
 	}
 	mu.Lock()
-	r.fill(lr, w0, w1, count, st.recv != nil, o.Duration)
+	fill(r, lr, w0, w1, count, st.recv != nil, o.Duration)
 	mu.Unlock()
-	if r.Err = r.problems(); r.Err != nil && o.Keep {
+	if r.Err = r.Problems(); r.Err != nil && o.Keep {
 		fmt.Fprintf(os.Stderr, "\n%s\n", st.cad.LogTail(10))
 	}
 	return r
@@ -268,8 +233,8 @@ func (st *stage) profile(ctx context.Context, s *benchscenario.Scenario, o Optio
 	profileCPU(ctx, st.adminURL, wait, d, filepath.Join(o.Profile, s.Name+".cpu.pprof"))
 }
 
-// fill computes the figures from the load result and the window readings.
-func (r *Result) fill(lr *loadgen.Result, w0, w1 window, count int, recv bool, d time.Duration) {
+// fill computes r's figures from the load result and the window readings.
+func fill(r *benchreport.Result, lr *loadgen.Result, w0, w1 window, count int, recv bool, d time.Duration) {
 	r.AckRate = lr.Rate()
 	r.P50 = lr.Hist.Quantile(50)
 	r.P99 = lr.Hist.Quantile(99)
@@ -289,29 +254,4 @@ func (r *Result) fill(lr *loadgen.Result, w0, w1 window, count int, recv bool, d
 	if count > 0 && len(lr.Slices) > 0 {
 		r.Slices = lr.SliceRates(count) // the tenths completed, if cut short
 	}
-}
-
-// problems says what makes the run invalid, or nil.
-func (r *Result) problems() error {
-	lr := r.Load
-	var out []string
-	if lr.OK == 0 {
-		out = append(out, "no 2xx answer")
-	}
-	if lr.Non2xx > 0 {
-		out = append(out, fmt.Sprintf("%d non-2xx answers (%s)", lr.Non2xx, statusList(lr.Statuses)))
-	}
-	if lr.Errors > 0 {
-		out = append(out, fmt.Sprintf("%d transport errors (last: %s)", lr.Errors, lr.LastErr))
-	}
-	if r.Count > 0 && lr.Sent < r.Count {
-		out = append(out, fmt.Sprintf("only %d of %d requests answered within %s", lr.Sent, r.Count, r.S.MaxTime))
-	}
-	if r.S.Metric == benchscenario.Delivered && r.Delivered == 0 {
-		out = append(out, "nothing delivered to the upstream")
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(out, "; "))
 }

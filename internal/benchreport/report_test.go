@@ -1,4 +1,4 @@
-package main
+package benchreport
 
 import (
 	"encoding/xml"
@@ -231,4 +231,10 @@ func TestMachineParsing(t *testing.T) {
 	assert.Equal(t, "unknown", cpuModel("processor: 0\n"))
 	assert.Equal(t, "23.5 GiB", memTotal("MemTotal:       24684544 kB\nMemFree: 1 kB\n"))
 	assert.Equal(t, "unknown", memTotal("MemTotal:\n"))
+}
+
+func TestMetTextOfSkipped(t *testing.T) {
+	notBuilt := &Result{S: &benchscenario.Scenario{Name: "b"}, Skipped: "not built yet (binary lacks x)"}
+	assert.Equal(t, "not built yet", notBuilt.metText())
+	assert.Equal(t, "skipped", (&Result{Skipped: "redis-server is not installed"}).metText())
 }

@@ -1,4 +1,4 @@
-package main
+package benchreport
 
 import (
 	"fmt"
@@ -37,8 +37,8 @@ type Report struct {
 	LoadBefore, LoadAfter string // /proc/loadavg's 1, 5, 15 min averages
 }
 
-// describeMachine gathers the machine description.
-func describeMachine(caddyBin string) Machine {
+// DescribeMachine gathers the machine description.
+func DescribeMachine(caddyBin string) Machine {
 	m := Machine{
 		CPUs:   firstLine(cmdOut("nproc"), strconv.Itoa(runtime.NumCPU())),
 		Model:  "unknown",
@@ -54,6 +54,16 @@ func describeMachine(caddyBin string) Machine {
 		m.Memory = memTotal(string(b))
 	}
 	return m
+}
+
+// caddyVersion returns the first line of `caddy version`.
+func caddyVersion(bin string) string {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line
 }
 
 func cpuModel(cpuinfo string) string {
