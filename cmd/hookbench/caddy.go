@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hookgate/hookgate/internal/caddyproc"
+	"github.com/hookgate/hookgate/internal/procstat"
 )
 
 // Caddy is one running Caddy process with its own config, data dir and ports.
@@ -59,7 +56,7 @@ func StartCaddy(ctx context.Context, bin, dir, caddyfile, adminAddr, httpAddr st
 func (c *Caddy) Pid() int { return c.proc.Pid() }
 
 // RSS returns the resident set size now (VmRSS), in bytes.
-func (c *Caddy) RSS() (int64, error) { return readVmRSS(c.Pid()) }
+func (c *Caddy) RSS() (int64, error) { return procstat.RSS(c.Pid()) }
 
 // SampleRSS samples RSS every interval until ctx ends, keeping the peak.
 func (c *Caddy) SampleRSS(ctx context.Context, interval time.Duration) {
@@ -120,57 +117,10 @@ func (c *Caddy) LogCount(s string) int {
 	return bytes.Count(b, []byte(s))
 }
 
-// readVmRSS reads VmRSS from /proc/<pid>/status, in bytes.
-func readVmRSS(pid int) (int64, error) { return readStatusKB(pid, "VmRSS") }
-
 // RSSSplit returns the anonymous (heap, stacks) and file-backed (mmap'd
 // files such as the bbolt database, which the kernel can drop) parts of RSS.
 func (c *Caddy) RSSSplit() (anon, file int64) {
-	anon, _ = readStatusKB(c.Pid(), "RssAnon")
-	file, _ = readStatusKB(c.Pid(), "RssFile")
-	return anon, file
-}
-
-// readStatusKB reads a "<field>: N kB" line of /proc/<pid>/status, in bytes.
-func readStatusKB(pid int, field string) (int64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return parseStatusKB(f, field)
-}
-
-func parseVmRSS(f io.Reader) (int64, error) { return parseStatusKB(f, "VmRSS") }
-
-func parseStatusKB(f io.Reader, field string) (int64, error) {
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), field+":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) < 1 {
-			break
-		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		return kb << 10, nil
-	}
-	return 0, errors.New("no " + field + " line")
-}
-
-// caddyVersion returns the first line of `caddy version`.
-func caddyVersion(bin string) string {
-	out, err := exec.Command(bin, "version").Output()
-	if err != nil {
-		return "unknown (" + err.Error() + ")"
-	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	return line
+	return procstat.RSSSplit(c.Pid())
 }
 
 // caddyModules returns the set of module IDs `caddy list-modules` lists.
@@ -189,35 +139,4 @@ func caddyModules(bin string) (map[string]bool, error) {
 }
 
 // CPUTime returns the user+system CPU time the process has used.
-func (c *Caddy) CPUTime() (time.Duration, error) { return procCPU(c.Pid()) }
-
-// procCPU returns the user+system CPU time process pid has used.
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	return parseStatCPU(string(b))
-}
-
-// userHZ is the unit of the times in /proc/<pid>/stat (USER_HZ, 100 on Linux).
-const userHZ = 100
-
-// parseStatCPU reads utime+stime from the text of /proc/<pid>/stat.
-func parseStatCPU(stat string) (time.Duration, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New("malformed stat")
-	}
-	f := strings.Fields(stat[i+1:])
-	// After the command: state(3) … utime(14) stime(15); f[0] is field 3.
-	if len(f) < 13 {
-		return 0, errors.New("short stat")
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("malformed stat times")
-	}
-	return time.Duration(ut+st) * time.Second / userHZ, nil
-}
+func (c *Caddy) CPUTime() (time.Duration, error) { return procstat.CPUTime(c.Pid()) }

@@ -23,10 +23,13 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/benchreport"
+	"github.com/hookgate/hookgate/internal/benchscenario"
+	"github.com/hookgate/hookgate/internal/procstat"
 )
 
 // Options are the command-line settings of a run.
@@ -96,7 +99,7 @@ func main() {
 // with the exit status: 1 if a scenario that could run failed (or, with
 // Strict, missed a goal), 2 if the run could not start. A scenario whose
 // feature is not built yet is reported, not failed.
-func run(ctx context.Context, o Options) (*Report, int, error) {
+func run(ctx context.Context, o Options) (*benchreport.Report, int, error) {
 	sel, bin, err := prepare(o)
 	if err != nil {
 		return nil, 2, err
@@ -116,17 +119,17 @@ func run(ctx context.Context, o Options) (*Report, int, error) {
 	if o.Quick {
 		mode = "quick (smoke run: checks the harness, not speed)"
 	}
-	load := loadAvg()
+	load := procstat.LoadAvg()
 	fmt.Fprintf(os.Stderr, "hookbench: %s run, %d scenarios, %d conns, warm-up %s + %s each, caddy %s, load average %s\n",
 		mode, len(sel), o.Conns, o.Warmup, o.Duration, bin, load)
-	rep := &Report{Quick: o.Quick, Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
+	rep := &benchreport.Report{Quick: o.Quick, Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
 		When: time.Now().UTC(), LoadBefore: load}
 	rep.Results = runAll(ctx, o, sel, missing, bin, root)
 	if ctx.Err() != nil {
 		return rep, 130, ctx.Err()
 	}
-	rep.LoadAfter = loadAvg()
-	rep.Machine = describeMachine(bin)
+	rep.LoadAfter = procstat.LoadAvg()
+	rep.Machine = benchreport.DescribeMachine(bin)
 	if err := writeReport(rep, o.Out); err != nil {
 		return rep, 1, err
 	}
@@ -137,11 +140,11 @@ func run(ctx context.Context, o Options) (*Report, int, error) {
 }
 
 // prepare selects the scenarios and finds the binary.
-func prepare(o Options) ([]*Scenario, string, error) {
-	if err := checkScenarios(Scenarios); err != nil {
+func prepare(o Options) ([]*benchscenario.Scenario, string, error) {
+	if err := benchscenario.Check(benchscenario.Scenarios); err != nil {
 		return nil, "", err
 	}
-	sel, err := selectScenarios(Scenarios, o.Run)
+	sel, err := benchscenario.Select(benchscenario.Scenarios, o.Run)
 	if err != nil {
 		return nil, "", err
 	}
@@ -157,7 +160,7 @@ func prepare(o Options) ([]*Scenario, string, error) {
 
 // missingFeatures maps each scenario that cannot run here to the module
 // its binary lacks or the program this machine lacks.
-func missingFeatures(bin string, sel []*Scenario) (map[string]string, error) {
+func missingFeatures(bin string, sel []*benchscenario.Scenario) (map[string]string, error) {
 	mods, err := caddyModules(bin)
 	if err != nil {
 		return nil, err
@@ -179,15 +182,15 @@ func missingFeatures(bin string, sel []*Scenario) (map[string]string, error) {
 }
 
 // runAll runs the scenarios in order, wiring each to its baseline's result.
-func runAll(ctx context.Context, o Options, sel []*Scenario, missing map[string]string, bin, root string) []*Result {
+func runAll(ctx context.Context, o Options, sel []*benchscenario.Scenario, missing map[string]string, bin, root string) []*benchreport.Result {
 	runID := randomID()
-	results := make([]*Result, 0, len(sel))
-	byName := map[string]*Result{}
+	results := make([]*benchreport.Result, 0, len(sel))
+	byName := map[string]*benchreport.Result{}
 	for _, s := range sel {
 		if ctx.Err() != nil {
 			break
 		}
-		r := &Result{S: s, Skipped: missing[s.Name]}
+		r := &benchreport.Result{S: s, Skipped: missing[s.Name]}
 		fmt.Fprintf(os.Stderr, "hookbench: %-14s ", s.Name)
 		if r.Skipped == "" {
 			r = runScenario(ctx, s, o, bin, filepath.Join(root, s.Name), runID)
@@ -205,7 +208,7 @@ func runAll(ctx context.Context, o Options, sel []*Scenario, missing map[string]
 
 // writeReport prints the table and writes the markdown file and the SVG
 // chart beside it.
-func writeReport(rep *Report, out string) error {
+func writeReport(rep *benchreport.Report, out string) error {
 	fmt.Println(rep.Table())
 	svgPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".svg"
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -222,7 +225,7 @@ func writeReport(rep *Report, out string) error {
 	return nil
 }
 
-func exitCode(results []*Result, strict bool) int {
+func exitCode(results []*benchreport.Result, strict bool) int {
 	code := 0
 	for _, r := range results {
 		switch {
@@ -234,43 +237,6 @@ func exitCode(results []*Result, strict bool) int {
 		}
 	}
 	return code
-}
-
-// selectScenarios returns the scenarios matching expr, plus their baselines,
-// in table order. An empty expr selects all.
-func selectScenarios(list []Scenario, expr string) ([]*Scenario, error) {
-	want := map[string]bool{}
-	if expr == "" {
-		for _, s := range list {
-			want[s.Name] = true
-		}
-	} else {
-		re, err := regexp.Compile(expr)
-		if err != nil {
-			return nil, fmt.Errorf("-run: %w", err)
-		}
-		for _, s := range list {
-			if re.MatchString(s.Name) {
-				want[s.Name] = true
-			}
-		}
-		// Baselines of selected scenarios, transitively (they come earlier).
-		for i := len(list) - 1; i >= 0; i-- {
-			if want[list[i].Name] && list[i].Baseline != "" {
-				want[list[i].Baseline] = true
-			}
-		}
-	}
-	var out []*Scenario
-	for i := range list {
-		if want[list[i].Name] {
-			out = append(out, &list[i])
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("-run %q matches no scenario", expr)
-	}
-	return out, nil
 }
 
 func randomID() string {

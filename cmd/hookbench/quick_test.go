@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchreport"
+	"github.com/hookgate/hookgate/internal/benchscenario"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,7 +33,7 @@ func TestQuickRunAgainstTheRealBinary(t *testing.T) {
 		Conns: 8, Warmup: 300 * time.Millisecond, Duration: time.Second, Messages: 2000,
 	})
 	require.NoError(t, err)
-	require.Len(t, rep.Results, len(Scenarios))
+	require.Len(t, rep.Results, len(benchscenario.Scenarios))
 	for _, r := range rep.Results {
 		if r.Skipped != "" {
 			t.Logf("%s: %s", r.S.Name, r.Skipped)
@@ -41,7 +43,7 @@ func TestQuickRunAgainstTheRealBinary(t *testing.T) {
 		assert.Positive(t, r.Load.OK, r.S.Name)
 		assert.Positive(t, r.PeakRSS, r.S.Name)
 		assert.Len(t, r.Checks, len(r.S.Goals), r.S.Name)
-		if r.S.Metric == Delivered {
+		if r.S.Metric == benchscenario.Delivered {
 			assert.Positive(t, r.Delivered, r.S.Name)
 		}
 		if r.S.Count > 0 {
@@ -53,7 +55,7 @@ func TestQuickRunAgainstTheRealBinary(t *testing.T) {
 	assertReportFiles(t, out, rep)
 }
 
-func assertReportFiles(t *testing.T, out string, rep *Report) {
+func assertReportFiles(t *testing.T, out string, rep *benchreport.Report) {
 	t.Helper()
 	md, err := os.ReadFile(out)
 	require.NoError(t, err)

@@ -2,50 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchreport"
+	"github.com/hookgate/hookgate/internal/benchscenario"
+	"github.com/hookgate/hookgate/internal/loadgen"
+	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/internal/redistest"
 )
-
-// Result is what one scenario measured, and how it compares with its goals.
-type Result struct {
-	S       *Scenario
-	Base    *Result // the baseline's result, if any
-	Skipped string  // why it did not run
-	Err     error   // why it failed
-
-	Load      *LoadResult
-	Rate      float64 // per S.Metric, per second
-	AckRate   float64 // 2xx answers per second at the client
-	P50, P99  time.Duration
-	P999      time.Duration
-	PeakRSS   int64   // bytes, sampled every 100 ms
-	FinalRSS  int64   // bytes, after the load
-	FinalAnon int64   // bytes of FinalRSS that are anonymous (heap, stacks)
-	FinalFile int64   // bytes of FinalRSS that are mapped files (the bbolt file)
-	Delivered int64   // received by the upstream in the window
-	DelivRate float64 // Delivered per second
-	Slices    []float64
-	Count     int           // requests of a count run
-	CPUPerReq time.Duration // Caddy's CPU time per 2xx answer in the window
-	CPU       CPUShare      // cores used in the window by Caddy, hookbench, the rest
-
-	Checks []Check // one per goal
-}
-
-// Check is a goal's outcome.
-type Check struct {
-	Goal   Goal
-	Actual float64 // the compared number: a ratio, ms or MiB
-	Met    bool
-	Why    string // set when it could not be evaluated
-}
 
 // stage is what a scenario runs against: the upstream receiver, Redis and
 // Caddy, each present only if the scenario needs it.
@@ -59,7 +27,7 @@ type stage struct {
 }
 
 // setUp starts what s needs; on error it stops what it started.
-func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *stage, err error) {
+func setUp(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir string) (st *stage, err error) {
 	st = &stage{path: s.Path}
 	if st.path == "" {
 		st.path = "/hooks/contextfile"
@@ -73,7 +41,7 @@ func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *st
 	if err != nil {
 		return st, err
 	}
-	p := CaddyfileParams{Path: st.path, Route: RouteData{
+	p := benchscenario.CaddyfileParams{Path: st.path, Route: benchscenario.RouteData{
 		Upstream: upstream, UpstreamURL: "http://" + upstream, SecretEnv: secretEnv}}
 	if p.Storage, err = st.storage(ctx, s, dir); err != nil {
 		return st, err
@@ -84,7 +52,7 @@ func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *st
 	}
 	p.AdminAddr, p.HTTPPort = fmt.Sprintf("127.0.0.1:%d", ports[0]), ports[1]
 	st.adminURL, st.httpAddr = p.AdminAddr, fmt.Sprintf("127.0.0.1:%d", ports[1])
-	cf, err := renderCaddyfile(s, p)
+	cf, err := benchscenario.Caddyfile(s, p)
 	if err != nil {
 		return st, err
 	}
@@ -94,11 +62,11 @@ func setUp(ctx context.Context, s *Scenario, o Options, bin, dir string) (st *st
 
 // startUpstream starts the receiver, or picks a closed port, and returns
 // the upstream's host:port ("" when Caddy answers by itself).
-func (st *stage) startUpstream(s *Scenario) (string, error) {
+func (st *stage) startUpstream(s *benchscenario.Scenario) (string, error) {
 	switch s.Upstream {
-	case FastUpstream, SlowUpstream:
+	case benchscenario.FastUpstream, benchscenario.SlowUpstream:
 		delay := time.Duration(0)
-		if s.Upstream == SlowUpstream {
+		if s.Upstream == benchscenario.SlowUpstream {
 			delay = s.Delay
 		}
 		var err error
@@ -106,7 +74,7 @@ func (st *stage) startUpstream(s *Scenario) (string, error) {
 			return "", fmt.Errorf("receiver: %w", err)
 		}
 		return st.recv.Addr(), nil
-	case DownUpstream:
+	case benchscenario.DownUpstream:
 		port, err := freePort()
 		return fmt.Sprintf("127.0.0.1:%d", port), err
 	}
@@ -115,11 +83,11 @@ func (st *stage) startUpstream(s *Scenario) (string, error) {
 
 // storage returns the arguments of the storage option, starting Redis if
 // the scenario uses it.
-func (st *stage) storage(ctx context.Context, s *Scenario, dir string) (string, error) {
+func (st *stage) storage(ctx context.Context, s *benchscenario.Scenario, dir string) (string, error) {
 	switch s.Store {
-	case EmbeddedStore:
+	case benchscenario.EmbeddedStore:
 		return "embedded " + filepath.Join(dir, "webhooks"), nil
-	case RedisStore:
+	case benchscenario.RedisStore:
 		var err error
 		if st.redis, err = redistest.Launch(ctx, filepath.Join(dir, "redis"),
 			// fsync'd on every write: the setting under which a
@@ -152,9 +120,22 @@ func (st *stage) delivered() int64 {
 	return st.recv.Delivered()
 }
 
+// cpuSnap reads the CPU clocks of Caddy, redis-server (if the scenario
+// runs one), this process and the machine.
+func (st *stage) cpuSnap() procstat.CPUSnap {
+	var caddy, redis int
+	if st.cad != nil {
+		caddy = st.cad.Pid()
+	}
+	if st.redis != nil {
+		redis = st.redis.Pid()
+	}
+	return procstat.TakeCPUSnap(caddy, redis)
+}
+
 // loadSpec is the load s applies; count is its request count (0: timed).
-func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec LoadSpec, count int) {
-	spec = LoadSpec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns, Rate: s.Rate,
+func loadSpec(s *benchscenario.Scenario, o Options, st *stage, runID string) (spec loadgen.Spec, count int) {
+	spec = loadgen.Spec{Addr: st.httpAddr, Path: st.path, Conns: o.Conns, Rate: s.Rate,
 		Warmup: o.Warmup, Duration: o.Duration, RunID: runID}
 	if !s.Unsign {
 		spec.Secret = []byte(o.Secret)
@@ -175,12 +156,12 @@ func loadSpec(s *Scenario, o Options, st *stage, runID string) (spec LoadSpec, c
 // window is a reading at one edge of the measured window.
 type window struct {
 	delivered int64
-	cpu       CPUSnap
+	cpu       procstat.CPUSnap
 }
 
 // runScenario starts what s needs, loads it, and tears everything down.
-func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID string) *Result {
-	r := &Result{S: s}
+func runScenario(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir, runID string) *benchreport.Result {
+	r := &benchreport.Result{S: s}
 	st, err := setUp(ctx, s, o, bin, dir)
 	if err != nil {
 		r.Err = err
@@ -204,7 +185,7 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 	take := func(w *window) {
 		mu.Lock()
 		defer mu.Unlock()
-		*w = window{delivered: st.delivered(), cpu: takeCPUSnap(st.cad, st.redis)}
+		*w = window{delivered: st.delivered(), cpu: st.cpuSnap()}
 	}
 	if count == 0 {
 		t0 := time.AfterFunc(o.Warmup, func() { take(&w0) })
@@ -214,7 +195,7 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 	} else {
 		take(&w0)
 	}
-	lr, lerr := runLoad(ctx, spec)
+	lr, lerr := loadgen.Run(ctx, spec)
 	if count > 0 {
 		take(&w1)
 	}
@@ -235,16 +216,16 @@ func runScenario(ctx context.Context, s *Scenario, o Options, bin, dir, runID st
 		return r
 	}
 	mu.Lock()
-	r.fill(lr, w0, w1, count, st.recv != nil, o.Duration)
+	fill(r, lr, w0, w1, count, st.recv != nil, o.Duration)
 	mu.Unlock()
-	if r.Err = r.problems(); r.Err != nil && o.Keep {
+	if r.Err = r.Problems(); r.Err != nil && o.Keep {
 		fmt.Fprintf(os.Stderr, "\n%s\n", st.cad.LogTail(10))
 	}
 	return r
 }
 
 // profile saves a CPU profile of Caddy over the measured window.
-func (st *stage) profile(ctx context.Context, s *Scenario, o Options, count int) {
+func (st *stage) profile(ctx context.Context, s *benchscenario.Scenario, o Options, count int) {
 	wait, d := o.Warmup, o.Duration
 	if count > 0 {
 		wait, d = 0, s.MaxTime/3
@@ -252,8 +233,8 @@ func (st *stage) profile(ctx context.Context, s *Scenario, o Options, count int)
 	profileCPU(ctx, st.adminURL, wait, d, filepath.Join(o.Profile, s.Name+".cpu.pprof"))
 }
 
-// fill computes the figures from the load result and the window readings.
-func (r *Result) fill(lr *LoadResult, w0, w1 window, count int, recv bool, d time.Duration) {
+// fill computes r's figures from the load result and the window readings.
+func fill(r *benchreport.Result, lr *loadgen.Result, w0, w1 window, count int, recv bool, d time.Duration) {
 	r.AckRate = lr.Rate()
 	r.P50 = lr.Hist.Quantile(50)
 	r.P99 = lr.Hist.Quantile(99)
@@ -265,37 +246,12 @@ func (r *Result) fill(lr *LoadResult, w0, w1 window, count int, recv bool, d tim
 	if lr.OK > 0 && w1.cpu.Caddy > w0.cpu.Caddy {
 		r.CPUPerReq = (w1.cpu.Caddy - w0.cpu.Caddy) / time.Duration(lr.OK)
 	}
-	r.CPU = shareSince(w0.cpu, w1.cpu)
+	r.CPU = procstat.ShareSince(w0.cpu, w1.cpu)
 	r.Rate = r.AckRate
-	if r.S.Metric == Delivered {
+	if r.S.Metric == benchscenario.Delivered {
 		r.Rate = r.DelivRate
 	}
 	if count > 0 && len(lr.Slices) > 0 {
 		r.Slices = lr.SliceRates(count) // the tenths completed, if cut short
 	}
-}
-
-// problems says what makes the run invalid, or nil.
-func (r *Result) problems() error {
-	lr := r.Load
-	var out []string
-	if lr.OK == 0 {
-		out = append(out, "no 2xx answer")
-	}
-	if lr.Non2xx > 0 {
-		out = append(out, fmt.Sprintf("%d non-2xx answers (%s)", lr.Non2xx, statusList(lr.Statuses)))
-	}
-	if lr.Errors > 0 {
-		out = append(out, fmt.Sprintf("%d transport errors (last: %s)", lr.Errors, lr.LastErr))
-	}
-	if r.Count > 0 && lr.Sent < r.Count {
-		out = append(out, fmt.Sprintf("only %d of %d requests answered within %s", lr.Sent, r.Count, r.S.MaxTime))
-	}
-	if r.S.Metric == Delivered && r.Delivered == 0 {
-		out = append(out, "nothing delivered to the upstream")
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(out, "; "))
 }

@@ -1,4 +1,9 @@
-package main
+// Package procstat reads what hookbench measures of processes and of the
+// machine from /proc (Linux): a process's RSS and its anonymous and
+// file-backed parts, a process's CPU time, this process's own, the
+// machine's busy time and load average, and how many cores each party kept
+// busy over a window.
+package procstat
 
 import (
 	"errors"
@@ -7,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/hookgate/hookgate/internal/redistest"
 )
 
 // CPUSnap is a point-in-time reading of CPU time: Caddy's, redis-server's
@@ -28,14 +31,16 @@ type CPUShare struct {
 	Caddy, Redis, Harness, Other float64
 }
 
-// takeCPUSnap reads the clocks; a reading that fails stays zero.
-func takeCPUSnap(c *Caddy, r *redistest.Server) CPUSnap {
+// TakeCPUSnap reads the clocks of Caddy's and redis-server's processes
+// (pid 0: none), this process and the machine; a reading that fails stays
+// zero.
+func TakeCPUSnap(caddyPid, redisPid int) CPUSnap {
 	s := CPUSnap{At: time.Now()}
-	if c != nil {
-		s.Caddy, _ = c.CPUTime()
+	if caddyPid != 0 {
+		s.Caddy, _ = CPUTime(caddyPid)
 	}
-	if r != nil {
-		s.Redis, _ = procCPU(r.Pid())
+	if redisPid != 0 {
+		s.Redis, _ = CPUTime(redisPid)
 	}
 	s.Self = selfCPU()
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -44,8 +49,8 @@ func takeCPUSnap(c *Caddy, r *redistest.Server) CPUSnap {
 	return s
 }
 
-// shareSince returns the cores used between a and b.
-func shareSince(a, b CPUSnap) CPUShare {
+// ShareSince returns the cores used between a and b.
+func ShareSince(a, b CPUSnap) CPUShare {
 	wall := b.At.Sub(a.At).Seconds()
 	if wall <= 0 {
 		return CPUShare{}
@@ -87,9 +92,9 @@ func parseProcStatBusy(stat string) (time.Duration, error) {
 	return time.Duration(busy) * time.Second / userHZ, nil
 }
 
-// loadAvg returns the 1, 5 and 15 minute load averages as /proc/loadavg
+// LoadAvg returns the 1, 5 and 15 minute load averages as /proc/loadavg
 // prints them, or "" if unreadable.
-func loadAvg() string {
+func LoadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return ""

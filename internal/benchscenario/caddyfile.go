@@ -1,8 +1,9 @@
-package main
+package benchscenario
 
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 )
@@ -16,8 +17,8 @@ type CaddyfileParams struct {
 	Route     RouteData
 }
 
-// renderCaddyfile builds the whole Caddyfile for s.
-func renderCaddyfile(s *Scenario, p CaddyfileParams) (string, error) {
+// Caddyfile builds the whole Caddyfile for s.
+func Caddyfile(s *Scenario, p CaddyfileParams) (string, error) {
 	t, err := template.New("route").Parse(expandVerify(s.Route))
 	if err != nil {
 		return "", fmt.Errorf("scenario %s: %w", s.Name, err)
@@ -64,8 +65,8 @@ func indent(s, pre string) string {
 	return b.String()
 }
 
-// checkScenarios verifies names are unique and each baseline comes earlier.
-func checkScenarios(list []Scenario) error {
+// Check verifies names are unique and each baseline comes earlier.
+func Check(list []Scenario) error {
 	seen := map[string]bool{}
 	for _, s := range list {
 		if seen[s.Name] {
@@ -84,4 +85,41 @@ func checkScenarios(list []Scenario) error {
 		seen[s.Name] = true
 	}
 	return nil
+}
+
+// Select returns the scenarios matching expr, plus their baselines,
+// in table order. An empty expr selects all.
+func Select(list []Scenario, expr string) ([]*Scenario, error) {
+	want := map[string]bool{}
+	if expr == "" {
+		for _, s := range list {
+			want[s.Name] = true
+		}
+	} else {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("-run: %w", err)
+		}
+		for _, s := range list {
+			if re.MatchString(s.Name) {
+				want[s.Name] = true
+			}
+		}
+		// Baselines of selected scenarios, transitively (they come earlier).
+		for i := len(list) - 1; i >= 0; i-- {
+			if want[list[i].Name] && list[i].Baseline != "" {
+				want[list[i].Baseline] = true
+			}
+		}
+	}
+	var out []*Scenario
+	for i := range list {
+		if want[list[i].Name] {
+			out = append(out, &list[i])
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-run %q matches no scenario", expr)
+	}
+	return out, nil
 }

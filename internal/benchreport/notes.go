@@ -1,9 +1,11 @@
-package main
+package benchreport
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/benchscenario"
 )
 
 // noisyCores is how much CPU other processes may use during a scenario's
@@ -77,7 +79,7 @@ func (r *Result) cpuNotes() []string {
 // loadNotes adds deliveries, and for count runs the rate per tenth and RSS.
 func (r *Result) loadNotes() []string {
 	var lines []string
-	if (r.S.Upstream == FastUpstream || r.S.Upstream == SlowUpstream) && r.S.Count == 0 {
+	if (r.S.Upstream == benchscenario.FastUpstream || r.S.Upstream == benchscenario.SlowUpstream) && r.S.Count == 0 {
 		lines = append(lines, fmt.Sprintf("acked %s/s, upstream received %s/s in the same window",
 			fmtRate(r.AckRate), fmtRate(r.DelivRate)))
 	}
@@ -102,7 +104,7 @@ func (r *Result) loadNotes() []string {
 func (r *Result) goalNotes() []string {
 	var lines []string
 	for _, c := range r.Checks {
-		if c.Goal.Kind == P99Max && r.Base != nil && r.Base.Err == nil && r.Base.Skipped == "" && ms(r.Base.P99) > c.Goal.Value {
+		if c.Goal.Kind == benchscenario.P99Max && r.Base != nil && r.Base.Err == nil && r.Base.Skipped == "" && ms(r.Base.P99) > c.Goal.Value {
 			lines = append(lines, fmt.Sprintf("the baseline `%s` itself has p99 %s > %g ms at this load: the closed loop keeps the cores saturated, so p99 here measures queueing as much as the gateway",
 				r.Base.S.Name, fmtDur(r.Base.P99), c.Goal.Value))
 		}

@@ -1,4 +1,8 @@
-package main
+// Package benchscenario declares what hookbench measures: each scenario's
+// Caddyfile route, storage, upstream and load, the goals it is judged by and
+// the baseline it is compared with; the table itself (Scenarios), checking
+// and selecting from it, and the Caddyfile a scenario renders to.
+package benchscenario
 
 import "time"
 

@@ -1,4 +1,4 @@
-package main
+package benchscenario
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestScenarioTableIsConsistent(t *testing.T) {
-	require.NoError(t, checkScenarios(Scenarios))
+	require.NoError(t, Check(Scenarios))
 	for _, s := range Scenarios {
 		assert.NotEmpty(t, s.Title, s.Name)
 		if s.Upstream == SlowUpstream {
@@ -18,18 +18,18 @@ func TestScenarioTableIsConsistent(t *testing.T) {
 		if s.Metric == Delivered {
 			assert.Contains(t, []UpstreamKind{FastUpstream, SlowUpstream}, s.Upstream, s.Name)
 		}
-		_, err := renderCaddyfile(&s, CaddyfileParams{AdminAddr: "127.0.0.1:1", HTTPPort: 2, Path: "/p",
+		_, err := Caddyfile(&s, CaddyfileParams{AdminAddr: "127.0.0.1:1", HTTPPort: 2, Path: "/p",
 			Route: RouteData{Upstream: "127.0.0.1:3", UpstreamURL: "http://127.0.0.1:3", SecretEnv: "S"}})
 		assert.NoError(t, err, s.Name)
 	}
-	assert.Error(t, checkScenarios([]Scenario{{Name: "a", Baseline: "b"}, {Name: "b"}}), "baseline after")
-	assert.Error(t, checkScenarios([]Scenario{{Name: "a"}, {Name: "a"}}), "duplicate")
-	assert.Error(t, checkScenarios([]Scenario{{Name: "a", Goals: []Goal{{RateRatioMin, 1}}}}), "ratio without baseline")
+	assert.Error(t, Check([]Scenario{{Name: "a", Baseline: "b"}, {Name: "b"}}), "baseline after")
+	assert.Error(t, Check([]Scenario{{Name: "a"}, {Name: "a"}}), "duplicate")
+	assert.Error(t, Check([]Scenario{{Name: "a", Goals: []Goal{{RateRatioMin, 1}}}}), "ratio without baseline")
 }
 
 func TestRenderCaddyfile(t *testing.T) {
 	s := &Scenario{Name: "inbound", Route: queuedRoute}
-	got, err := renderCaddyfile(s, CaddyfileParams{
+	got, err := Caddyfile(s, CaddyfileParams{
 		AdminAddr: "127.0.0.1:2999",
 		HTTPPort:  8080,
 		Storage:   "embedded /tmp/x/webhooks",
@@ -65,7 +65,7 @@ func TestRenderCaddyfile(t *testing.T) {
 `
 	assert.Equal(t, want, got)
 
-	base, err := renderCaddyfile(&Scenario{Name: "respond", Route: "respond 202"}, CaddyfileParams{AdminAddr: "127.0.0.1:1", HTTPPort: 2, Path: "/p"})
+	base, err := Caddyfile(&Scenario{Name: "respond", Route: "respond 202"}, CaddyfileParams{AdminAddr: "127.0.0.1:1", HTTPPort: 2, Path: "/p"})
 	require.NoError(t, err)
 	assert.NotContains(t, base, "webhooks", "baselines carry no webhooks option")
 	assert.NotContains(t, base, "log", "no access log")
@@ -80,17 +80,17 @@ func TestSelectScenariosAddsBaselines(t *testing.T) {
 		}
 		return strings.Join(n, ",")
 	}
-	sel, err := selectScenarios(Scenarios, "^inbound-slow$")
+	sel, err := Select(Scenarios, "^inbound-slow$")
 	require.NoError(t, err)
 	assert.Equal(t, "respond,inbound,inbound-slow", names(sel), "transitive baselines, table order")
-	sel, err = selectScenarios(Scenarios, "^e2e$")
+	sel, err = Select(Scenarios, "^e2e$")
 	require.NoError(t, err)
 	assert.Equal(t, "proxy,e2e", names(sel))
-	sel, err = selectScenarios(Scenarios, "")
+	sel, err = Select(Scenarios, "")
 	require.NoError(t, err)
 	assert.Len(t, sel, len(Scenarios))
-	_, err = selectScenarios(Scenarios, "nothing-matches")
+	_, err = Select(Scenarios, "nothing-matches")
 	assert.Error(t, err)
-	_, err = selectScenarios(Scenarios, "(")
+	_, err = Select(Scenarios, "(")
 	assert.Error(t, err)
 }

@@ -1,11 +1,54 @@
-package main
+// Package benchreport judges and reports what hookbench measured: a
+// scenario's Result, checked against its goals and its baseline's result
+// (Evaluate), and the results file, a markdown table with the machine, the
+// per-scenario details and the method, and an SVG chart beside it.
+package benchreport
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/benchscenario"
+	"github.com/hookgate/hookgate/internal/loadgen"
+	"github.com/hookgate/hookgate/internal/procstat"
 )
+
+// Result is what one scenario measured, and how it compares with its goals.
+type Result struct {
+	S       *benchscenario.Scenario
+	Base    *Result // the baseline's result, if any
+	Skipped string  // why it did not run
+	Err     error   // why it failed
+
+	Load      *loadgen.Result
+	Rate      float64 // per S.Metric, per second
+	AckRate   float64 // 2xx answers per second at the client
+	P50, P99  time.Duration
+	P999      time.Duration
+	PeakRSS   int64   // bytes, sampled every 100 ms
+	FinalRSS  int64   // bytes, after the load
+	FinalAnon int64   // bytes of FinalRSS that are anonymous (heap, stacks)
+	FinalFile int64   // bytes of FinalRSS that are mapped files (the bbolt file)
+	Delivered int64   // received by the upstream in the window
+	DelivRate float64 // Delivered per second
+	Slices    []float64
+	Count     int               // requests of a count run
+	CPUPerReq time.Duration     // Caddy's CPU time per 2xx answer in the window
+	CPU       procstat.CPUShare // cores used in the window by Caddy, hookbench, the rest
+
+	Checks []Check // one per goal
+}
+
+// Check is a goal's outcome.
+type Check struct {
+	Goal   benchscenario.Goal
+	Actual float64 // the compared number: a ratio, ms or MiB
+	Met    bool
+	Why    string // set when it could not be evaluated
+}
 
 func statusList(m map[int]uint64) string {
 	keys := make([]int, 0, len(m))
@@ -30,27 +73,27 @@ func (r *Result) Evaluate() {
 			c.Why = "skipped"
 		case r.Err != nil:
 			c.Why = "error"
-		case (g.Kind == RateRatioMin || g.Kind == P99RatioMax) && (r.Base == nil || r.Base.Skipped != "" || r.Base.Err != nil):
+		case (g.Kind == benchscenario.RateRatioMin || g.Kind == benchscenario.P99RatioMax) && (r.Base == nil || r.Base.Skipped != "" || r.Base.Err != nil):
 			c.Why = "no baseline"
 		default:
 			switch g.Kind {
-			case RateRatioMin:
+			case benchscenario.RateRatioMin:
 				if r.Base.Rate > 0 {
 					c.Actual = r.Rate / r.Base.Rate
 				}
 				c.Met = c.Actual >= g.Value
-			case P99Max:
+			case benchscenario.P99Max:
 				c.Actual = ms(r.P99)
 				c.Met = c.Actual <= g.Value
-			case P99RatioMax:
+			case benchscenario.P99RatioMax:
 				if r.Base.P99 > 0 {
 					c.Actual = float64(r.P99) / float64(r.Base.P99)
 				}
 				c.Met = r.Base.P99 > 0 && c.Actual <= g.Value
-			case RSSMax:
+			case benchscenario.RSSMax:
 				c.Actual = mib(r.PeakRSS)
 				c.Met = c.Actual <= g.Value
-			case RateFlat:
+			case benchscenario.RateFlat:
 				if len(r.Slices) < 6 {
 					c.Why = "incomplete run"
 					break
@@ -88,7 +131,7 @@ func (r *Result) Ratio() (v float64, of string, ok bool) {
 		return 0, "", false
 	}
 	for _, g := range r.S.Goals {
-		if g.Kind == P99RatioMax {
+		if g.Kind == benchscenario.P99RatioMax {
 			if b.P99 == 0 {
 				return 0, "", false
 			}
@@ -142,3 +185,28 @@ func mean(xs []float64) float64 {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 func mib(b int64) float64        { return float64(b) / (1 << 20) }
+
+// Problems says what makes the run invalid, or nil.
+func (r *Result) Problems() error {
+	lr := r.Load
+	var out []string
+	if lr.OK == 0 {
+		out = append(out, "no 2xx answer")
+	}
+	if lr.Non2xx > 0 {
+		out = append(out, fmt.Sprintf("%d non-2xx answers (%s)", lr.Non2xx, statusList(lr.Statuses)))
+	}
+	if lr.Errors > 0 {
+		out = append(out, fmt.Sprintf("%d transport errors (last: %s)", lr.Errors, lr.LastErr))
+	}
+	if r.Count > 0 && lr.Sent < r.Count {
+		out = append(out, fmt.Sprintf("only %d of %d requests answered within %s", lr.Sent, r.Count, r.S.MaxTime))
+	}
+	if r.S.Metric == benchscenario.Delivered && r.Delivered == 0 {
+		out = append(out, "nothing delivered to the upstream")
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(out, "; "))
+}

@@ -1,4 +1,4 @@
-package main
+package benchreport
 
 import (
 	"encoding/xml"
@@ -8,15 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchscenario"
+	"github.com/hookgate/hookgate/internal/loadgen"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // fakeResult builds a finished result with the given rate and latencies.
-func fakeResult(s *Scenario, rate float64, p50, p99 time.Duration, rssMiB int64) *Result {
+func fakeResult(s *benchscenario.Scenario, rate float64, p50, p99 time.Duration, rssMiB int64) *Result {
 	return &Result{
 		S:        s,
-		Load:     &LoadResult{Hist: NewHist(), OK: uint64(rate * 10), Window: 10 * time.Second, Sent: 100},
+		Load:     &loadgen.Result{Hist: loadgen.NewHist(), OK: uint64(rate * 10), Window: 10 * time.Second, Sent: 100},
 		Rate:     rate,
 		AckRate:  rate,
 		P50:      p50,
@@ -28,23 +30,23 @@ func fakeResult(s *Scenario, rate float64, p50, p99 time.Duration, rssMiB int64)
 }
 
 func testReport() *Report {
-	respond := &Scenario{Name: "respond", Title: "baseline: Caddy `respond 202`"}
-	inbound := &Scenario{Name: "inbound", Title: "inbound <full>", Baseline: "respond", Upstream: FastUpstream,
-		Goals: []Goal{{RateRatioMin, 0.6}, {P99Max, 10}}}
-	slow := &Scenario{Name: "inbound-slow", Title: "inbound, slow", Baseline: "inbound", Upstream: SlowUpstream,
-		Goals: []Goal{{P99RatioMax, 1.2}}}
-	verify := &Scenario{Name: "verify-proxy", Title: "verify-only", Baseline: "respond", Needs: []string{WebhookModule},
-		Goals: []Goal{{RateRatioMin, 0.9}}}
-	e2e := &Scenario{Name: "e2e", Title: "e2e", Metric: Delivered, Baseline: "respond", Goals: []Goal{{RateRatioMin, 0.8}}}
-	queue := &Scenario{Name: "queue", Title: "{n} queued & co", Count: 100_000, Upstream: DownUpstream,
-		Goals: []Goal{{RSSMax, 256}, {RateFlat, 0.2}}}
+	respond := &benchscenario.Scenario{Name: "respond", Title: "baseline: Caddy `respond 202`"}
+	inbound := &benchscenario.Scenario{Name: "inbound", Title: "inbound <full>", Baseline: "respond", Upstream: benchscenario.FastUpstream,
+		Goals: []benchscenario.Goal{{Kind: benchscenario.RateRatioMin, Value: 0.6}, {Kind: benchscenario.P99Max, Value: 10}}}
+	slow := &benchscenario.Scenario{Name: "inbound-slow", Title: "inbound, slow", Baseline: "inbound", Upstream: benchscenario.SlowUpstream,
+		Goals: []benchscenario.Goal{{Kind: benchscenario.P99RatioMax, Value: 1.2}}}
+	verify := &benchscenario.Scenario{Name: "verify-proxy", Title: "verify-only", Baseline: "respond", Needs: []string{benchscenario.WebhookModule},
+		Goals: []benchscenario.Goal{{Kind: benchscenario.RateRatioMin, Value: 0.9}}}
+	e2e := &benchscenario.Scenario{Name: "e2e", Title: "e2e", Metric: benchscenario.Delivered, Baseline: "respond", Goals: []benchscenario.Goal{{Kind: benchscenario.RateRatioMin, Value: 0.8}}}
+	queue := &benchscenario.Scenario{Name: "queue", Title: "{n} queued & co", Count: 100_000, Upstream: benchscenario.DownUpstream,
+		Goals: []benchscenario.Goal{{Kind: benchscenario.RSSMax, Value: 256}, {Kind: benchscenario.RateFlat, Value: 0.2}}}
 
 	rs := []*Result{
 		fakeResult(respond, 20000, 2*time.Millisecond, 8*time.Millisecond, 50),  // p99 under inbound's 10 ms goal
 		fakeResult(inbound, 14000, 3*time.Millisecond, 12*time.Millisecond, 70), // ratio met, p99 not
 		fakeResult(slow, 13000, 3*time.Millisecond, 13*time.Millisecond, 80),    // 1.08× p99: met
-		{S: verify, Skipped: "binary lacks " + WebhookModule},
-		{S: e2e, Err: errors.New("12 non-2xx answers (12×503)"), Load: &LoadResult{Hist: NewHist()}},
+		{S: verify, Skipped: "binary lacks " + benchscenario.WebhookModule},
+		{S: e2e, Err: errors.New("12 non-2xx answers (12×503)"), Load: &loadgen.Result{Hist: loadgen.NewHist()}},
 		fakeResult(queue, 3000, time.Millisecond, 40*time.Millisecond, 300), // RSS over
 	}
 	rs[1].DelivRate = 13990
@@ -138,7 +140,7 @@ func TestGoalsAndMet(t *testing.T) {
 	assert.False(t, in.Checks[1].Met)
 
 	// A goal whose baseline failed cannot be met.
-	r := fakeResult(&Scenario{Name: "x", Baseline: "e2e", Goals: []Goal{{RateRatioMin, 0.5}}}, 1, 1, 1, 1)
+	r := fakeResult(&benchscenario.Scenario{Name: "x", Baseline: "e2e", Goals: []benchscenario.Goal{{Kind: benchscenario.RateRatioMin, Value: 0.5}}}, 1, 1, 1, 1)
 	r.Base = rep.Results[4]
 	r.Evaluate()
 	assert.False(t, r.Met())
@@ -158,7 +160,7 @@ func TestMarkdownHasMachineTableAndNotes(t *testing.T) {
 		"![throughput and p99 per scenario](results.svg)",
 		"acked 14,000/s, upstream received 13,990/s",
 		"enqueue rate per tenth (req/s): 3,000, 3,100",
-		"skipped: binary lacks " + WebhookModule,
+		"skipped: binary lacks " + benchscenario.WebhookModule,
 		"error: 12 non-2xx answers",
 		"## Method",
 	} {
@@ -229,4 +231,10 @@ func TestMachineParsing(t *testing.T) {
 	assert.Equal(t, "unknown", cpuModel("processor: 0\n"))
 	assert.Equal(t, "23.5 GiB", memTotal("MemTotal:       24684544 kB\nMemFree: 1 kB\n"))
 	assert.Equal(t, "unknown", memTotal("MemTotal:\n"))
+}
+
+func TestMetTextOfSkipped(t *testing.T) {
+	notBuilt := &Result{S: &benchscenario.Scenario{Name: "b"}, Skipped: "not built yet (binary lacks x)"}
+	assert.Equal(t, "not built yet", notBuilt.metText())
+	assert.Equal(t, "skipped", (&Result{Skipped: "redis-server is not installed"}).metText())
 }

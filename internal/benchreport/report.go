@@ -1,4 +1,4 @@
-package main
+package benchreport
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/benchscenario"
 )
 
 // Machine describes where the numbers were measured.
@@ -35,8 +37,8 @@ type Report struct {
 	LoadBefore, LoadAfter string // /proc/loadavg's 1, 5, 15 min averages
 }
 
-// describeMachine gathers the machine description.
-func describeMachine(caddyBin string) Machine {
+// DescribeMachine gathers the machine description.
+func DescribeMachine(caddyBin string) Machine {
 	m := Machine{
 		CPUs:   firstLine(cmdOut("nproc"), strconv.Itoa(runtime.NumCPU())),
 		Model:  "unknown",
@@ -52,6 +54,16 @@ func describeMachine(caddyBin string) Machine {
 		m.Memory = memTotal(string(b))
 	}
 	return m
+}
+
+// caddyVersion returns the first line of `caddy version`.
+func caddyVersion(bin string) string {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line
 }
 
 func cpuModel(cpuinfo string) string {
@@ -130,17 +142,17 @@ func fmtRate(v float64) string {
 }
 
 // goalText renders a goal for the table.
-func goalText(g Goal) string {
+func goalText(g benchscenario.Goal) string {
 	switch g.Kind {
-	case RateRatioMin:
+	case benchscenario.RateRatioMin:
 		return fmt.Sprintf("≥ %g× req/s", g.Value)
-	case P99Max:
+	case benchscenario.P99Max:
 		return fmt.Sprintf("p99 ≤ %g ms", g.Value)
-	case P99RatioMax:
+	case benchscenario.P99RatioMax:
 		return fmt.Sprintf("p99 ≤ %g× (within %g %%)", g.Value, math.Round((g.Value-1)*100))
-	case RSSMax:
+	case benchscenario.RSSMax:
 		return fmt.Sprintf("RSS ≤ %g MiB", g.Value)
-	case RateFlat:
+	case benchscenario.RateFlat:
 		return fmt.Sprintf("rate flat (last 3 tenths ≥ %g× first 3)", 1-g.Value)
 	}
 	return "?"
@@ -149,11 +161,11 @@ func goalText(g Goal) string {
 // actualText renders the measured side of a check.
 func actualText(c Check) string {
 	switch c.Goal.Kind {
-	case RateRatioMin, P99RatioMax, RateFlat:
+	case benchscenario.RateRatioMin, benchscenario.P99RatioMax, benchscenario.RateFlat:
 		return fmt.Sprintf("%.2f×", c.Actual)
-	case P99Max:
+	case benchscenario.P99Max:
 		return fmt.Sprintf("p99 %.2f ms", c.Actual)
-	case RSSMax:
+	case benchscenario.RSSMax:
 		return fmt.Sprintf("%.0f MiB", c.Actual)
 	}
 	return "?"
@@ -200,7 +212,7 @@ func (rep *Report) Table() string {
 		row := []string{r.Title(), "—", "—", "—", "—", "—", "—", "—", "—", r.metText()}
 		if r.Skipped == "" && r.Load != nil {
 			row[1] = fmtRate(r.Rate)
-			if r.S.Metric == Delivered {
+			if r.S.Metric == benchscenario.Delivered {
 				row[1] += " delivered"
 			}
 			row[2], row[3], row[4] = fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999)
@@ -351,7 +363,7 @@ func (rep *Report) SVG() string {
 		w := barWidth(r.Rate, maxRate, panelW-70)
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>`+"\n", x1, y, w, barH, color)
 		label := fmtRate(r.Rate)
-		if r.S.Metric == Delivered {
+		if r.S.Metric == benchscenario.Delivered {
 			label += " delivered"
 		}
 		if v, of, ok := r.Ratio(); ok && of == "req/s" {

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"context"
@@ -75,12 +75,22 @@ func startServer(t *testing.T, h http.Handler) string {
 	return ln.Addr().String()
 }
 
+// freePort returns a loopback port nothing listens on right now.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
 // TestLoadOpenLoop: with Rate, the connections offer that many requests
 // per second in all, not as many as the server can answer.
 func TestLoadOpenLoop(t *testing.T) {
 	v := &verifyingServer{secret: []byte("s3cret"), seen: map[string]bool{}, conns: map[string]bool{}}
 	addr := startServer(t, v)
-	res, err := runLoad(context.Background(), LoadSpec{
+	res, err := Run(context.Background(), Spec{
 		Addr: addr, Path: "/hooks/x", Secret: []byte("s3cret"), Conns: 4, Rate: 200,
 		Warmup: 100 * time.Millisecond, Duration: 500 * time.Millisecond, RunID: "t3",
 	})
@@ -93,17 +103,17 @@ func TestLoadOpenLoop(t *testing.T) {
 // go on time is measured from when it was due, so a stall is not hidden.
 func TestPacerChargesLateRequestsFromTheirDueTime(t *testing.T) {
 	start := time.Now().Add(-time.Second) // a second behind schedule
-	p := newPacer(LoadSpec{Conns: 1, Rate: 10}, 0, start)
+	p := newPacer(Spec{Conns: 1, Rate: 10}, 0, start)
 	assert.Equal(t, start, p.wait(), "due at the start, sent at once")
 	assert.Equal(t, start.Add(100*time.Millisecond), p.wait(), "the next is due 1/Rate later")
-	closed := newPacer(LoadSpec{Conns: 1}, 0, start)
+	closed := newPacer(Spec{Conns: 1}, 0, start)
 	assert.WithinDuration(t, time.Now(), closed.wait(), 50*time.Millisecond, "no rate: closed loop, measured from now")
 }
 
 func TestLoadDurationMode(t *testing.T) {
 	v := &verifyingServer{secret: []byte("s3cret"), seen: map[string]bool{}, conns: map[string]bool{}}
 	addr := startServer(t, v)
-	res, err := runLoad(context.Background(), LoadSpec{
+	res, err := Run(context.Background(), Spec{
 		Addr: addr, Path: "/hooks/x", Secret: []byte("s3cret"), Conns: 4,
 		Warmup: 100 * time.Millisecond, Duration: 400 * time.Millisecond, RunID: "t1",
 	})
@@ -123,7 +133,7 @@ func TestLoadDurationMode(t *testing.T) {
 func TestLoadCountsBadAnswers(t *testing.T) {
 	v := &verifyingServer{secret: []byte("other"), seen: map[string]bool{}, conns: map[string]bool{}}
 	addr := startServer(t, v)
-	res, err := runLoad(context.Background(), LoadSpec{
+	res, err := Run(context.Background(), Spec{
 		Addr: addr, Path: "/", Secret: []byte("s3cret"), Conns: 2, Count: 50, RunID: "t2",
 	})
 	require.NoError(t, err)
@@ -135,7 +145,7 @@ func TestLoadCountsBadAnswers(t *testing.T) {
 func TestLoadCountModeSlices(t *testing.T) {
 	v := &verifyingServer{secret: []byte("k"), seen: map[string]bool{}, conns: map[string]bool{}}
 	addr := startServer(t, v)
-	res, err := runLoad(context.Background(), LoadSpec{
+	res, err := Run(context.Background(), Spec{
 		Addr: addr, Path: "/", Secret: []byte("k"), Conns: 3, Count: 1000, RunID: "t3",
 	})
 	require.NoError(t, err)
@@ -155,7 +165,7 @@ func TestLoadCountModeSlices(t *testing.T) {
 func TestLoadSurvivesRefusedConnections(t *testing.T) {
 	port, err := freePort()
 	require.NoError(t, err)
-	res, err := runLoad(context.Background(), LoadSpec{
+	res, err := Run(context.Background(), Spec{
 		Addr: fmt.Sprintf("127.0.0.1:%d", port), Path: "/", Conns: 2,
 		Duration: 200 * time.Millisecond, RunID: "t4",
 	})
@@ -163,33 +173,4 @@ func TestLoadSurvivesRefusedConnections(t *testing.T) {
 	assert.Zero(t, res.OK)
 	assert.Positive(t, res.Errors)
 	assert.Contains(t, res.LastErr, "refused")
-}
-
-func TestReceiverCountsAndDelays(t *testing.T) {
-	r, err := StartReceiver(50 * time.Millisecond)
-	require.NoError(t, err)
-	defer r.Close()
-	t0 := time.Now()
-	resp, err := http.Post("http://"+r.Addr()+"/x", "application/json", strings.NewReader(`{}`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.GreaterOrEqual(t, time.Since(t0), 50*time.Millisecond)
-	assert.Equal(t, int64(1), r.Delivered())
-}
-
-func TestProcParsing(t *testing.T) {
-	rss, err := parseVmRSS(strings.NewReader("Name:\tcaddy\nVmPeak:\t  900 kB\nVmRSS:\t   51234 kB\nThreads: 9\n"))
-	require.NoError(t, err)
-	assert.Equal(t, int64(51234)<<10, rss)
-	_, err = parseVmRSS(strings.NewReader("Name: x\n"))
-	assert.Error(t, err)
-
-	// Fields 14 and 15 are utime and stime in clock ticks; the name may hold spaces and parens.
-	stat := "1234 (cad dy) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 100 1000 200"
-	cpu, err := parseStatCPU(stat)
-	require.NoError(t, err)
-	assert.Equal(t, 3*time.Second, cpu)
-	_, err = parseStatCPU("garbage")
-	assert.Error(t, err)
 }

@@ -1,4 +1,10 @@
-package main
+// Package loadgen drives an HTTP/1.1 endpoint with signed 1 KiB JSON
+// webhooks over keep-alive connections, closed loop (each connection as fast
+// as answers come), open loop (a stated rate, latency charged from each
+// request's due time) or for a fixed request count, and records the
+// latencies in a log-bucketed histogram (Hist). It is hookbench's load
+// generator and knows nothing of Caddy.
+package loadgen
 
 import (
 	"bufio"
@@ -20,8 +26,8 @@ import (
 // bodySize is the size of every request body: a 1 KiB JSON event.
 const bodySize = 1024
 
-// LoadSpec says how hard and for how long to drive the target.
-type LoadSpec struct {
+// Spec says how hard and for how long to drive the target.
+type Spec struct {
 	Addr   string // host:port of the Caddy listener
 	Path   string // request path
 	Secret []byte // HMAC-SHA256 key; nil sends no signature header
@@ -49,8 +55,8 @@ type LoadSpec struct {
 	RunID string // makes event ids unique across runs
 }
 
-// LoadResult is what one load run measured on the client side.
-type LoadResult struct {
+// Result is what one load run measured on the client side.
+type Result struct {
 	Hist     *Hist         // latency of the 2xx answers recorded
 	OK       uint64        // 2xx answers recorded
 	Non2xx   uint64        // other answers recorded
@@ -67,7 +73,7 @@ type LoadResult struct {
 }
 
 // Rate returns the recorded 2xx answers per second.
-func (r *LoadResult) Rate() float64 {
+func (r *Result) Rate() float64 {
 	if r.Window <= 0 {
 		return 0
 	}
@@ -75,7 +81,7 @@ func (r *LoadResult) Rate() float64 {
 }
 
 // SliceRates returns requests per second in each tenth of a count run.
-func (r *LoadResult) SliceRates(count int) []float64 {
+func (r *Result) SliceRates(count int) []float64 {
 	out := make([]float64, 0, len(r.Slices))
 	prev := time.Duration(0)
 	per := float64(count) / 10 // each slice is a tenth, even when the run was cut short
@@ -199,7 +205,7 @@ type pacer struct {
 
 // newPacer staggers connection w's schedule within the first interval, so
 // the connections do not fire together.
-func newPacer(spec LoadSpec, w int, start time.Time) *pacer {
+func newPacer(spec Spec, w int, start time.Time) *pacer {
 	if spec.Rate <= 0 || spec.Count > 0 {
 		return &pacer{}
 	}
@@ -221,8 +227,8 @@ func (p *pacer) wait() time.Time {
 	return due
 }
 
-// runLoad drives the target as spec says and returns what it measured.
-func runLoad(ctx context.Context, spec LoadSpec) (*LoadResult, error) {
+// Run drives the target as spec says and returns what it measured.
+func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if spec.Conns < 1 {
 		return nil, errors.New("need at least one connection")
 	}
@@ -231,7 +237,7 @@ func runLoad(ctx context.Context, spec LoadSpec) (*LoadResult, error) {
 		answered atomic.Int64  // count mode: answers so far
 		wg       sync.WaitGroup
 		mu       sync.Mutex
-		res      = &LoadResult{Hist: NewHist(), Statuses: map[int]uint64{}}
+		res      = &Result{Hist: NewHist(), Statuses: map[int]uint64{}}
 	)
 	countMode := spec.Count > 0
 	start := time.Now()
