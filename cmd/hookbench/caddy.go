@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -106,15 +105,6 @@ func (c *Caddy) LogTail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// LogCount returns how many lines of Caddy's log contain s.
-func (c *Caddy) LogCount(s string) int {
-	b, err := os.ReadFile(filepath.Join(c.Dir, "caddy.log"))
-	if err != nil {
-		return 0
-	}
-	return bytes.Count(b, []byte(s))
 }
 
 // RSSSplit returns the anonymous (heap, stacks) and file-backed (mmap'd
