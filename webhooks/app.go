@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/metrics"
 )
 
 func init() {
@@ -49,7 +50,7 @@ type App struct {
 	shared   *openStore
 	policies map[string]*delivery.Policy
 	routes   map[string]*OutboundRoute // of webhook_outbound handlers
-	metrics  *metrics
+	metrics  *metrics.Metrics
 	log      *zap.Logger
 }
 
@@ -78,7 +79,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionEvents(ctx); err != nil {
 		return fmt.Errorf("webhooks events: %w", err)
 	}
-	a.metrics = registerMetrics(ctx.GetMetricsRegistry())
+	a.metrics = metrics.Register(ctx.GetMetricsRegistry(), running{})
 	a.shared, err = loadOpenStore(a.storage, a.log, a.metrics)
 	return err
 }
@@ -163,7 +164,7 @@ func (a *App) DeliverNow(m *queue.Message, budget time.Duration) delivery.NowRes
 
 // Received counts a request to route by its result.
 func (a *App) Received(route, result string) {
-	a.metrics.received.WithLabelValues(route, result).Inc()
+	a.metrics.Received(route, result)
 }
 
 // Interface guards

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/metrics"
 )
 
 // endpointsEvery is how often the stored endpoints are read again, so that
@@ -206,7 +207,7 @@ func (e *openStore) setDisabled(ref endpointRef, disabled bool, reason, why stri
 	event, data := EventEndpointEnabled, map[string]any{"endpoint": ref.id, "route": ref.route}
 	if disabled {
 		event, data["reason"] = EventEndpointDisabled, why
-		endpointsDisabled.WithLabelValues(ref.route, reason).Inc()
+		metrics.EndpointDisabled(ref.route, reason)
 		e.log.Warn("outbound endpoint disabled", zap.String("endpoint", ref.id), zap.String("route", ref.route), zap.String("reason", why))
 	} else {
 		e.endpoints.count(ref.id, true)

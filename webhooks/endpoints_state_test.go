@@ -14,6 +14,7 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/metrics"
 )
 
 // The endpoint state machine (endpoints.go) against an in-memory store:
@@ -45,7 +46,7 @@ func shown(t *testing.T, a *App, id string) queue.Endpoint {
 func disabledCount(t *testing.T, reason string) float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(endpointsDisabled)
+	metrics.RegisterEndpoints(reg, running{})
 	families, err := reg.Gather()
 	require.NoError(t, err)
 	for _, f := range families {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/metrics"
 )
 
 // openStores is the pool of open stores, one per storage key, shared by the
@@ -29,7 +30,7 @@ const purgeEvery = time.Minute
 type openStore struct {
 	storage   queue.Storage
 	log       *zap.Logger
-	metrics   *metrics
+	metrics   *metrics.Metrics
 	recent    recentAttempts // for the dashboard
 	endpoints endpointSet    // outbound endpoints' state
 
@@ -44,7 +45,7 @@ type openStore struct {
 	latest atomic.Pointer[App]
 }
 
-func loadOpenStore(s queue.Storage, log *zap.Logger, m *metrics) (*openStore, error) {
+func loadOpenStore(s queue.Storage, log *zap.Logger, m *metrics.Metrics) (*openStore, error) {
 	v, _, err := openStores.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
 		return &openStore{storage: s, log: log, metrics: m}, nil
 	})
@@ -108,7 +109,7 @@ func (e *openStore) stop(a *App) {
 // metrics, shows on the dashboard, moves its endpoint's state, and emits
 // its events through the config being delivered (the latest owner).
 func (e *openStore) Attempted(a delivery.Attempt) {
-	e.metrics.attempt(a)
+	e.metrics.Attempt(a)
 	e.recent.add(a)
 	e.endpointAttempt(a)
 	if app := e.latest.Load(); app != nil {

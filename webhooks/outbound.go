@@ -7,6 +7,7 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/metrics"
 )
 
 // OutboundRoute is what a webhook_outbound handler declares to the app:
@@ -49,7 +50,7 @@ func (a *App) RegisterOutbound(r *OutboundRoute) error {
 		}
 	}
 	a.routes[r.Name] = r
-	registerEndpointMetrics(a.ctx.GetMetricsRegistry())
+	metrics.RegisterEndpoints(a.ctx.GetMetricsRegistry(), running{})
 	return nil
 }
 
