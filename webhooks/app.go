@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/webhooks/metrics"
+	"github.com/hookgate/hookgate/webhooks/notify"
 )
 
 func init() {
@@ -45,7 +45,7 @@ type App struct {
 	StaleAfter caddy.Duration `json:"stale_after,omitempty"`
 
 	ctx      caddy.Context
-	events   *caddyevents.App
+	notify   *notify.Notifier
 	storage  queue.Storage
 	shared   *openStore
 	policies map[string]*delivery.Policy

@@ -14,6 +14,7 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/webhooks/metrics"
+	"github.com/hookgate/hookgate/webhooks/notify"
 )
 
 // endpointsEvery is how often the stored endpoints are read again, so that
@@ -204,16 +205,16 @@ func (e *openStore) setDisabled(ref endpointRef, disabled bool, reason, why stri
 		return err
 	}
 	e.reapply()
-	event, data := EventEndpointEnabled, map[string]any{"endpoint": ref.id, "route": ref.route}
+	event, data := notify.EventEndpointEnabled, map[string]any{"endpoint": ref.id, "route": ref.route}
 	if disabled {
-		event, data["reason"] = EventEndpointDisabled, why
+		event, data["reason"] = notify.EventEndpointDisabled, why
 		metrics.EndpointDisabled(ref.route, reason)
 		e.log.Warn("outbound endpoint disabled", zap.String("endpoint", ref.id), zap.String("route", ref.route), zap.String("reason", why))
 	} else {
 		e.endpoints.count(ref.id, true)
 		e.log.Info("outbound endpoint enabled", zap.String("endpoint", ref.id), zap.String("route", ref.route))
 	}
-	a.Emit(event, data)
+	a.notify.Emit(event, data)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/webhooks/metrics"
+	"github.com/hookgate/hookgate/webhooks/notify"
 )
 
 // openStores is the pool of open stores, one per storage key, shared by the
@@ -70,7 +71,7 @@ func (e *openStore) open() (queue.Store, error) {
 	e.dispatcher = delivery.NewDispatcher(st, delivery.Options{Log: e.log.Named("delivery"), Reporter: e})
 	e.stopLoops = make(chan struct{})
 	go e.purgeLoop(st, e.stopLoops)
-	go e.watchStale(st, e.stopLoops)
+	go notify.WatchStale(st, e.stopLoops, runningStale)
 	e.refreshEndpoints(st)
 	go e.watchEndpoints(st, e.stopLoops)
 	return st, nil
@@ -113,7 +114,7 @@ func (e *openStore) Attempted(a delivery.Attempt) {
 	e.recent.add(a)
 	e.endpointAttempt(a)
 	if app := e.latest.Load(); app != nil {
-		app.attempted(a)
+		app.notify.Attempted(a)
 	}
 }
 
