@@ -134,7 +134,7 @@ func runningApp(t *testing.T, st *fakeStore, routes ...*OutboundRoute) *App {
 		list = append(list, &c)
 	}
 	st.mu.Unlock()
-	a.shared.endpoints.replace(list, time.Now())
+	a.shared.endpoints.Replace(list, time.Now())
 	current.Store(a)
 	t.Cleanup(func() { current.CompareAndSwap(a, nil) })
 	return a

@@ -17,7 +17,7 @@ func TestDisabledByRoute(t *testing.T) {
 		}},
 		"quiet": {Name: "quiet", Endpoints: []queue.Endpoint{{ID: "quiet", Route: "quiet", Config: true}}},
 	}}
-	a.shared.endpoints.replace([]*queue.Endpoint{
+	a.shared.endpoints.Replace([]*queue.Endpoint{
 		{ID: "crm", Route: "events", Config: true, Disabled: true},
 		{ID: "api1", Route: "events", Disabled: true},
 		{ID: "api2", Route: "events"},
@@ -26,8 +26,8 @@ func TestDisabledByRoute(t *testing.T) {
 	}, time.Now())
 	assert.Equal(t, map[string]int{"events": 2, "quiet": 0, "removed": 1}, a.disabledByRoute())
 
-	a.shared.endpoints.remove("api1")
-	a.shared.endpoints.put(&queue.Endpoint{ID: "crm", Route: "events", Config: true})
+	a.shared.endpoints.Remove("api1")
+	a.shared.endpoints.Put(&queue.Endpoint{ID: "crm", Route: "events", Config: true})
 	assert.Equal(t, map[string]int{"events": 0, "quiet": 0, "removed": 1}, a.disabledByRoute(),
 		"deleting and enabling bring a route back to 0")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointstate"
 	"github.com/hookgate/hookgate/webhooks/metrics"
 	"github.com/hookgate/hookgate/webhooks/notify"
 )
@@ -32,8 +33,8 @@ type openStore struct {
 	storage   queue.Storage
 	log       *zap.Logger
 	metrics   *metrics.Metrics
-	recent    recentAttempts // for the dashboard
-	endpoints endpointSet    // outbound endpoints' state
+	recent    recentAttempts    // for the dashboard
+	endpoints endpointstate.Set // outbound endpoints' state
 
 	mu         sync.Mutex
 	st         queue.Store

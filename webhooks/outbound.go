@@ -73,7 +73,7 @@ func (a *App) Endpoints(route string) ([]queue.Endpoint, error) {
 	if _, err := a.store(); err != nil {
 		return nil, err
 	}
-	return a.shared.endpoints.merged(r, false), nil
+	return a.shared.merged(r, false), nil
 }
 
 // endpointStore is the open store's EndpointStore.
