@@ -2,7 +2,9 @@
 // and the delivery workers that the webhook handlers share, and serves them
 // on the admin API. Store and workers live in a caddy.UsagePool, so that a
 // config reload hands them to the new config without dropping or
-// re-delivering a message.
+// re-delivering a message. Its parts that take what the app hands them
+// live below it: metrics (Prometheus), notify (operational events) and
+// endpointstate (the outbound endpoints' state).
 package webhooks
 
 import (
