@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointstate"
 )
 
 func init() {
@@ -208,7 +209,7 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 		if r.endpoint(id) == nil {
 			continue
 		}
-		for _, e := range a.shared.endpoints.merged(r, true) {
+		for _, e := range a.shared.merged(r, true) {
 			if e.ID == id {
 				return &e, r, nil
 			}
@@ -225,7 +226,7 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 }
 
 func (api endpointsAPI) setActive(w http.ResponseWriter, a *App, e *queue.Endpoint, active bool) error {
-	ref := endpointRef{id: e.ID, route: e.Route}
+	ref := endpointstate.Ref{ID: e.ID, Route: e.Route}
 	if err := a.shared.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
 		return apiError(http.StatusServiceUnavailable, "endpoint %s: %v", e.ID, err)
 	}
@@ -308,13 +309,13 @@ func (a *App) deleteEndpoint(w http.ResponseWriter, es queue.EndpointStore, e *q
 	if err := apiOnly(e); err != nil {
 		return err
 	}
-	a.shared.endpoints.write.Lock()
+	a.shared.endpoints.Write.Lock()
 	err := es.DeleteEndpoint(e.ID)
 	if err == nil || errors.Is(err, queue.ErrEndpointNotFound) {
-		a.shared.endpoints.remove(e.ID)
+		a.shared.endpoints.Remove(e.ID)
 		err = nil
 	}
-	a.shared.endpoints.write.Unlock()
+	a.shared.endpoints.Write.Unlock()
 	if err != nil {
 		return apiError(http.StatusServiceUnavailable, "deleting endpoint %s: %v", e.ID, err)
 	}
@@ -329,20 +330,11 @@ func (a *App) allEndpoints() []queue.Endpoint {
 	var out []queue.Endpoint
 	seen := map[string]bool{}
 	for _, name := range slices.Sorted(maps.Keys(a.routes)) {
-		for _, e := range a.shared.endpoints.merged(a.routes[name], false) {
+		for _, e := range a.shared.merged(a.routes[name], false) {
 			out, seen[e.ID] = append(out, e), true
 		}
 	}
-	a.shared.endpoints.mu.Lock()
-	defer a.shared.endpoints.mu.Unlock()
-	for _, e := range a.shared.endpoints.stored {
-		if !seen[e.ID] && !e.Config {
-			c := *e
-			c.Secrets = nil
-			out = append(out, c)
-		}
-	}
-	return out
+	return append(out, a.shared.endpoints.Unlisted(seen)...)
 }
 
 func (a *App) endpointExists(es queue.EndpointStore, id string) bool {
@@ -360,7 +352,7 @@ func (a *App) endpointExists(es queue.EndpointStore, id string) bool {
 // takes the engine's lock, and the engine takes the write lock on open).
 func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func() error) error {
 	set := &a.shared.endpoints
-	set.write.Lock()
+	set.Write.Lock()
 	var err error
 	if check != nil {
 		err = check()
@@ -369,10 +361,10 @@ func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func
 		if err = es.PutEndpoint(e); err != nil {
 			err = apiError(http.StatusServiceUnavailable, "storing endpoint %s: %v", e.ID, err)
 		} else {
-			set.put(e)
+			set.Put(e)
 		}
 	}
-	set.write.Unlock()
+	set.Write.Unlock()
 	if err == nil {
 		a.shared.reapply()
 	}

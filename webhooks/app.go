@@ -2,7 +2,9 @@
 // and the delivery workers that the webhook handlers share, and serves them
 // on the admin API. Store and workers live in a caddy.UsagePool, so that a
 // config reload hands them to the new config without dropping or
-// re-delivering a message.
+// re-delivering a message. Its parts that take what the app hands them
+// live below it: metrics (Prometheus), notify (operational events) and
+// endpointstate (the outbound endpoints' state).
 package webhooks
 
 import (
@@ -12,11 +14,12 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/metrics"
+	"github.com/hookgate/hookgate/webhooks/notify"
 )
 
 func init() {
@@ -44,12 +47,12 @@ type App struct {
 	StaleAfter caddy.Duration `json:"stale_after,omitempty"`
 
 	ctx      caddy.Context
-	events   *caddyevents.App
+	notify   *notify.Notifier
 	storage  queue.Storage
 	shared   *openStore
 	policies map[string]*delivery.Policy
 	routes   map[string]*OutboundRoute // of webhook_outbound handlers
-	metrics  *metrics
+	metrics  *metrics.Metrics
 	log      *zap.Logger
 }
 
@@ -78,7 +81,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionEvents(ctx); err != nil {
 		return fmt.Errorf("webhooks events: %w", err)
 	}
-	a.metrics = registerMetrics(ctx.GetMetricsRegistry())
+	a.metrics = metrics.Register(ctx.GetMetricsRegistry(), running{})
 	a.shared, err = loadOpenStore(a.storage, a.log, a.metrics)
 	return err
 }
@@ -163,7 +166,7 @@ func (a *App) DeliverNow(m *queue.Message, budget time.Duration) delivery.NowRes
 
 // Received counts a request to route by its result.
 func (a *App) Received(route, result string) {
-	a.metrics.received.WithLabelValues(route, result).Inc()
+	a.metrics.Received(route, result)
 }
 
 // Interface guards

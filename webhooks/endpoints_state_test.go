@@ -14,9 +14,11 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointstate"
+	"github.com/hookgate/hookgate/webhooks/metrics"
 )
 
-// The endpoint state machine (endpoints.go) against an in-memory store:
+// The endpoint state machine (endpointstate, endpoints.go) against an in-memory store:
 // disable and enable, by the admin API, by a 410 and by disable_after;
 // what is stored for a config endpoint; and the admin API's conflicts.
 
@@ -45,7 +47,7 @@ func shown(t *testing.T, a *App, id string) queue.Endpoint {
 func disabledCount(t *testing.T, reason string) float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(endpointsDisabled)
+	metrics.RegisterEndpoints(reg, running{})
 	families, err := reg.Gather()
 	require.NoError(t, err)
 	for _, f := range families {
@@ -68,7 +70,7 @@ func disabledCount(t *testing.T, reason string) float64 {
 func TestEndpointDisableEnableConfig(t *testing.T) {
 	st := &fakeStore{}
 	a := runningApp(t, st, stateRoute(0))
-	ref := endpointRef{id: "crm", route: "events"}
+	ref := endpointstate.Ref{ID: "crm", Route: "events"}
 	before := disabledCount(t, "admin")
 
 	require.NoError(t, a.shared.setDisabled(ref, true, "admin", "disabled through the admin API"))
@@ -89,14 +91,14 @@ func TestEndpointDisableEnableConfig(t *testing.T) {
 	assert.Equal(t, "disabled through the admin API", st.endpoint("crm").DisabledReason)
 	assert.Equal(t, before+1, disabledCount(t, "admin"), "counted once")
 
-	a.shared.endpoints.count("crm", false)
+	a.shared.endpoints.Count("crm", false)
 	require.NoError(t, a.shared.setDisabled(ref, false, "admin", ""))
 	rec = st.endpoint("crm")
 	assert.False(t, rec.Disabled)
 	assert.Empty(t, rec.DisabledReason)
 	assert.True(t, rec.DisabledAt.IsZero())
 	assert.False(t, shown(t, a, "crm").Disabled)
-	assert.Equal(t, 1, a.shared.endpoints.count("crm", false), "enabling forgave the failures")
+	assert.Equal(t, 1, a.shared.endpoints.Count("crm", false), "enabling forgave the failures")
 }
 
 // TestEndpointDisableRefusals: an unknown endpoint, a route not running
@@ -104,12 +106,12 @@ func TestEndpointDisableEnableConfig(t *testing.T) {
 func TestEndpointDisableRefusals(t *testing.T) {
 	st := &fakeStore{}
 	a := runningApp(t, st, stateRoute(0))
-	err := a.shared.setDisabled(endpointRef{id: "nope", route: "events"}, true, "admin", "x")
+	err := a.shared.setDisabled(endpointstate.Ref{ID: "nope", Route: "events"}, true, "admin", "x")
 	assert.ErrorIs(t, err, queue.ErrEndpointNotFound)
-	assert.Error(t, a.shared.setDisabled(endpointRef{id: "crm", route: "gone"}, true, "admin", "x"))
+	assert.Error(t, a.shared.setDisabled(endpointstate.Ref{ID: "crm", Route: "gone"}, true, "admin", "x"))
 
 	st.failPut = errors.New("disk full")
-	assert.ErrorContains(t, a.shared.setDisabled(endpointRef{id: "crm", route: "events"}, true, "admin", "x"), "disk full")
+	assert.ErrorContains(t, a.shared.setDisabled(endpointstate.Ref{ID: "crm", Route: "events"}, true, "admin", "x"), "disk full")
 	assert.Nil(t, st.endpoint("crm"))
 	assert.False(t, shown(t, a, "crm").Disabled)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/notify"
 )
 
 // fakeStore is a queue.Store and queue.EndpointStore in memory, enough for
@@ -121,7 +122,7 @@ func runningApp(t *testing.T, st *fakeStore, routes ...*OutboundRoute) *App {
 	t.Cleanup(cancel)
 	events := new(caddyevents.App)
 	require.NoError(t, events.Provision(ctx))
-	a := &App{ctx: ctx, events: events, log: zap.NewNop(), routes: map[string]*OutboundRoute{}, policies: map[string]*delivery.Policy{},
+	a := &App{ctx: ctx, notify: notify.New(ctx, events, "", nil, zap.NewNop()), log: zap.NewNop(), routes: map[string]*OutboundRoute{}, policies: map[string]*delivery.Policy{},
 		shared: &openStore{log: zap.NewNop(), st: st}}
 	for _, r := range routes {
 		a.routes[r.Name] = r
@@ -133,7 +134,7 @@ func runningApp(t *testing.T, st *fakeStore, routes ...*OutboundRoute) *App {
 		list = append(list, &c)
 	}
 	st.mu.Unlock()
-	a.shared.endpoints.replace(list, time.Now())
+	a.shared.endpoints.Replace(list, time.Now())
 	current.Store(a)
 	t.Cleanup(func() { current.CompareAndSwap(a, nil) })
 	return a

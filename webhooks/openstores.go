@@ -10,6 +10,9 @@ import (
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointstate"
+	"github.com/hookgate/hookgate/webhooks/metrics"
+	"github.com/hookgate/hookgate/webhooks/notify"
 )
 
 // openStores is the pool of open stores, one per storage key, shared by the
@@ -29,9 +32,9 @@ const purgeEvery = time.Minute
 type openStore struct {
 	storage   queue.Storage
 	log       *zap.Logger
-	metrics   *metrics
-	recent    recentAttempts // for the dashboard
-	endpoints endpointSet    // outbound endpoints' state
+	metrics   *metrics.Metrics
+	recent    recentAttempts    // for the dashboard
+	endpoints endpointstate.Set // outbound endpoints' state
 
 	mu         sync.Mutex
 	st         queue.Store
@@ -44,7 +47,7 @@ type openStore struct {
 	latest atomic.Pointer[App]
 }
 
-func loadOpenStore(s queue.Storage, log *zap.Logger, m *metrics) (*openStore, error) {
+func loadOpenStore(s queue.Storage, log *zap.Logger, m *metrics.Metrics) (*openStore, error) {
 	v, _, err := openStores.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
 		return &openStore{storage: s, log: log, metrics: m}, nil
 	})
@@ -69,7 +72,7 @@ func (e *openStore) open() (queue.Store, error) {
 	e.dispatcher = delivery.NewDispatcher(st, delivery.Options{Log: e.log.Named("delivery"), Reporter: e})
 	e.stopLoops = make(chan struct{})
 	go e.purgeLoop(st, e.stopLoops)
-	go e.watchStale(st, e.stopLoops)
+	go notify.WatchStale(st, e.stopLoops, runningStale)
 	e.refreshEndpoints(st)
 	go e.watchEndpoints(st, e.stopLoops)
 	return st, nil
@@ -108,11 +111,11 @@ func (e *openStore) stop(a *App) {
 // metrics, shows on the dashboard, moves its endpoint's state, and emits
 // its events through the config being delivered (the latest owner).
 func (e *openStore) Attempted(a delivery.Attempt) {
-	e.metrics.attempt(a)
+	e.metrics.Attempt(a)
 	e.recent.add(a)
 	e.endpointAttempt(a)
 	if app := e.latest.Load(); app != nil {
-		app.attempted(a)
+		app.notify.Attempted(a)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/metrics"
 )
 
 // OutboundRoute is what a webhook_outbound handler declares to the app:
@@ -49,7 +50,7 @@ func (a *App) RegisterOutbound(r *OutboundRoute) error {
 		}
 	}
 	a.routes[r.Name] = r
-	registerEndpointMetrics(a.ctx.GetMetricsRegistry())
+	metrics.RegisterEndpoints(a.ctx.GetMetricsRegistry(), running{})
 	return nil
 }
 
@@ -72,7 +73,7 @@ func (a *App) Endpoints(route string) ([]queue.Endpoint, error) {
 	if _, err := a.store(); err != nil {
 		return nil, err
 	}
-	return a.shared.endpoints.merged(r, false), nil
+	return a.shared.merged(r, false), nil
 }
 
 // endpointStore is the open store's EndpointStore.
