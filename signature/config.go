@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hookgate/hookgate/signature/template"
 )
 
 // Config describes a signature scheme: the generic "hmac" scheme or a named preset
@@ -173,7 +175,7 @@ func (c Config) compile(sp spec) (*scheme, error) {
 		if *h == "" {
 			continue
 		}
-		if !validHeaderName(*h) {
+		if !template.ValidHeaderName(*h) {
 			return nil, c.errorf("invalid header name %q", *h)
 		}
 		*h = http.CanonicalHeaderKey(*h)
@@ -190,18 +192,18 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	if sp.content == "" {
 		sp.content = "{body}"
 	}
-	tmpl, err := compileTemplate(sp.content)
+	tmpl, err := template.Compile(sp.content)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
 	headerTS := sp.tsHeader != "" || sp.frame.carriesTimestamp()
 	sc := &scheme{spec: sp, tmpl: tmpl, headerTS: headerTS, timed: headerTS || sp.bodyTS != ""}
 	switch {
-	case tmpl.uses[partTimestamp] && !headerTS:
+	case tmpl.Uses(template.Timestamp) && !headerTS:
 		return nil, c.errorf("signed_content uses {timestamp} but no timestamp_header is set")
-	case headerTS && !tmpl.uses[partTimestamp]:
+	case headerTS && !tmpl.Uses(template.Timestamp):
 		return nil, c.errorf("the timestamp is not in signed_content, so it would not be authenticated: add {timestamp}")
-	case tmpl.uses[partID] && sp.idHeader == "":
+	case tmpl.Uses(template.ID) && sp.idHeader == "":
 		return nil, c.errorf("signed_content uses {id} but no id_header is set")
 	case sp.url != "" && !sc.needsURL():
 		return nil, c.errorf("url is set but signed_content does not use {url}")
@@ -280,14 +282,14 @@ func (c Config) SignedHeaders() []string {
 		return nil
 	}
 	var out []string
-	for _, p := range sc.tmpl.parts {
+	for _, p := range sc.tmpl.Parts() {
 		switch {
-		case p.kind == partTimestamp && sc.tsHeader != "":
+		case p.Kind == template.Timestamp && sc.tsHeader != "":
 			out = append(out, sc.tsHeader)
-		case p.kind == partID:
+		case p.Kind == template.ID:
 			out = append(out, sc.idHeader)
-		case p.kind == partHeader:
-			out = append(out, p.arg)
+		case p.Kind == template.Header:
+			out = append(out, p.Arg)
 		}
 	}
 	return out

@@ -148,32 +148,6 @@ func FuzzEncoding(f *testing.F) {
 	})
 }
 
-func FuzzTemplate(f *testing.F) {
-	for _, s := range []string{"{body}", "v0:{timestamp}:{body}", "{id}.{timestamp}.{body}", "{method}{url}{body}{timestamp}",
-		"{url}{form}", "{header.X-Custom}|{body}", "{", "}", "{}", "{header.}", "{{body}}", "lit{body", "{bdy}", "a{body}b{id}c"} {
-		f.Add(s, "CallSid=CA1&Digits=1", "1700000000")
-	}
-	f.Fuzz(func(t *testing.T, src, body, ts string) {
-		tmpl, err := compileTemplate(src) // configuration: its errors may quote it
-		if err != nil {
-			return
-		}
-		if tmpl.src != src || len(tmpl.parts) == 0 {
-			t.Fatalf("compiled %q to %+v", src, tmpl.parts)
-		}
-		h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Custom": {"c"}}
-		v := values{body: []byte(body), timestamp: ts, id: "msg_1", method: "POST", url: "https://x.example/?a=1", header: h}
-		buf := make([]byte, 0, 64)
-		out := tmpl.render(&buf, &v)
-		if !strings.Contains(src, "{") && string(out) != src {
-			t.Fatalf("literal template %q rendered %q", src, out)
-		}
-		if src == "{body}" && string(out) != body {
-			t.Fatalf("{body} rendered %q", out)
-		}
-	})
-}
-
 func FuzzMailgun(f *testing.F) {
 	f.Add("application/json", `{"signature":{"timestamp":"1529006854","token":"a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0","signature":"d2271d12299f6592d9d44cd9d250f0704e4674c30d79d07c47a66f95ce71cf55"},"event-data":{"id":"x"}}`)
 	f.Add("application/x-www-form-urlencoded", "timestamp=1529006854&token=abc&signature=00&parent-signature=11")

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/hookgate/hookgate/signature/template"
 )
 
 // primitive is the cryptography of a scheme.
@@ -49,12 +52,12 @@ type spec struct {
 // scheme is a resolved, compiled spec.
 type scheme struct {
 	spec
-	tmpl     *template
+	tmpl     *template.Template
 	timed    bool // the scheme carries a timestamp (in a header or the body)
 	headerTS bool // the timestamp is in a header, and signed as {timestamp}
 }
 
-func (s *scheme) needsURL() bool { return s.tmpl.uses[partURL] || s.bodyHash != "" }
+func (s *scheme) needsURL() bool { return s.tmpl.Uses(template.URL) || s.bodyHash != "" }
 
 // headerValue is the first value of the canonical header name.
 func headerValue(h http.Header, name string) string {
@@ -104,9 +107,9 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 			return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
 		}
 	}
-	vals := values{body: body, timestamp: ts, method: r.Method, header: r.Header}
+	vals := template.Values{Body: body, Timestamp: ts, Method: r.Method, Header: r.Header}
 	if v.idHeader != "" {
-		if vals.id = headerValue(r.Header, v.idHeader); vals.id == "" {
+		if vals.ID = headerValue(r.Header, v.idHeader); vals.ID == "" {
 			return nil, fail(ReasonMissing, "no %s header", v.idHeader)
 		}
 	}
@@ -122,18 +125,18 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 		return nil, fail(ReasonMalformed, "no well-formed signature in %s", v.header)
 	}
 	if v.needsURL() {
-		vals.url = v.requestURL(r)
-		if err := v.checkBodyHash(vals.url, r.Header, body); err != nil {
+		vals.URL = v.requestURL(r)
+		if err := v.checkBodyHash(vals.URL, r.Header, body); err != nil {
 			return nil, err
 		}
 	}
 	buf := bufPool.Get().(*[]byte)
-	msg := v.tmpl.render(buf, &vals)
+	msg := v.tmpl.Render(buf, &vals)
 	ok := v.keys.verify(msg, sigs)
-	if !ok && v.urlAlt != nil && vals.url != "" {
-		if alt := v.urlAlt(vals.url); alt != "" {
-			vals.url = alt
-			msg = v.tmpl.render(buf, &vals)
+	if !ok && v.urlAlt != nil && vals.URL != "" {
+		if alt := v.urlAlt(vals.URL); alt != "" {
+			vals.URL = alt
+			msg = v.tmpl.Render(buf, &vals)
 			ok = v.keys.verify(msg, sigs)
 		}
 	}
@@ -178,6 +181,9 @@ func sha256Of(b []byte) []byte {
 	return sum[:]
 }
 
+// bufPool holds the buffers templates are rendered into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 func putBuf(b *[]byte) {
 	if cap(*b) <= 4<<20 {
 		bufPool.Put(b)
@@ -193,11 +199,11 @@ type headerSigner struct {
 // Sign sets the signature header (and the timestamp and id headers the scheme
 // uses). {method} is signed as POST, the method Hookgate delivers with.
 func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error {
-	vals := values{body: body, id: id, method: http.MethodPost, header: h}
+	vals := template.Values{Body: body, ID: id, Method: http.MethodPost, Header: h}
 	if s.headerTS {
-		vals.timestamp = s.tsFormat.format(now)
+		vals.Timestamp = s.tsFormat.format(now)
 		if s.tsHeader != "" {
-			h.Set(s.tsHeader, vals.timestamp)
+			h.Set(s.tsHeader, vals.Timestamp)
 		}
 	}
 	if s.idHeader != "" {
@@ -209,13 +215,13 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 	if s.needsURL() {
 		switch {
 		case s.url != "":
-			vals.url = s.fixURL(s.url)
+			vals.URL = s.fixURL(s.url)
 		case target != nil:
-			vals.url = s.fixURL(target.String())
+			vals.URL = s.fixURL(target.String())
 		default:
 			return errors.New("signature: this scheme signs the target url, which is nil")
 		}
-		if err := s.checkBodyHash(vals.url, h, body); err != nil {
+		if err := s.checkBodyHash(vals.URL, h, body); err != nil {
 			return fmt.Errorf("signature: cannot sign: %s", err.Detail)
 		}
 	}
@@ -225,7 +231,7 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 	}
 	buf := bufPool.Get().(*[]byte)
 	defer putBuf(buf)
-	msg := s.tmpl.render(buf, &vals)
+	msg := s.tmpl.Render(buf, &vals)
 	sigs := make([]string, 0, len(keys))
 	for _, k := range keys {
 		sig, err := k.sign(msg)
@@ -234,6 +240,6 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 		}
 		sigs = append(sigs, s.enc.encode(sig))
 	}
-	h.Set(s.header, s.frame.format(vals.timestamp, sigs))
+	h.Set(s.header, s.frame.format(vals.Timestamp, sigs))
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/hookgate/hookgate/signature/template"
 )
 
 // Schemes whose signed content includes {url} need the URL exactly as the
@@ -39,7 +41,7 @@ func (s *scheme) fixURL(u string) string {
 // body's SHA-256 (Twilio's bodySHA256). The URL is covered by the signature,
 // so this binds the body to it.
 func (s *scheme) checkBodyHash(rawURL string, h http.Header, body []byte) *Error {
-	if s.bodyHash == "" || isForm(h) {
+	if s.bodyHash == "" || template.IsForm(h) {
 		return nil
 	}
 	u, err := url.Parse(rawURL)
