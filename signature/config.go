@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/signature/framing"
 	"github.com/hookgate/hookgate/signature/template"
 )
 
@@ -145,7 +146,7 @@ func (c Config) override(sp *spec) error {
 		{"encoding", c.Encoding, sp.prim == primHMAC && plain, &enc},
 		{"prefix", c.Prefix, signsContent && plain, &sp.prefix},
 		{"signed_content", c.SignedContent, signsContent, &sp.content},
-		{"timestamp_header", c.TimestampHeader, signsContent && (plain || !sp.frame.carriesTimestamp()), &sp.tsHeader},
+		{"timestamp_header", c.TimestampHeader, signsContent && (plain || !sp.frame.CarriesTimestamp()), &sp.tsHeader},
 		{"id_header", c.IDHeader, signsContent, &sp.idHeader},
 		{"url", c.URL, signsContent, &sp.url},
 	} {
@@ -187,7 +188,7 @@ func (c Config) compile(sp spec) (*scheme, error) {
 		}
 	}
 	if sp.frame == nil {
-		sp.frame = plainFraming{prefix: sp.prefix}
+		sp.frame = framing.Plain{Prefix: sp.prefix}
 	}
 	if sp.content == "" {
 		sp.content = "{body}"
@@ -196,7 +197,7 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	headerTS := sp.tsHeader != "" || sp.frame.carriesTimestamp()
+	headerTS := sp.tsHeader != "" || sp.frame.CarriesTimestamp()
 	sc := &scheme{spec: sp, tmpl: tmpl, headerTS: headerTS, timed: headerTS || sp.bodyTS != ""}
 	switch {
 	case tmpl.Uses(template.Timestamp) && !headerTS:

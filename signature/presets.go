@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/hookgate/hookgate/signature/framing"
 )
 
 // Preset describes a provider's scheme and the defaults that go with it.
@@ -76,7 +78,7 @@ func timedHMAC(header, prefix, content, tsHeader string) spec {
 // signatures (rotation) and the timestamp.
 func listHMAC(header string, sep byte, tsKey, sigKey, content string) spec {
 	return spec{prim: primHMAC, header: header, alg: "sha256", enc: encHex, content: content,
-		frame: kvFraming{sep: sep, tsKey: tsKey, sigKey: sigKey}}
+		frame: framing.KV{Sep: sep, TSKey: tsKey, SigKey: sigKey}}
 }
 
 // withBodyTS makes a spec check the unix-milliseconds timestamp at path in
@@ -97,7 +99,7 @@ func withHS(sp spec, hs *handshake) spec {
 func standardWebhooks(prefix string) spec {
 	return spec{prim: primHMAC, alg: "sha256", enc: encBase64, keyFmt: keyWhsec,
 		header: prefix + "-signature", tsHeader: prefix + "-timestamp", idHeader: prefix + "-id",
-		content: "{id}.{timestamp}.{body}", frame: versionedFraming{version: "v1"}}
+		content: "{id}.{timestamp}.{body}", frame: framing.Versioned{Version: "v1"}}
 }
 
 func init() {

@@ -134,7 +134,7 @@ func TestPresets(t *testing.T) {
 					check(t, ReasonMalformed, r, body, t0, verA)
 				})
 			}
-			if sc.frame.multi() {
+			if sc.frame.Multi() {
 				t.Run("rotation: several signatures in the header", func(t *testing.T) {
 					r := signed(t, cfg, []string{signA, signB}, body, hdr)
 					check(t, "", r, body, t0, verB)

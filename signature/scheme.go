@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hookgate/hookgate/signature/framing"
 	"github.com/hookgate/hookgate/signature/template"
 )
 
@@ -34,7 +35,7 @@ type spec struct {
 	alg       string              // HMAC algorithm
 	enc       encoding            // signature encoding within the header
 	prefix    string              // for the plain framing
-	frame     framing             // nil: plainFraming{prefix}
+	frame     framing.Framing     // nil: framing.Plain{prefix}
 	content   string              // signed-content template
 	tsHeader  string              // timestamp header, when not carried by the signature header
 	tsFormat  tsFormat            //
@@ -91,9 +92,9 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 		return nil, fail(ReasonMissing, "no %s header", v.header)
 	}
 	var encBuf [4]string
-	encSigs, ts, perr := v.frame.parse(raw, encBuf[:0])
+	encSigs, ts, perr := v.frame.Parse(raw, encBuf[:0])
 	if perr != nil {
-		return nil, perr
+		return nil, &Error{Reason: ReasonMalformed, Detail: perr.Error()}
 	}
 	if v.tsHeader != "" {
 		if ts = headerValue(r.Header, v.tsHeader); ts == "" {
@@ -226,7 +227,7 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 		}
 	}
 	keys := s.keys
-	if !s.frame.multi() {
+	if !s.frame.Multi() {
 		keys = keys[:1]
 	}
 	buf := bufPool.Get().(*[]byte)
@@ -240,6 +241,6 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 		}
 		sigs = append(sigs, s.enc.encode(sig))
 	}
-	h.Set(s.header, s.frame.format(vals.Timestamp, sigs))
+	h.Set(s.header, s.frame.Format(vals.Timestamp, sigs))
 	return nil
 }
