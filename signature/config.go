@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/keys"
 	"github.com/hookgate/hookgate/signature/template"
 )
 
@@ -65,7 +66,7 @@ type Config struct {
 }
 
 // genericSpec is the "hmac" scheme before overrides.
-var genericSpec = spec{prim: primHMAC, alg: "sha256", enc: encHex, content: "{body}"}
+var genericSpec = spec{prim: primHMAC, alg: "sha256", enc: framing.Hex, content: "{body}"}
 
 // Validate checks the configuration: scheme, algorithm, encoding, template,
 // and that each set field applies to the scheme. It does not look at the
@@ -155,7 +156,7 @@ func (c Config) override(sp *spec) error {
 		}
 	}
 	if enc != "" {
-		e, ok := encodings[strings.ToLower(enc)]
+		e, ok := framing.EncodingNamed(strings.ToLower(enc))
 		if !ok {
 			return c.errorf("unknown encoding %q: want hex or base64", enc)
 		}
@@ -183,7 +184,7 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	}
 	if sp.prim == primHMAC {
 		sp.alg = strings.ToLower(sp.alg)
-		if _, ok := algorithms[sp.alg]; !ok {
+		if !keys.HasAlgorithm(sp.alg) {
 			return nil, c.errorf("unknown algorithm %q: want sha1, sha256 or sha512", sp.alg)
 		}
 	}
@@ -216,6 +217,9 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	}
 	return sc, nil
 }
+
+// errNoSecret is returned when rotation slots are all empty.
+var errNoSecret = fmt.Errorf("no secret configured (all secrets are empty)")
 
 // nonEmpty drops unset rotation slots.
 func nonEmpty(secrets []string) []string {
@@ -254,14 +258,14 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 	if tolerance == 0 {
 		tolerance = DefaultTolerance
 	}
-	keys, err := sc.verifyKeys(secrets)
+	vk, err := sc.verifyKeys(secrets)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
 	if sc.prim == primMailgun {
-		return &mailgunVerifier{keys: keys, tol: tolerance}, nil
+		return &mailgunVerifier{keys: vk, tol: tolerance}, nil
 	}
-	return withHandshake(&headerVerifier{scheme: sc, keys: keys, tol: tolerance}, sc, keys, c.VerifyToken), nil
+	return withHandshake(&headerVerifier{scheme: sc, keys: vk, tol: tolerance}, sc, vk, c.VerifyToken), nil
 }
 
 // SignsContent reports whether the signature of c covers request content,
@@ -328,55 +332,48 @@ func (c Config) NewSigner(secrets []string) (Signer, error) {
 	if len(secrets) == 0 {
 		return nil, c.errorf("%v", errNoSecret)
 	}
-	keys, err := sc.signKeys(secrets)
+	signers, err := sc.signKeys(secrets)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	return &headerSigner{scheme: sc, keys: keys}, nil
+	return &headerSigner{scheme: sc, keys: signers}, nil
 }
 
 // verifyKeys parses the secrets into the keys the scheme verifies with.
-func (s *scheme) verifyKeys(secrets []string) (verifyKeys, error) {
+func (s *scheme) verifyKeys(secrets []string) (keys.Verifier, error) {
 	switch s.prim {
 	case primHMAC, primMailgun:
-		return newHMACKeys(s.alg, s.keyFmt, secrets)
+		return keys.NewHMAC(s.alg, s.keyFmt, secrets)
 	case primToken:
-		k := make(tokenKeys, len(secrets))
-		for i, sec := range secrets {
-			k[i] = []byte(sec)
-		}
-		return k, nil
+		return keys.Tokens(secrets), nil
 	case primEd25519:
-		return parseEd25519Public(secrets)
+		return keys.Ed25519Public(secrets)
 	case primECDSA:
-		return parseECDSAPublic(secrets)
+		return keys.ECDSAPublic(secrets)
 	}
 	return nil, errors.New("scheme has no keys")
 }
 
 // signKeys parses the secrets into the keys the scheme signs with.
-func (s *scheme) signKeys(secrets []string) ([]signKey, error) {
-	var out []signKey
+func (s *scheme) signKeys(secrets []string) ([]keys.Signer, error) {
+	var out []keys.Signer
 	if s.prim == primHMAC {
-		hk, err := newHMACKeys(s.alg, s.keyFmt, secrets)
+		hk, err := keys.NewHMAC(s.alg, s.keyFmt, secrets)
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range hk.keys {
-			out = append(out, hmacSigner{k})
-		}
-		return out, nil
+		return hk.Signers(), nil
 	}
 	for i, sec := range secrets {
-		var k signKey
+		var k keys.Signer
 		var err error
 		switch s.prim {
 		case primToken:
-			k = tokenKeys{[]byte(sec)}
+			k = keys.Token{[]byte(sec)}
 		case primEd25519:
-			k, err = parseEd25519Private(sec)
+			k, err = keys.Ed25519Private(sec)
 		case primECDSA:
-			k, err = parseECDSAPrivate(sec)
+			k, err = keys.ECDSAPrivate(sec)
 		default:
 			err = errors.New("scheme cannot sign")
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+
+	"github.com/hookgate/hookgate/signature/keys"
 )
 
 // Some senders check an endpoint before (or while) they deliver to it: Slack's
@@ -57,14 +59,16 @@ func (v *handshakeVerifier) Handshake(r *http.Request, body []byte, verified boo
 }
 
 // withHandshake wraps v when the scheme has a handshake.
-func withHandshake(v Verifier, sc *scheme, keys verifyKeys, verifyToken string) Verifier {
+func withHandshake(v Verifier, sc *scheme, vk keys.Verifier, verifyToken string) Verifier {
 	if sc.handshake == nil {
 		return v
 	}
 	hv := &handshakeVerifier{Verifier: v, hs: sc.handshake, keys: handshakeKeys{verifyToken: []byte(verifyToken)}}
-	if hk, ok := keys.(*hmacKeys); ok && len(hk.keys) > 0 {
-		first := hk.keys[0]
-		hv.keys.mac = func(msg []byte) []byte { return first.mac(nil, msg) }
+	if hk, ok := vk.(*keys.HMAC); ok {
+		if signers := hk.Signers(); len(signers) > 0 {
+			first := signers[0]
+			hv.keys.mac = func(msg []byte) []byte { mac, _ := first.Sign(msg); return mac }
+		}
 	}
 	return hv
 }

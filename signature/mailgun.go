@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/keys"
 )
 
 // Mailgun signs inside the body: HMAC-SHA256, keyed with the account's HTTP
@@ -123,7 +126,7 @@ func parseMailgunMultipart(body []byte, boundary string) (mailgunFields, error) 
 }
 
 type mailgunVerifier struct {
-	keys verifyKeys
+	keys keys.Verifier
 	tol  time.Duration
 }
 
@@ -149,7 +152,7 @@ func (v *mailgunVerifier) VerifyDigest(r *http.Request, body []byte, now time.Ti
 	}
 	var sigs [][]byte
 	for _, s := range []flexString{f.Signature, f.ParentSignature} {
-		if b, ok := encHex.decode(nil, string(s)); ok && len(b) == v.keys.sigLen() {
+		if b, ok := framing.Hex.Decode(nil, string(s)); ok && len(b) == v.keys.SigLen() {
 			sigs = append(sigs, b)
 		}
 	}
@@ -157,7 +160,7 @@ func (v *mailgunVerifier) VerifyDigest(r *http.Request, body []byte, now time.Ti
 		return nil, fail(ReasonMalformed, "signature is not hex sha-256")
 	}
 	signed := []byte(string(f.Timestamp) + string(f.Token))
-	if !v.keys.verify(signed, sigs) {
+	if !v.keys.Verify(signed, sigs) {
 		return nil, fail(ReasonMismatch, "no configured secret matches")
 	}
 	if err := checkWindow(now, t, v.tol); err != nil {

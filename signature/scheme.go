@@ -12,6 +12,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/keys"
 	"github.com/hookgate/hookgate/signature/template"
 )
 
@@ -33,14 +34,14 @@ type spec struct {
 	prim      primitive
 	header    string              // signature header
 	alg       string              // HMAC algorithm
-	enc       encoding            // signature encoding within the header
+	enc       framing.Encoding    // signature encoding within the header
 	prefix    string              // for the plain framing
 	frame     framing.Framing     // nil: framing.Plain{prefix}
 	content   string              // signed-content template
 	tsHeader  string              // timestamp header, when not carried by the signature header
 	tsFormat  tsFormat            //
 	idHeader  string              // header carrying the message id ({id})
-	keyFmt    keyFormat           // how HMAC secrets become keys
+	keyFmt    keys.Format         // how HMAC secrets become keys
 	url       string              // fixed URL for {url}; "" means the request URL
 	bodyHash  string              // query parameter holding hex SHA-256 of a non-form body (Twilio)
 	urlFix    func(string) string // normalises {url} before signing (HubSpot)
@@ -71,7 +72,7 @@ func headerValue(h http.Header, name string) string {
 // headerVerifier verifies every scheme whose signature is in a header.
 type headerVerifier struct {
 	*scheme
-	keys verifyKeys
+	keys keys.Verifier
 	tol  time.Duration // < 0: no window check
 }
 
@@ -117,8 +118,8 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 	var sigBuf [4][]byte
 	sigs := sigBuf[:0]
 	for _, s := range encSigs {
-		b, ok := v.enc.decode(nil, s)
-		if ok && (v.keys.sigLen() == 0 || len(b) == v.keys.sigLen()) {
+		b, ok := v.enc.Decode(nil, s)
+		if ok && (v.keys.SigLen() == 0 || len(b) == v.keys.SigLen()) {
 			sigs = append(sigs, b)
 		}
 	}
@@ -133,12 +134,12 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 	}
 	buf := bufPool.Get().(*[]byte)
 	msg := v.tmpl.Render(buf, &vals)
-	ok := v.keys.verify(msg, sigs)
+	ok := v.keys.Verify(msg, sigs)
 	if !ok && v.urlAlt != nil && vals.URL != "" {
 		if alt := v.urlAlt(vals.URL); alt != "" {
 			vals.URL = alt
 			msg = v.tmpl.Render(buf, &vals)
-			ok = v.keys.verify(msg, sigs)
+			ok = v.keys.Verify(msg, sigs)
 		}
 	}
 	var sum []byte
@@ -194,7 +195,7 @@ func putBuf(b *[]byte) {
 // headerSigner signs every scheme whose signature is in a header.
 type headerSigner struct {
 	*scheme
-	keys []signKey // the first signs; multi-signature headers get one per key
+	keys []keys.Signer // the first signs; multi-signature headers get one per key
 }
 
 // Sign sets the signature header (and the timestamp and id headers the scheme
@@ -226,20 +227,20 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 			return fmt.Errorf("signature: cannot sign: %s", err.Detail)
 		}
 	}
-	keys := s.keys
+	signers := s.keys
 	if !s.frame.Multi() {
-		keys = keys[:1]
+		signers = signers[:1]
 	}
 	buf := bufPool.Get().(*[]byte)
 	defer putBuf(buf)
 	msg := s.tmpl.Render(buf, &vals)
-	sigs := make([]string, 0, len(keys))
-	for _, k := range keys {
-		sig, err := k.sign(msg)
+	sigs := make([]string, 0, len(signers))
+	for _, k := range signers {
+		sig, err := k.Sign(msg)
 		if err != nil {
 			return fmt.Errorf("signature: %w", err)
 		}
-		sigs = append(sigs, s.enc.encode(sig))
+		sigs = append(sigs, s.enc.Encode(sig))
 	}
 	h.Set(s.header, s.frame.Format(vals.Timestamp, sigs))
 	return nil

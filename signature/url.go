@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/hookgate/hookgate/signature/framing"
 	"github.com/hookgate/hookgate/signature/template"
 )
 
@@ -53,7 +54,7 @@ func (s *scheme) checkBodyHash(rawURL string, h http.Header, body []byte) *Error
 		return fail(ReasonMalformed, "url lacks the %s parameter", s.bodyHash)
 	}
 	sum := sha256.Sum256(body)
-	got, ok := encHex.decode(nil, want)
+	got, ok := framing.Hex.Decode(nil, want)
 	if !ok || len(got) != len(sum) {
 		return fail(ReasonMalformed, "%s parameter is not a hex sha-256", s.bodyHash)
 	}

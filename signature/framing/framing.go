@@ -1,6 +1,7 @@
-// Package framing lays out signatures (and possibly a timestamp) in a
-// signature header, and parses them back: one signature after a prefix,
-// a key=value list, or Standard Webhooks' versioned list.
+// Package framing says how signatures are written in a signature header:
+// their encoding (hex, base64, or a shared token as is) and their layout,
+// with possibly a timestamp: one signature after a prefix, a key=value
+// list, or Standard Webhooks' versioned list. It parses them back too.
 package framing
 
 import (

@@ -97,3 +97,21 @@ func FuzzVersionedFraming(f *testing.F) {
 		}
 	})
 }
+
+func FuzzEncoding(f *testing.F) {
+	for _, s := range []string{"757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", "ABCDEF", "abc",
+		"g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE", "%%%", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, e := range []Encoding{Hex, Base64} {
+			b, ok := e.Decode(nil, s)
+			if !ok {
+				continue
+			}
+			if b2, ok := e.Decode(nil, e.Encode(b)); !ok || string(b2) != string(b) {
+				t.Fatalf("encoding %d: %q does not round-trip", e, s)
+			}
+		}
+	})
+}
