@@ -76,7 +76,7 @@ func (c Config) Validate() error {
 	if err != nil {
 		return err
 	}
-	if c.VerifyToken != "" && (sc.handshake == nil || !sc.handshake.verifyToken) {
+	if c.VerifyToken != "" && (sc.handshake == nil || !sc.handshake.TakesVerifyToken()) {
 		return c.errorf("verify_token does not apply to this scheme")
 	}
 	if sc.prim == primNone {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/handshake"
 	"github.com/hookgate/hookgate/signature/keys"
 )
 
@@ -90,7 +91,7 @@ func withBodyTS(sp spec, path string) spec {
 }
 
 // withHS adds the sender's endpoint checks to a spec.
-func withHS(sp spec, hs *handshake) spec {
+func withHS(sp spec, hs *handshake.Handshake) spec {
 	sp.handshake = hs
 	return sp
 }
@@ -149,7 +150,7 @@ func init() {
 		spec: listHMAC("Stripe-Signature", ',', "t", "v1", "{timestamp}.{body}")})
 	register(Preset{Name: "slack", DedupeKey: "{json.event_id}", Tolerance: 5 * time.Minute,
 		Doc:  "https://api.slack.com/authentication/verifying-requests-from-slack",
-		spec: withHS(timedHMAC("X-Slack-Signature", "v0=", "v0:{timestamp}:{body}", "X-Slack-Request-Timestamp"), slackHandshake)})
+		spec: withHS(timedHMAC("X-Slack-Signature", "v0=", "v0:{timestamp}:{body}", "X-Slack-Request-Timestamp"), handshake.Slack)})
 	// Shopify signs the body only, not X-Shopify-Webhook-Id.
 	register(Preset{Name: "shopify", DedupeKey: "{signed_digest}",
 		Doc:  "https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
@@ -176,7 +177,7 @@ func init() {
 		spec: listHMAC("Paddle-Signature", ';', "ts", "h1", "{timestamp}:{body}")})
 	register(Preset{Name: "zoom", DedupeKey: "{json.event}:{json.event_ts}", Tolerance: 5 * time.Minute,
 		Doc:  "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events",
-		spec: withHS(timedHMAC("X-Zm-Signature", "v0=", "v0:{timestamp}:{body}", "X-Zm-Request-Timestamp"), zoomHandshake)})
+		spec: withHS(timedHMAC("X-Zm-Signature", "v0=", "v0:{timestamp}:{body}", "X-Zm-Request-Timestamp"), handshake.Zoom)})
 	// Square signs the notification URL followed by the body; see Config.URL.
 	register(Preset{Name: "square", DedupeKey: "{json.event_id}",
 		Doc: "https://developer.squareup.com/docs/webhooks/step3validate",
@@ -207,7 +208,7 @@ func init() {
 		Doc: "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#verifying-the-event-message",
 		spec: spec{prim: primHMAC, header: "Twitch-Eventsub-Message-Signature", alg: "sha256", enc: framing.Hex,
 			prefix: "sha256=", content: "{id}{timestamp}{body}", idHeader: "Twitch-Eventsub-Message-Id",
-			tsHeader: "Twitch-Eventsub-Message-Timestamp", tsFormat: tsRFC3339, handshake: twitchHandshake}})
+			tsHeader: "Twitch-Eventsub-Message-Timestamp", tsFormat: tsRFC3339, handshake: handshake.Twitch}})
 	register(Preset{Name: "pagerduty", DedupeKey: "{json.event.id}",
 		Doc:  "https://developer.pagerduty.com/docs/webhooks/webhook-signatures/",
 		spec: listHMAC("X-Pagerduty-Signature", ',', "", "v1", "{body}")})
@@ -231,20 +232,20 @@ func init() {
 		FailureStatus: http.StatusUnauthorized,
 		Doc:           "https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers",
 		spec: spec{prim: primEd25519, header: "X-Signature-Ed25519", enc: framing.Hex,
-			content: "{timestamp}{body}", tsHeader: "X-Signature-Timestamp", handshake: discordHandshake}})
+			content: "{timestamp}{body}", tsHeader: "X-Signature-Timestamp", handshake: handshake.Discord}})
 	// Meta (Facebook, Instagram, WhatsApp, Messenger): the app secret signs
 	// the body; the subscription GET carries Config.VerifyToken instead.
 	// Meta's payloads batch entries without one event id: set a dedupe key
 	// that fits the subscribed object.
 	register(Preset{Name: "meta",
 		Doc:  "https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
-		spec: withHS(bodyHMAC("X-Hub-Signature-256", "sha256", framing.Hex, "sha256="), metaHandshake)})
+		spec: withHS(bodyHMAC("X-Hub-Signature-256", "sha256", framing.Hex, "sha256="), handshake.Meta)})
 	// Okta event hooks send the hook's authentication secret in a header
 	// (Authorization by default; the name is configurable in Okta), compared
 	// in constant time, also on the one-time verification GET.
 	register(Preset{Name: "okta", DedupeKey: "{json.eventId}",
 		Doc:  "https://developer.okta.com/docs/concepts/event-hooks/",
-		spec: spec{prim: primToken, header: "Authorization", enc: framing.Raw, handshake: oktaHandshake}})
+		spec: spec{prim: primToken, header: "Authorization", enc: framing.Raw, handshake: handshake.Okta}})
 	// SendGrid signed Event Webhook: ECDSA P-256 over SHA-256(timestamp+body).
 	register(Preset{Name: "sendgrid", DedupeKey: "{json.0.sg_event_id}", Tolerance: DefaultTolerance,
 		Doc: "https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features",

@@ -12,6 +12,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/handshake"
 	"github.com/hookgate/hookgate/signature/keys"
 	"github.com/hookgate/hookgate/signature/template"
 )
@@ -48,7 +49,7 @@ type spec struct {
 	urlAlt    func(string) string // another spelling of {url} to try on mismatch (Twilio ports)
 	bodyTS    string              // JSON path of a unix-milliseconds timestamp inside the signed body (Linear)
 	tolerance time.Duration
-	handshake *handshake // the sender's endpoint checks, answered by the verifier
+	handshake *handshake.Handshake // the sender's endpoint checks, answered by the verifier
 }
 
 // scheme is a resolved, compiled spec.
