@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/signature/template"
 )
 
 // TestPresetKeysAreSigned audits every preset's default dedupe key: each
@@ -36,7 +37,7 @@ func TestPresetKeysAreSigned(t *testing.T) {
 			if strings.Contains(p.DedupeKey, "{json.") && cfg.SignsContent() {
 				sc, err := cfg.resolve()
 				require.NoError(t, err)
-				assert.True(t, sc.tmpl != nil && sc.tmpl.uses[partBody], "the key reads the body, which the signature does not cover")
+				assert.True(t, sc.tmpl != nil && sc.tmpl.Uses(template.Body), "the key reads the body, which the signature does not cover")
 			}
 		})
 	}

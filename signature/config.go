@@ -7,6 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/keys"
+	"github.com/hookgate/hookgate/signature/template"
 )
 
 // Config describes a signature scheme: the generic "hmac" scheme or a named preset
@@ -62,7 +66,7 @@ type Config struct {
 }
 
 // genericSpec is the "hmac" scheme before overrides.
-var genericSpec = spec{prim: primHMAC, alg: "sha256", enc: encHex, content: "{body}"}
+var genericSpec = spec{prim: primHMAC, alg: "sha256", enc: framing.Hex, content: "{body}"}
 
 // Validate checks the configuration: scheme, algorithm, encoding, template,
 // and that each set field applies to the scheme. It does not look at the
@@ -72,7 +76,7 @@ func (c Config) Validate() error {
 	if err != nil {
 		return err
 	}
-	if c.VerifyToken != "" && (sc.handshake == nil || !sc.handshake.verifyToken) {
+	if c.VerifyToken != "" && (sc.handshake == nil || !sc.handshake.TakesVerifyToken()) {
 		return c.errorf("verify_token does not apply to this scheme")
 	}
 	if sc.prim == primNone {
@@ -143,7 +147,7 @@ func (c Config) override(sp *spec) error {
 		{"encoding", c.Encoding, sp.prim == primHMAC && plain, &enc},
 		{"prefix", c.Prefix, signsContent && plain, &sp.prefix},
 		{"signed_content", c.SignedContent, signsContent, &sp.content},
-		{"timestamp_header", c.TimestampHeader, signsContent && (plain || !sp.frame.carriesTimestamp()), &sp.tsHeader},
+		{"timestamp_header", c.TimestampHeader, signsContent && (plain || !sp.frame.CarriesTimestamp()), &sp.tsHeader},
 		{"id_header", c.IDHeader, signsContent, &sp.idHeader},
 		{"url", c.URL, signsContent, &sp.url},
 	} {
@@ -152,7 +156,7 @@ func (c Config) override(sp *spec) error {
 		}
 	}
 	if enc != "" {
-		e, ok := encodings[strings.ToLower(enc)]
+		e, ok := framing.EncodingNamed(strings.ToLower(enc))
 		if !ok {
 			return c.errorf("unknown encoding %q: want hex or base64", enc)
 		}
@@ -173,35 +177,35 @@ func (c Config) compile(sp spec) (*scheme, error) {
 		if *h == "" {
 			continue
 		}
-		if !validHeaderName(*h) {
+		if !template.ValidHeaderName(*h) {
 			return nil, c.errorf("invalid header name %q", *h)
 		}
 		*h = http.CanonicalHeaderKey(*h)
 	}
 	if sp.prim == primHMAC {
 		sp.alg = strings.ToLower(sp.alg)
-		if _, ok := algorithms[sp.alg]; !ok {
+		if !keys.HasAlgorithm(sp.alg) {
 			return nil, c.errorf("unknown algorithm %q: want sha1, sha256 or sha512", sp.alg)
 		}
 	}
 	if sp.frame == nil {
-		sp.frame = plainFraming{prefix: sp.prefix}
+		sp.frame = framing.Plain{Prefix: sp.prefix}
 	}
 	if sp.content == "" {
 		sp.content = "{body}"
 	}
-	tmpl, err := compileTemplate(sp.content)
+	tmpl, err := template.Compile(sp.content)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	headerTS := sp.tsHeader != "" || sp.frame.carriesTimestamp()
+	headerTS := sp.tsHeader != "" || sp.frame.CarriesTimestamp()
 	sc := &scheme{spec: sp, tmpl: tmpl, headerTS: headerTS, timed: headerTS || sp.bodyTS != ""}
 	switch {
-	case tmpl.uses[partTimestamp] && !headerTS:
+	case tmpl.Uses(template.Timestamp) && !headerTS:
 		return nil, c.errorf("signed_content uses {timestamp} but no timestamp_header is set")
-	case headerTS && !tmpl.uses[partTimestamp]:
+	case headerTS && !tmpl.Uses(template.Timestamp):
 		return nil, c.errorf("the timestamp is not in signed_content, so it would not be authenticated: add {timestamp}")
-	case tmpl.uses[partID] && sp.idHeader == "":
+	case tmpl.Uses(template.ID) && sp.idHeader == "":
 		return nil, c.errorf("signed_content uses {id} but no id_header is set")
 	case sp.url != "" && !sc.needsURL():
 		return nil, c.errorf("url is set but signed_content does not use {url}")
@@ -213,6 +217,9 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	}
 	return sc, nil
 }
+
+// errNoSecret is returned when rotation slots are all empty.
+var errNoSecret = fmt.Errorf("no secret configured (all secrets are empty)")
 
 // nonEmpty drops unset rotation slots.
 func nonEmpty(secrets []string) []string {
@@ -251,14 +258,14 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 	if tolerance == 0 {
 		tolerance = DefaultTolerance
 	}
-	keys, err := sc.verifyKeys(secrets)
+	vk, err := sc.verifyKeys(secrets)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
 	if sc.prim == primMailgun {
-		return &mailgunVerifier{keys: keys, tol: tolerance}, nil
+		return &mailgunVerifier{keys: vk, tol: tolerance}, nil
 	}
-	return withHandshake(&headerVerifier{scheme: sc, keys: keys, tol: tolerance}, sc, keys, c.VerifyToken), nil
+	return withHandshake(&headerVerifier{scheme: sc, keys: vk, tol: tolerance}, sc, vk, c.VerifyToken), nil
 }
 
 // SignsContent reports whether the signature of c covers request content,
@@ -280,14 +287,14 @@ func (c Config) SignedHeaders() []string {
 		return nil
 	}
 	var out []string
-	for _, p := range sc.tmpl.parts {
+	for _, p := range sc.tmpl.Parts() {
 		switch {
-		case p.kind == partTimestamp && sc.tsHeader != "":
+		case p.Kind == template.Timestamp && sc.tsHeader != "":
 			out = append(out, sc.tsHeader)
-		case p.kind == partID:
+		case p.Kind == template.ID:
 			out = append(out, sc.idHeader)
-		case p.kind == partHeader:
-			out = append(out, p.arg)
+		case p.Kind == template.Header:
+			out = append(out, p.Arg)
 		}
 	}
 	return out
@@ -325,55 +332,48 @@ func (c Config) NewSigner(secrets []string) (Signer, error) {
 	if len(secrets) == 0 {
 		return nil, c.errorf("%v", errNoSecret)
 	}
-	keys, err := sc.signKeys(secrets)
+	signers, err := sc.signKeys(secrets)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	return &headerSigner{scheme: sc, keys: keys}, nil
+	return &headerSigner{scheme: sc, keys: signers}, nil
 }
 
 // verifyKeys parses the secrets into the keys the scheme verifies with.
-func (s *scheme) verifyKeys(secrets []string) (verifyKeys, error) {
+func (s *scheme) verifyKeys(secrets []string) (keys.Verifier, error) {
 	switch s.prim {
 	case primHMAC, primMailgun:
-		return newHMACKeys(s.alg, s.keyFmt, secrets)
+		return keys.NewHMAC(s.alg, s.keyFmt, secrets)
 	case primToken:
-		k := make(tokenKeys, len(secrets))
-		for i, sec := range secrets {
-			k[i] = []byte(sec)
-		}
-		return k, nil
+		return keys.Tokens(secrets), nil
 	case primEd25519:
-		return parseEd25519Public(secrets)
+		return keys.Ed25519Public(secrets)
 	case primECDSA:
-		return parseECDSAPublic(secrets)
+		return keys.ECDSAPublic(secrets)
 	}
 	return nil, errors.New("scheme has no keys")
 }
 
 // signKeys parses the secrets into the keys the scheme signs with.
-func (s *scheme) signKeys(secrets []string) ([]signKey, error) {
-	var out []signKey
+func (s *scheme) signKeys(secrets []string) ([]keys.Signer, error) {
+	var out []keys.Signer
 	if s.prim == primHMAC {
-		hk, err := newHMACKeys(s.alg, s.keyFmt, secrets)
+		hk, err := keys.NewHMAC(s.alg, s.keyFmt, secrets)
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range hk.keys {
-			out = append(out, hmacSigner{k})
-		}
-		return out, nil
+		return hk.Signers(), nil
 	}
 	for i, sec := range secrets {
-		var k signKey
+		var k keys.Signer
 		var err error
 		switch s.prim {
 		case primToken:
-			k = tokenKeys{[]byte(sec)}
+			k = keys.Token{[]byte(sec)}
 		case primEd25519:
-			k, err = parseEd25519Private(sec)
+			k, err = keys.Ed25519Private(sec)
 		case primECDSA:
-			k, err = parseECDSAPrivate(sec)
+			k, err = keys.ECDSAPrivate(sec)
 		default:
 			err = errors.New("scheme cannot sign")
 		}

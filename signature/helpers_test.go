@@ -2,6 +2,7 @@ package signature
 
 import (
 	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -64,4 +65,21 @@ func requireReason(t *testing.T, want Reason, err error) {
 	}
 	require.Error(t, err)
 	require.Equal(t, want, ReasonOf(err), "error: %v", err)
+}
+
+// mailgunMultipart is a multipart/form-data body of fields, as Mailgun's
+// routes forward messages with attachments.
+func mailgunMultipart(t *testing.T, fields map[string]string) (body, boundary string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for k, v := range fields {
+		if err := w.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), w.Boundary()
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/signature/keys"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,7 +40,7 @@ func keyPair(t *testing.T, sp spec, n int) (signWith, verifyWith string) {
 		pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
 		require.NoError(t, err)
 		return base64.StdEncoding.EncodeToString(priv), base64.StdEncoding.EncodeToString(pub)
-	case sp.keyFmt == keyWhsec:
+	case sp.keyFmt == keys.Whsec:
 		s := "whsec_" + base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "test-key-%d-0123456789abcdef", n))
 		return s, s
 	}
@@ -134,7 +135,7 @@ func TestPresets(t *testing.T) {
 					check(t, ReasonMalformed, r, body, t0, verA)
 				})
 			}
-			if sc.frame.multi() {
+			if sc.frame.Multi() {
 				t.Run("rotation: several signatures in the header", func(t *testing.T) {
 					r := signed(t, cfg, []string{signA, signB}, body, hdr)
 					check(t, "", r, body, t0, verB)

@@ -6,9 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/handshake"
+	"github.com/hookgate/hookgate/signature/keys"
+	"github.com/hookgate/hookgate/signature/template"
 )
 
 // primitive is the cryptography of a scheme.
@@ -29,32 +35,32 @@ type spec struct {
 	prim      primitive
 	header    string              // signature header
 	alg       string              // HMAC algorithm
-	enc       encoding            // signature encoding within the header
+	enc       framing.Encoding    // signature encoding within the header
 	prefix    string              // for the plain framing
-	frame     framing             // nil: plainFraming{prefix}
+	frame     framing.Framing     // nil: framing.Plain{prefix}
 	content   string              // signed-content template
 	tsHeader  string              // timestamp header, when not carried by the signature header
 	tsFormat  tsFormat            //
 	idHeader  string              // header carrying the message id ({id})
-	keyFmt    keyFormat           // how HMAC secrets become keys
+	keyFmt    keys.Format         // how HMAC secrets become keys
 	url       string              // fixed URL for {url}; "" means the request URL
 	bodyHash  string              // query parameter holding hex SHA-256 of a non-form body (Twilio)
 	urlFix    func(string) string // normalises {url} before signing (HubSpot)
 	urlAlt    func(string) string // another spelling of {url} to try on mismatch (Twilio ports)
 	bodyTS    string              // JSON path of a unix-milliseconds timestamp inside the signed body (Linear)
 	tolerance time.Duration
-	handshake *handshake // the sender's endpoint checks, answered by the verifier
+	handshake *handshake.Handshake // the sender's endpoint checks, answered by the verifier
 }
 
 // scheme is a resolved, compiled spec.
 type scheme struct {
 	spec
-	tmpl     *template
+	tmpl     *template.Template
 	timed    bool // the scheme carries a timestamp (in a header or the body)
 	headerTS bool // the timestamp is in a header, and signed as {timestamp}
 }
 
-func (s *scheme) needsURL() bool { return s.tmpl.uses[partURL] || s.bodyHash != "" }
+func (s *scheme) needsURL() bool { return s.tmpl.Uses(template.URL) || s.bodyHash != "" }
 
 // headerValue is the first value of the canonical header name.
 func headerValue(h http.Header, name string) string {
@@ -67,7 +73,7 @@ func headerValue(h http.Header, name string) string {
 // headerVerifier verifies every scheme whose signature is in a header.
 type headerVerifier struct {
 	*scheme
-	keys verifyKeys
+	keys keys.Verifier
 	tol  time.Duration // < 0: no window check
 }
 
@@ -88,9 +94,9 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 		return nil, fail(ReasonMissing, "no %s header", v.header)
 	}
 	var encBuf [4]string
-	encSigs, ts, perr := v.frame.parse(raw, encBuf[:0])
+	encSigs, ts, perr := v.frame.Parse(raw, encBuf[:0])
 	if perr != nil {
-		return nil, perr
+		return nil, &Error{Reason: ReasonMalformed, Detail: perr.Error()}
 	}
 	if v.tsHeader != "" {
 		if ts = headerValue(r.Header, v.tsHeader); ts == "" {
@@ -104,17 +110,17 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 			return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
 		}
 	}
-	vals := values{body: body, timestamp: ts, method: r.Method, header: r.Header}
+	vals := template.Values{Body: body, Timestamp: ts, Method: r.Method, Header: r.Header}
 	if v.idHeader != "" {
-		if vals.id = headerValue(r.Header, v.idHeader); vals.id == "" {
+		if vals.ID = headerValue(r.Header, v.idHeader); vals.ID == "" {
 			return nil, fail(ReasonMissing, "no %s header", v.idHeader)
 		}
 	}
 	var sigBuf [4][]byte
 	sigs := sigBuf[:0]
 	for _, s := range encSigs {
-		b, ok := v.enc.decode(nil, s)
-		if ok && (v.keys.sigLen() == 0 || len(b) == v.keys.sigLen()) {
+		b, ok := v.enc.Decode(nil, s)
+		if ok && (v.keys.SigLen() == 0 || len(b) == v.keys.SigLen()) {
 			sigs = append(sigs, b)
 		}
 	}
@@ -122,19 +128,19 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 		return nil, fail(ReasonMalformed, "no well-formed signature in %s", v.header)
 	}
 	if v.needsURL() {
-		vals.url = v.requestURL(r)
-		if err := v.checkBodyHash(vals.url, r.Header, body); err != nil {
+		vals.URL = v.requestURL(r)
+		if err := v.checkBodyHash(vals.URL, r.Header, body); err != nil {
 			return nil, err
 		}
 	}
 	buf := bufPool.Get().(*[]byte)
-	msg := v.tmpl.render(buf, &vals)
-	ok := v.keys.verify(msg, sigs)
-	if !ok && v.urlAlt != nil && vals.url != "" {
-		if alt := v.urlAlt(vals.url); alt != "" {
-			vals.url = alt
-			msg = v.tmpl.render(buf, &vals)
-			ok = v.keys.verify(msg, sigs)
+	msg := v.tmpl.Render(buf, &vals)
+	ok := v.keys.Verify(msg, sigs)
+	if !ok && v.urlAlt != nil && vals.URL != "" {
+		if alt := v.urlAlt(vals.URL); alt != "" {
+			vals.URL = alt
+			msg = v.tmpl.Render(buf, &vals)
+			ok = v.keys.Verify(msg, sigs)
 		}
 	}
 	var sum []byte
@@ -178,6 +184,9 @@ func sha256Of(b []byte) []byte {
 	return sum[:]
 }
 
+// bufPool holds the buffers templates are rendered into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 func putBuf(b *[]byte) {
 	if cap(*b) <= 4<<20 {
 		bufPool.Put(b)
@@ -187,17 +196,17 @@ func putBuf(b *[]byte) {
 // headerSigner signs every scheme whose signature is in a header.
 type headerSigner struct {
 	*scheme
-	keys []signKey // the first signs; multi-signature headers get one per key
+	keys []keys.Signer // the first signs; multi-signature headers get one per key
 }
 
 // Sign sets the signature header (and the timestamp and id headers the scheme
 // uses). {method} is signed as POST, the method Hookgate delivers with.
 func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error {
-	vals := values{body: body, id: id, method: http.MethodPost, header: h}
+	vals := template.Values{Body: body, ID: id, Method: http.MethodPost, Header: h}
 	if s.headerTS {
-		vals.timestamp = s.tsFormat.format(now)
+		vals.Timestamp = s.tsFormat.format(now)
 		if s.tsHeader != "" {
-			h.Set(s.tsHeader, vals.timestamp)
+			h.Set(s.tsHeader, vals.Timestamp)
 		}
 	}
 	if s.idHeader != "" {
@@ -209,31 +218,31 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 	if s.needsURL() {
 		switch {
 		case s.url != "":
-			vals.url = s.fixURL(s.url)
+			vals.URL = s.fixURL(s.url)
 		case target != nil:
-			vals.url = s.fixURL(target.String())
+			vals.URL = s.fixURL(target.String())
 		default:
 			return errors.New("signature: this scheme signs the target url, which is nil")
 		}
-		if err := s.checkBodyHash(vals.url, h, body); err != nil {
+		if err := s.checkBodyHash(vals.URL, h, body); err != nil {
 			return fmt.Errorf("signature: cannot sign: %s", err.Detail)
 		}
 	}
-	keys := s.keys
-	if !s.frame.multi() {
-		keys = keys[:1]
+	signers := s.keys
+	if !s.frame.Multi() {
+		signers = signers[:1]
 	}
 	buf := bufPool.Get().(*[]byte)
 	defer putBuf(buf)
-	msg := s.tmpl.render(buf, &vals)
-	sigs := make([]string, 0, len(keys))
-	for _, k := range keys {
-		sig, err := k.sign(msg)
+	msg := s.tmpl.Render(buf, &vals)
+	sigs := make([]string, 0, len(signers))
+	for _, k := range signers {
+		sig, err := k.Sign(msg)
 		if err != nil {
 			return fmt.Errorf("signature: %w", err)
 		}
-		sigs = append(sigs, s.enc.encode(sig))
+		sigs = append(sigs, s.enc.Encode(sig))
 	}
-	h.Set(s.header, s.frame.format(vals.timestamp, sigs))
+	h.Set(s.header, s.frame.Format(vals.Timestamp, sigs))
 	return nil
 }

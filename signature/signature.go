@@ -4,6 +4,17 @@
 // prefix and signed content are all spelled out, or a named provider preset.
 // One Config yields both a Verifier (inbound) and a Signer (outbound), so every
 // scheme is tested by a sign→verify round trip.
+//
+// This package holds the Config, the presets and the verifier and signer of
+// header schemes; each part a scheme is made of has its own sub-package:
+//
+//	template   the signed-content template ({timestamp}.{body}, …)
+//	framing    how signatures are encoded and laid out in their header
+//	keys       secrets turned into keys: HMAC, shared token, Ed25519, ECDSA
+//	handshake  the answers to senders' endpoint checks (Slack, Zoom, Meta, …)
+//	mailgun    the signature Mailgun puts inside the body
+//
+// The sub-packages never import this one.
 package signature
 
 import (

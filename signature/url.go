@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/template"
 )
 
 // Schemes whose signed content includes {url} need the URL exactly as the
@@ -39,7 +42,7 @@ func (s *scheme) fixURL(u string) string {
 // body's SHA-256 (Twilio's bodySHA256). The URL is covered by the signature,
 // so this binds the body to it.
 func (s *scheme) checkBodyHash(rawURL string, h http.Header, body []byte) *Error {
-	if s.bodyHash == "" || isForm(h) {
+	if s.bodyHash == "" || template.IsForm(h) {
 		return nil
 	}
 	u, err := url.Parse(rawURL)
@@ -51,7 +54,7 @@ func (s *scheme) checkBodyHash(rawURL string, h http.Header, body []byte) *Error
 		return fail(ReasonMalformed, "url lacks the %s parameter", s.bodyHash)
 	}
 	sum := sha256.Sum256(body)
-	got, ok := encHex.decode(nil, want)
+	got, ok := framing.Hex.Decode(nil, want)
 	if !ok || len(got) != len(sum) {
 		return fail(ReasonMalformed, "%s parameter is not a hex sha-256", s.bodyHash)
 	}

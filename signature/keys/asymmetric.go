@@ -1,4 +1,4 @@
-package signature
+package keys
 
 import (
 	"crypto/ecdsa"
@@ -26,7 +26,8 @@ import (
 
 type ed25519Keys []ed25519.PublicKey
 
-func parseEd25519Public(secrets []string) (ed25519Keys, error) {
+// Ed25519Public reads Ed25519 public keys.
+func Ed25519Public(secrets []string) (Verifier, error) {
 	keys := make(ed25519Keys, 0, len(secrets))
 	for i, s := range secrets {
 		b, err := hex.DecodeString(strings.TrimSpace(s))
@@ -38,9 +39,9 @@ func parseEd25519Public(secrets []string) (ed25519Keys, error) {
 	return keys, nil
 }
 
-func (ed25519Keys) sigLen() int { return ed25519.SignatureSize }
+func (ed25519Keys) SigLen() int { return ed25519.SignatureSize }
 
-func (k ed25519Keys) verify(msg []byte, sigs [][]byte) bool {
+func (k ed25519Keys) Verify(msg []byte, sigs [][]byte) bool {
 	for _, pub := range k {
 		for _, s := range sigs {
 			if ed25519.Verify(pub, msg, s) {
@@ -53,7 +54,8 @@ func (k ed25519Keys) verify(msg []byte, sigs [][]byte) bool {
 
 type ed25519Signer ed25519.PrivateKey
 
-func parseEd25519Private(s string) (ed25519Signer, error) {
+// Ed25519Private reads an Ed25519 private key.
+func Ed25519Private(s string) (Signer, error) {
 	b, err := hex.DecodeString(strings.TrimSpace(s))
 	switch {
 	case err != nil:
@@ -68,7 +70,7 @@ func parseEd25519Private(s string) (ed25519Signer, error) {
 	return nil, errors.New("want an ed25519 private key: the 32-byte seed or the 64-byte key, in hex")
 }
 
-func (k ed25519Signer) sign(msg []byte) ([]byte, error) {
+func (k ed25519Signer) Sign(msg []byte) ([]byte, error) {
 	return ed25519.Sign(ed25519.PrivateKey(k), msg), nil
 }
 
@@ -84,7 +86,8 @@ func keyDER(s string) ([]byte, bool) {
 	return b, err == nil
 }
 
-func parseECDSAPublic(secrets []string) (ecdsaKeys, error) {
+// ECDSAPublic reads ECDSA P-256 public keys.
+func ECDSAPublic(secrets []string) (Verifier, error) {
 	keys := make(ecdsaKeys, 0, len(secrets))
 	for i, s := range secrets {
 		der, ok := keyDER(s)
@@ -102,9 +105,9 @@ func parseECDSAPublic(secrets []string) (ecdsaKeys, error) {
 	return keys, nil
 }
 
-func (ecdsaKeys) sigLen() int { return 0 } // ASN.1 DER, variable length
+func (ecdsaKeys) SigLen() int { return 0 } // ASN.1 DER, variable length
 
-func (k ecdsaKeys) verify(msg []byte, sigs [][]byte) bool {
+func (k ecdsaKeys) Verify(msg []byte, sigs [][]byte) bool {
 	sum := sha256.Sum256(msg)
 	for _, pub := range k {
 		for _, s := range sigs {
@@ -118,7 +121,8 @@ func (k ecdsaKeys) verify(msg []byte, sigs [][]byte) bool {
 
 type ecdsaSigner struct{ key *ecdsa.PrivateKey }
 
-func parseECDSAPrivate(s string) (ecdsaSigner, error) {
+// ECDSAPrivate reads an ECDSA P-256 private key.
+func ECDSAPrivate(s string) (Signer, error) {
 	der, ok := keyDER(s)
 	if ok {
 		if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
@@ -129,10 +133,10 @@ func parseECDSAPrivate(s string) (ecdsaSigner, error) {
 			return ecdsaSigner{ek}, nil
 		}
 	}
-	return ecdsaSigner{}, errors.New("want an ecdsa p-256 private key, base64 der (pkcs #8 or sec 1) or pem")
+	return nil, errors.New("want an ecdsa p-256 private key, base64 der (pkcs #8 or sec 1) or pem")
 }
 
-func (s ecdsaSigner) sign(msg []byte) ([]byte, error) {
+func (s ecdsaSigner) Sign(msg []byte) ([]byte, error) {
 	sum := sha256.Sum256(msg)
 	return ecdsa.SignASN1(rand.Reader, s.key, sum[:])
 }

@@ -1,4 +1,4 @@
-package signature
+package keys
 
 import (
 	"crypto/hmac"
@@ -23,16 +23,23 @@ var algorithms = map[string]algorithm{
 	"sha512": {sha512.New, sha512.Size},
 }
 
-// keyFormat says how an HMAC secret string becomes key bytes.
-type keyFormat uint8
+// HasAlgorithm reports whether name is an HMAC hash: sha1, sha256 or sha512.
+func HasAlgorithm(name string) bool {
+	_, ok := algorithms[name]
+	return ok
+}
 
+// Format says how an HMAC secret string becomes key bytes.
+type Format uint8
+
+// The formats of HMAC secrets.
 const (
-	keyRaw   keyFormat = iota // the secret's bytes, as is (whsec_… included)
-	keyWhsec                  // Standard Webhooks: base64 after an optional "whsec_"
+	Raw   Format = iota // the secret's bytes, as is (whsec_… included)
+	Whsec               // Standard Webhooks: base64 after an optional "whsec_"
 )
 
-func (f keyFormat) parse(secret string) ([]byte, error) {
-	if f == keyRaw {
+func (f Format) parse(secret string) ([]byte, error) {
+	if f == Raw {
 		return []byte(secret), nil
 	}
 	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
@@ -64,18 +71,19 @@ func (k *hmacKey) mac(dst, msg []byte) []byte {
 	return dst
 }
 
-// hmacKeys are the active secrets of an HMAC scheme, tried in order.
-type hmacKeys struct {
+// HMAC are the active secrets of an HMAC scheme, tried in order.
+type HMAC struct {
 	size int
 	keys []*hmacKey
 }
 
-func newHMACKeys(algName string, kf keyFormat, secrets []string) (*hmacKeys, error) {
+// NewHMAC keys the hash algName with each of secrets, read as kf says.
+func NewHMAC(algName string, kf Format, secrets []string) (*HMAC, error) {
 	alg, ok := algorithms[algName]
 	if !ok {
 		return nil, fmt.Errorf("unknown algorithm %q", algName)
 	}
-	hk := &hmacKeys{size: alg.size}
+	hk := &HMAC{size: alg.size}
 	for i, s := range secrets {
 		key, err := kf.parse(s)
 		if err != nil {
@@ -86,9 +94,11 @@ func newHMACKeys(algName string, kf keyFormat, secrets []string) (*hmacKeys, err
 	return hk, nil
 }
 
-func (k *hmacKeys) sigLen() int { return k.size }
+// SigLen is the size of the hash.
+func (k *HMAC) SigLen() int { return k.size }
 
-func (k *hmacKeys) verify(msg []byte, sigs [][]byte) bool {
+// Verify reports whether any of sigs is the HMAC of msg under any secret.
+func (k *HMAC) Verify(msg []byte, sigs [][]byte) bool {
 	var buf [sha512.Size]byte
 	for _, key := range k.keys {
 		mac := key.mac(buf[:0], msg)
@@ -101,7 +111,16 @@ func (k *hmacKeys) verify(msg []byte, sigs [][]byte) bool {
 	return false
 }
 
+// Signers are one Signer per secret, in order.
+func (k *HMAC) Signers() []Signer {
+	out := make([]Signer, 0, len(k.keys))
+	for _, key := range k.keys {
+		out = append(out, hmacSigner{key})
+	}
+	return out
+}
+
 // hmacSigner signs with one secret.
 type hmacSigner struct{ key *hmacKey }
 
-func (s hmacSigner) sign(msg []byte) ([]byte, error) { return s.key.mac(nil, msg), nil }
+func (s hmacSigner) Sign(msg []byte) ([]byte, error) { return s.key.mac(nil, msg), nil }

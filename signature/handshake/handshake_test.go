@@ -1,4 +1,4 @@
-package signature
+package handshake_test
 
 import (
 	"crypto/ed25519"
@@ -7,24 +7,57 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookgate/hookgate/signature"
+	"github.com/hookgate/hookgate/signature/handshake"
 )
 
+// The handshakes are tested through the presets that answer them, as the
+// inbound handler uses them: sign, verify, then answer.
+
+// t0 is the fixed "now" of the tests.
+var t0 = time.Unix(1700000000, 0)
+
+// signed builds a request whose headers sign body under cfg with secrets
+// (h holds headers set before signing).
+func signed(t *testing.T, cfg signature.Config, secrets []string, body string, h http.Header) *http.Request {
+	t.Helper()
+	const target = "https://hooks.example.com/in/provider?x=1"
+	s, err := cfg.NewSigner(secrets)
+	require.NoError(t, err)
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	require.NoError(t, s.Sign(h, u, "msg_2Xo3", []byte(body), t0))
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	for k, v := range h {
+		r.Header[k] = v
+	}
+	return r
+}
+
 // handshakeOf builds cfg's verifier and returns it as a Handshaker.
-func handshakeOf(t *testing.T, cfg Config, secrets ...string) (Verifier, Handshaker) {
+func handshakeOf(t *testing.T, cfg signature.Config, secrets ...string) (signature.Verifier, handshake.Handshaker) {
 	t.Helper()
 	v, err := cfg.NewVerifier(secrets, 0)
 	require.NoError(t, err)
-	hs, ok := v.(Handshaker)
+	hs, ok := v.(handshake.Handshaker)
 	require.True(t, ok, "%s has no handshake", cfg.Scheme)
 	return v, hs
 }
 
 // answer verifies r and passes the result to the handshake, as the handler does.
-func answer(t *testing.T, v Verifier, hs Handshaker, r *http.Request, body string) *Reply {
+func answer(t *testing.T, v signature.Verifier, hs handshake.Handshaker, r *http.Request, body string) *handshake.Reply {
 	t.Helper()
 	verified := v.Verify(r, []byte(body), t0) == nil
 	return hs.Handshake(r, []byte(body), verified)
@@ -77,7 +110,7 @@ func TestSignedHandshakes(t *testing.T) {
 			body: `{"id":"457","type":2,"data":{"name":"hi"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := Config{Scheme: tc.scheme}
+			cfg := signature.Config{Scheme: tc.scheme}
 			v, hs := handshakeOf(t, cfg, tc.verifyWith)
 			r := signed(t, cfg, []string{tc.signWith}, tc.body, tc.header)
 			rep := answer(t, v, hs, r, tc.body)
@@ -94,9 +127,9 @@ func TestSignedHandshakes(t *testing.T) {
 }
 
 func TestMetaHandshake(t *testing.T) {
-	cfg := Config{Scheme: "meta", VerifyToken: "meta-verify-token"}
+	cfg := signature.Config{Scheme: "meta", VerifyToken: "meta-verify-token"}
 	v, hs := handshakeOf(t, cfg, "app-secret")
-	get := func(q string) *Reply {
+	get := func(q string) *handshake.Reply {
 		return answer(t, v, hs, httptest.NewRequest(http.MethodGet, "https://hooks.example.com/meta?"+q, nil), "")
 	}
 	// https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
@@ -116,15 +149,15 @@ func TestMetaHandshake(t *testing.T) {
 	assert.Nil(t, answer(t, v, hs, post, `{"object":"page","entry":[]}`), "a signed event is no handshake")
 
 	// Without a verify token, the GET is not answered (so the route refuses it).
-	v, hs = handshakeOf(t, Config{Scheme: "meta"}, "app-secret")
+	v, hs = handshakeOf(t, signature.Config{Scheme: "meta"}, "app-secret")
 	assert.Nil(t, answer(t, v, hs, httptest.NewRequest(http.MethodGet, "/meta?hub.mode=subscribe&hub.challenge=1&hub.verify_token=", nil), ""))
 
-	assert.ErrorContains(t, Config{Scheme: "github", VerifyToken: "x", Secrets: []string{"s"}}.Validate(), "verify_token does not apply")
-	assert.NoError(t, Config{Scheme: "meta", VerifyToken: "{env.T}", Secrets: []string{"s"}}.Validate())
+	assert.ErrorContains(t, signature.Config{Scheme: "github", VerifyToken: "x", Secrets: []string{"s"}}.Validate(), "verify_token does not apply")
+	assert.NoError(t, signature.Config{Scheme: "meta", VerifyToken: "{env.T}", Secrets: []string{"s"}}.Validate())
 }
 
 func TestOktaHandshake(t *testing.T) {
-	v, hs := handshakeOf(t, Config{Scheme: "okta"}, "Basic c2VjcmV0")
+	v, hs := handshakeOf(t, signature.Config{Scheme: "okta"}, "Basic c2VjcmV0")
 	req := func(auth string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "https://hooks.example.com/okta", nil)
 		r.Header.Set("X-Okta-Verification-Challenge", "J9YbKAIoNxLHQyswvSXIrkUJljeF0pu2")
@@ -143,9 +176,9 @@ func TestOktaHandshake(t *testing.T) {
 
 func TestNoHandshake(t *testing.T) {
 	for _, name := range []string{"github", "stripe", "contextfile"} {
-		v, err := Config{Scheme: name}.NewVerifier([]string{"s"}, 0)
+		v, err := signature.Config{Scheme: name}.NewVerifier([]string{"s"}, 0)
 		require.NoError(t, err)
-		_, ok := v.(Handshaker)
+		_, ok := v.(handshake.Handshaker)
 		assert.False(t, ok, name)
 	}
 }
