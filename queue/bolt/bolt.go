@@ -1,3 +1,7 @@
+// Package bolt is the embedded queue.Store: one bbolt file (queue.db under
+// Caddy's data directory), written by a single committer that fsyncs each
+// group of writes once. It registers the webhooks.storage.embedded module
+// and its Caddyfile form, `storage embedded [<dir>]`.
 package bolt
 
 import (

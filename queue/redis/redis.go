@@ -1,3 +1,9 @@
+// Package redis is the shared queue.Store: Redis (standalone, Sentinel or
+// Cluster through go-redis' UniversalClient), so that several Caddy
+// instances share dedupe records and queues, with leases that another
+// instance takes over when one dies. Each write is one Lua script. It
+// registers the webhooks.storage.redis module and its Caddyfile form,
+// `storage redis <url> { … }`.
 package redis
 
 import (
