@@ -81,3 +81,10 @@ func FuzzJSONPath(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckJSON(t *testing.T) {
+	assert.NoError(t, CheckJSON([]byte(`{"a":[1,{"b":null}]}`)))
+	assert.ErrorContains(t, CheckJSON([]byte(strings.Repeat("[", 1<<20))), "nested deeper")
+	assert.ErrorContains(t, CheckJSON([]byte(`{"a":`)), "not valid JSON")
+	assert.ErrorContains(t, CheckJSON([]byte("\"\xff\"")), "not valid JSON")
+}
