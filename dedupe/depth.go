@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -31,30 +32,43 @@ func CheckJSON(body []byte) error {
 }
 
 // tooDeep reports whether body nests arrays or objects more than max levels
-// deep. It scans once, without recursion, skipping the insides of strings;
-// it does not validate (gjson does that after it).
+// deep. It scans once, without recursion, skipping the insides of strings
+// (by IndexByte to their closing quote, the bulk of a webhook's bytes); it
+// does not validate (gjson does that after it).
 func tooDeep(body []byte, max int) bool {
-	depth, inString, escaped := 0, false, false
-	for _, c := range body {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
+	depth := 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			i = stringEnd(body, i+1)
+		case '[', '{':
 			if depth++; depth > max {
 				return true
 			}
-		case c == ']' || c == '}':
+		case ']', '}':
 			depth--
 		}
 	}
 	return false
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// contents start at body[i], or len(body) if none does. A quote is escaped
+// when an odd number of backslashes precede it.
+func stringEnd(body []byte, i int) int {
+	for {
+		q := bytes.IndexByte(body[i:], '"')
+		if q < 0 {
+			return len(body)
+		}
+		q += i
+		n := 0
+		for j := q - 1; j >= i && body[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }
