@@ -46,6 +46,7 @@ type Expr struct {
 	prg     cel.Program
 	names   map[string]int // CEL variable name → index in fields
 	fields  []field        // one per distinct placeholder
+	texts   []string       // by field: the placeholder as first written
 	json    bool           // some field reads the body
 	dynamic bool           // the checker could not tell the result is a bool
 	pool    sync.Pool      // of *activation
@@ -123,17 +124,42 @@ func (e *Expr) Match(r *http.Request, body []byte) (bool, error) {
 	}
 	a.r, a.body = r, body
 	out, _, err := e.prg.Eval(a)
+	if err != nil {
+		err = fmt.Errorf("filter %q: %w%s", e.src, err, e.jsonTypes(a.vals))
+	}
 	clear(a.vals)
 	a.r, a.body, a.query = nil, nil, nil
 	e.pool.Put(a)
 	if err != nil {
-		return false, fmt.Errorf("filter %q: %w", e.src, err)
+		return false, err
 	}
 	b, ok := out.(types.Bool)
 	if !ok {
 		return false, fmt.Errorf("filter %q: the result is of type %s, not bool", e.src, out.Type().TypeName())
 	}
 	return bool(b), nil
+}
+
+// jsonTypes describes the types of the JSON values an evaluation read, for
+// its error: CEL's "no such overload" names no operand. Types only: a body's
+// values never reach a log.
+func (e *Expr) jsonTypes(vals []ref.Val) string {
+	var b strings.Builder
+	for i, v := range vals {
+		if v == nil || e.fields[i].ns != "json" {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString(" (")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s is %s", e.texts[i], v.Type().TypeName())
+	}
+	if b.Len() > 0 {
+		b.WriteString(")")
+	}
+	return b.String()
 }
 
 // activation resolves the expression's variables for one request, each at
@@ -251,6 +277,7 @@ func (e *Expr) translate() (string, *strings.Replacer, error) {
 					slot = len(e.fields)
 					slots[f] = slot
 					e.fields = append(e.fields, f)
+					e.texts = append(e.texts, text)
 					e.json = e.json || ns == "json"
 				}
 				name = fmt.Sprintf("_p%d", len(spellings))

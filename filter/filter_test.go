@@ -162,8 +162,9 @@ func TestMatch(t *testing.T) {
 
 func TestMatchErrors(t *testing.T) {
 	for _, tc := range []struct{ name, src, body, want string }{
-		{"type mismatch", `{json.n} > 3`, `{"n":"seven"}`, "no such overload"},
-		{"null compared", `{json.n} > 3`, `{}`, "no such overload"},
+		{"type mismatch", `{json.n} > 3`, `{"n":"seven"}`, "no such overload ({json.n} is string)"},
+		{"null compared", `{json.n} > 3`, `{}`, "({json.n} is null_type)"},
+		{"list compared", `{json.a} == 1 && {json.n} > 3`, `{"a":1,"n":[]}`, "({json.a} is double, {json.n} is list)"},
 		{"not a bool", `{json.id}`, `{"id":"x"}`, "the result is of type string, not bool"},
 		{"null is not a bool", `{json.flag}`, `{}`, "not bool"},
 		{"no such key", `{json.obj}.k == "v"`, `{"obj":{}}`, "no such key"},
