@@ -13,15 +13,19 @@ import (
 
 func TestTooDeep(t *testing.T) {
 	for body, deep := range map[string]bool{
-		`{"a":[[1]]}`:                         false,
-		strings.Repeat("[", 3) + "]]]":        false,
-		strings.Repeat("[", 4):                true,
-		`{"s":"[[[[[[[[[["}`:                  false, // inside a string
-		`{"s":"\"[[[[[[[[[["}`:                false, // after an escaped quote
-		`{"s":"\\"}` + strings.Repeat("[", 4): true,  // an escaped backslash ends the string
-		`{"a":{"b":{"c":{"d":1}}}}`:           true,
-		`[` + strings.Repeat("[]", 100) + `]`: false, // wide, not deep
-		strings.Repeat("]", 10) + `[[[`:       false, // unbalanced: gjson rejects it later
+		`{"a":[[1]]}`:                           false,
+		strings.Repeat("[", 3) + "]]]":          false,
+		strings.Repeat("[", 4):                  true,
+		`{"s":"[[[[[[[[[["}`:                    false, // inside a string
+		`{"s":"\"[[[[[[[[[["}`:                  false, // after an escaped quote
+		`{"s":"\\"}` + strings.Repeat("[", 4):   true,  // an escaped backslash ends the string
+		`{"s":"\\\"[[[["}`:                      false, // an escaped backslash, then an escaped quote
+		`{"s":"\\\\"}` + strings.Repeat("[", 4): true,  // two escaped backslashes
+		`{"s":"a\"b\"c","t":"[[[["}`:            false, // two escaped quotes in one string
+		`["[[[[`:                                false, // unterminated string: gjson rejects it later
+		`{"a":{"b":{"c":{"d":1}}}}`:             true,
+		`[` + strings.Repeat("[]", 100) + `]`:   false, // wide, not deep
+		strings.Repeat("]", 10) + `[[[`:         false, // unbalanced: gjson rejects it later
 	} {
 		assert.Equal(t, deep, tooDeep([]byte(body), 3), body)
 	}
@@ -80,4 +84,11 @@ func FuzzJSONPath(f *testing.F) {
 			t.Fatalf("key %q accepted from %q", key, body)
 		}
 	})
+}
+
+func TestCheckJSON(t *testing.T) {
+	assert.NoError(t, CheckJSON([]byte(`{"a":[1,{"b":null}]}`)))
+	assert.ErrorContains(t, CheckJSON([]byte(strings.Repeat("[", 1<<20))), "nested deeper")
+	assert.ErrorContains(t, CheckJSON([]byte(`{"a":`)), "not valid JSON")
+	assert.ErrorContains(t, CheckJSON([]byte("\"\xff\"")), "not valid JSON")
 }

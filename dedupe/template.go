@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -91,26 +90,41 @@ func Parse(src string) (*Template, error) {
 // {header.X} and {query.x} shorthands into; both forms are accepted.
 var caddyfileForms = strings.NewReplacer("http.request.header.", "header.", "http.request.uri.query.", "query.")
 
-func parsePlaceholder(s string) (part, error) {
+// Placeholder parses one placeholder, s without its braces, into its
+// namespace and argument: "json" and a gjson path, "header" and a canonical
+// header name, "query" and a parameter name, or "body_sha256" or
+// "signed_digest" and "". The Caddyfile's long forms
+// {http.request.header.X} and {http.request.uri.query.x} are accepted. It is
+// the one grammar of placeholders, shared with package filter.
+func Placeholder(s string) (ns, arg string, err error) {
 	switch "{" + s + "}" {
-	case BodySHA256:
-		return part{kind: bodyDigest}, nil
-	case SignedDigest:
-		return part{kind: signedDigest}, nil
+	case BodySHA256, SignedDigest:
+		return s, "", nil
 	}
 	ns, arg, ok := strings.Cut(caddyfileForms.Replace(s), ".")
 	if !ok || arg == "" {
-		return part{}, fmt.Errorf("placeholder {%s}: want {json.path}, {header.Name}, {query.name}, {body_sha256} or {signed_digest}", s)
+		return "", "", fmt.Errorf("placeholder {%s}: want {json.path}, {header.Name}, {query.name}, {body_sha256} or {signed_digest}", s)
 	}
 	switch ns {
-	case "json":
-		return part{kind: jsonPath, arg: arg}, nil
+	case "json", "query":
+		return ns, arg, nil
 	case "header":
-		return part{kind: header, arg: http.CanonicalHeaderKey(arg)}, nil
-	case "query":
-		return part{kind: query, arg: arg}, nil
+		return ns, http.CanonicalHeaderKey(arg), nil
 	}
-	return part{}, fmt.Errorf("placeholder {%s}: unknown namespace %q", s, ns)
+	return "", "", fmt.Errorf("placeholder {%s}: unknown namespace %q", s, ns)
+}
+
+func parsePlaceholder(s string) (part, error) {
+	ns, arg, err := Placeholder(s)
+	if err != nil {
+		return part{}, err
+	}
+	return part{kind: kinds[ns], arg: arg}, nil
+}
+
+var kinds = map[string]kind{
+	"json": jsonPath, "header": header, "query": query,
+	"body_sha256": bodyDigest, "signed_digest": signedDigest,
 }
 
 // String returns the template's source.
@@ -145,11 +159,8 @@ func (t *Template) Headers() []string {
 // digest or an over-long key is an error wrapping ErrInput.
 func (t *Template) Key(r *http.Request, body, signed []byte) (string, error) {
 	if t.json {
-		if tooDeep(body, MaxDepth) { // before gjson, whose validation recurses per level
-			return "", fmt.Errorf("%w: JSON nested deeper than %d levels", ErrInput, MaxDepth)
-		}
-		if !(utf8.Valid(body) && gjson.ValidBytes(body)) {
-			return "", fmt.Errorf("%w: body is not valid JSON", ErrInput)
+		if err := CheckJSON(body); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrInput, err)
 		}
 	}
 	var b strings.Builder

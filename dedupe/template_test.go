@@ -109,3 +109,23 @@ func FuzzTemplate(f *testing.F) {
 		}
 	})
 }
+
+func TestPlaceholder(t *testing.T) {
+	for _, tc := range []struct{ in, ns, arg string }{
+		{"json.data.object.id", "json", "data.object.id"},
+		{"header.x-github-event", "header", "X-Github-Event"},
+		{"http.request.header.X-Id", "header", "X-Id"},
+		{"query.event", "query", "event"},
+		{"http.request.uri.query.event", "query", "event"},
+		{"body_sha256", "body_sha256", ""},
+		{"signed_digest", "signed_digest", ""},
+	} {
+		ns, arg, err := Placeholder(tc.in)
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, [2]string{tc.ns, tc.arg}, [2]string{ns, arg}, tc.in)
+	}
+	for _, bad := range []string{"", "json", "json.", "env.HOME", "body"} {
+		_, _, err := Placeholder(bad)
+		assert.Error(t, err, bad)
+	}
+}
