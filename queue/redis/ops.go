@@ -75,7 +75,7 @@ func (s *Store) claimArgs(key queue.Key, id string) []any {
 // confirmed it.
 func (s *Store) Enqueue(m *queue.Message, key queue.Key) (string, error) {
 	ctx := context.Background()
-	m.State = queue.StateQueued
+	m.State, m.Group = queue.StateQueued, "" // a message of its own
 	meta := queue.EncodeMeta(m)
 	if err := s.register(ctx, m.Queue); err != nil {
 		return "", s.wrap(err)
@@ -126,7 +126,7 @@ func (s *Store) Release(key queue.Key, id string) error {
 func (s *Store) Lease(q string, now time.Time, limit int, d time.Duration) ([]*queue.Message, time.Time, error) {
 	d = min(d, s.lease)
 	k := s.keys(q)
-	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:", k.order}
+	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:", k.order, k.bodies()}
 	res, err := s.eval(context.Background(), leaseScript, false, []string{k.due, k.lease, k.owner}, args...)
 	if err != nil {
 		return nil, time.Time{}, s.wrap(err)
@@ -177,7 +177,7 @@ func (s *Store) remove(id string) (bool, error) {
 		return false, s.wrap(err)
 	}
 	k := s.keys(q)
-	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids}, id, k.order)
+	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids}, id, k.order, k.bodies())
 	if err != nil {
 		return false, s.wrap(err)
 	}
