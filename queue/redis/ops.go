@@ -70,26 +70,6 @@ func (s *Store) claimArgs(key queue.Key, id string) []any {
 	return []any{id, nanos20(now), nanos20(key.Expires), ms}
 }
 
-// Enqueue implements Store. The dedupe record and the message are written
-// by one script; the call returns once Redis (and MinReplicas replicas)
-// confirmed it.
-func (s *Store) Enqueue(m *queue.Message, key queue.Key) (string, error) {
-	ctx := context.Background()
-	m.State, m.Group = queue.StateQueued, "" // a message of its own
-	meta := queue.EncodeMeta(m)
-	if err := s.register(ctx, m.Queue); err != nil {
-		return "", s.wrap(err)
-	}
-	k := s.keys(m.Queue)
-	keys := []string{k.msg(m.ID), k.due, k.ids}
-	if !key.Empty() {
-		keys = append(keys, k.dedupe(key))
-	}
-	args := append(s.claimArgs(key, m.ID), meta, m.Body, micros(m.NextAttempt), m.OrderKey, k.order)
-	res, err := s.eval(ctx, enqueueScript, true, keys, args...)
-	return s.claimed(m.ID, res, err)
-}
-
 // Claim implements Store. Claims live apart from the dedupe records of
 // queued messages: a route either queues or claims.
 func (s *Store) Claim(key queue.Key, id string) (string, error) {

@@ -32,29 +32,7 @@ local function claim(dk, id, now, exp, ttl)
 end
 `
 
-// enqueueScript: KEYS msg, due, ids[, dedupe]; ARGV id, now, exp, ttl,
-// meta, body, due score, order key, order index prefix. Returns "" when
-// stored, else the holder's id. A message with an order key is also in the
-// order index of its key (a sorted set by id, scores all 0), and keeps its
-// key in the field "ok". Every queued message is in ids, also by id with
-// scores all 0: ids start with their time of receipt, so its first member
-// is the oldest queued message (due is by next attempt, which retries move).
-var enqueueScript = goredis.NewScript(claimLua + `
-if #KEYS == 4 then
-  local holder = claim(KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-  if holder then return holder end
-end
-redis.call('HSET', KEYS[1], 'meta', ARGV[5], 'body', ARGV[6])
-if ARGV[8] ~= '' then
-  redis.call('HSET', KEYS[1], 'ok', ARGV[8])
-  redis.call('ZADD', ARGV[9] .. ARGV[8], 0, ARGV[1])
-end
-redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
-return ''
-`)
-
-// claimScript: KEYS dedupe; ARGV id, now, exp, ttl. Like enqueueScript.
+// claimScript: KEYS dedupe; ARGV id, now, exp, ttl. Like enqueueScript's claim.
 var claimScript = goredis.NewScript(claimLua + `
 return claim(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) or ''
 `)
