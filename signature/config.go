@@ -99,6 +99,9 @@ func (c Config) Validate() error {
 		return nil
 	}
 	if len(c.Secrets) == 0 && len(c.Keys) == 0 {
+		if sc.asym != "" {
+			return c.errorf("at least one secret (v1) or key ed25519 (v1a) is required")
+		}
 		return c.errorf("at least one secret is required")
 	}
 	return nil
