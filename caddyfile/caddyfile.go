@@ -128,8 +128,12 @@ var shortForms = strings.NewReplacer("{http.request.header.", "{header.", "{http
 //		id_header        <field>
 //		url              <signed url>
 //		secret           <secret>   # repeat for rotation
+//		key ed25519      <key>      # standard_webhooks v1a; repeat for rotation
 //		verify_token     <token>    # meta: the subscription GET's token
 //	}
+//
+// A key is private where the scheme signs (sign) and public where it
+// verifies (verify); see signature.Config.Keys.
 func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
 	directive := d.Val()
 	scheme, err := oneArg(d)
@@ -150,6 +154,12 @@ func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
 				return nil, err
 			}
 			c.Secrets = append(c.Secrets, s)
+		case opt == "key":
+			args := d.RemainingArgs()
+			if len(args) != 2 || args[0] != "ed25519" {
+				return nil, d.Errf("%s: want key ed25519 <key>", directive)
+			}
+			c.Keys = append(c.Keys, args[1])
 		case field[opt] != nil:
 			if *field[opt], err = oneArg(d); err != nil {
 				return nil, err

@@ -69,7 +69,10 @@ func TestAdaptVerifyErrors(t *testing.T) {
 		{"override that does not apply", "verify stripe {\nprefix x\nsecret s\n}", "prefix does not apply"},
 		{"verify token elsewhere", "verify github {\nverify_token t\nsecret s\n}", "verify_token does not apply"},
 		{"sign without secret", "upstream http://127.0.0.1:9 {\nsign standard_webhooks\n}", "sign standard_webhooks: signature scheme"},
-		{"sign bad option", "upstream http://127.0.0.1:9 {\nsign standard_webhooks {\nkey k\n}\n}", `unrecognized sign option "key"`},
+		{"sign bad option", "upstream http://127.0.0.1:9 {\nsign standard_webhooks {\nsecrets k\n}\n}", `unrecognized sign option "secrets"`},
+		{"key without its type", "upstream http://127.0.0.1:9 {\nsign standard_webhooks {\nkey k\n}\n}", "sign: want key ed25519 <key>"},
+		{"key of another type", "verify standard_webhooks {\nkey rsa k\n}", "verify: want key ed25519 <key>"},
+		{"key on another scheme", "verify github {\nkey ed25519 k\nsecret s\n}", "keys apply to standard_webhooks only"},
 		{"sign needs a scheme", "upstream http://127.0.0.1:9 {\nsign\n}", "wrong argument count"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

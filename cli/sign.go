@@ -24,6 +24,7 @@ import (
 // schemeFlags are the flags that choose a scheme and its secret.
 type schemeFlags struct {
 	preset, secretEnv, secretFile, url, id string
+	keyFile                                string           // standard_webhooks v1a
 	hmac                                   signature.Config // --preset hmac only
 }
 
@@ -32,6 +33,7 @@ func (f *schemeFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.preset, "preset", "standard_webhooks", "preset name, or hmac with --header and friends")
 	fl.StringVar(&f.secretEnv, "secret-env", "", "environment variable holding the secret")
 	fl.StringVar(&f.secretFile, "secret-file", "", "file holding the secret")
+	fl.StringVar(&f.keyFile, "key-file", "", "standard_webhooks v1a: Ed25519 key file, private to sign, public (whpk_) to verify")
 	fl.StringVar(&f.url, "url", "http://localhost/", "the URL the sender signs (Twilio, Square, HubSpot)")
 	fl.StringVar(&f.id, "id", "", "message id for schemes that sign one (default: generated)")
 	fl.StringVar(&f.hmac.Header, "header", "", "hmac: the signature header")
@@ -51,8 +53,22 @@ func (f *schemeFlags) config() signature.Config {
 	return c
 }
 
+// keyed is config with the key of --key-file, if given.
+func (f *schemeFlags) keyed() (signature.Config, error) {
+	c := f.config()
+	if f.keyFile == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(f.keyFile)
+	if err != nil {
+		return c, fmt.Errorf("reading the key: %w", err)
+	}
+	c.Keys = []string{string(b)}
+	return c, nil
+}
+
 // secret reads the secret named by --secret-env or --secret-file. An
-// unsigned preset needs none.
+// unsigned preset needs none, nor does a --key-file.
 func (f *schemeFlags) secrets() ([]string, error) {
 	switch {
 	case f.secretEnv != "" && f.secretFile != "":
@@ -86,7 +102,11 @@ func (f *schemeFlags) signedHeaders(body []byte, now time.Time) (http.Header, er
 	if err != nil {
 		return nil, err
 	}
-	signer, err := f.config().NewSigner(secrets)
+	c, err := f.keyed()
+	if err != nil {
+		return nil, err
+	}
+	signer, err := c.NewSigner(secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +163,9 @@ func verifyCommand() *cobra.Command {
 		Use:   "verify --preset <name> --secret-env <VAR> -H 'Name: value'... < body",
 		Short: "Check a body read from stdin and its headers against a secret",
 		Example: `  caddy webhook verify --preset github --secret-env GH_SECRET \
-    -H 'X-Hub-Signature-256: sha256=…' < body.json`,
+    -H 'X-Hub-Signature-256: sha256=…' < body.json
+  caddy webhook verify --key-file signing.key.pub -H 'webhook-id: …' \
+    -H 'webhook-timestamp: …' -H 'webhook-signature: v1a,…' < body.json`,
 		Args: cobra.NoArgs,
 	}
 	f.register(cmd)
@@ -170,7 +192,11 @@ func verifyCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		v, err := f.config().NewVerifier(secrets, tolerance)
+		c, err := f.keyed()
+		if err != nil {
+			return err
+		}
+		v, err := c.NewVerifier(secrets, tolerance)
 		if err != nil {
 			return err
 		}

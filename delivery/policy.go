@@ -72,6 +72,7 @@ type Policy struct {
 
 	target      *url.URL
 	signSecrets []string // Sign's resolved secrets
+	signKeys    []string // Sign's resolved keys (Ed25519, v1a)
 }
 
 // Provision fills in defaults and parses the URL.

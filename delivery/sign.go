@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/signature"
 )
 
 // Re-signing: with Policy.Sign set, every delivery attempt carries Hookgate's
@@ -24,7 +25,7 @@ const ReceivedAtHeader = "Webhook-Received-At"
 // maxIDLen bounds a dedupe key used as it is for the message id.
 const maxIDLen = 200
 
-// provisionSign resolves the placeholders of the signing secrets and checks
+// provisionSign resolves the placeholders of the signing secrets and keys, and checks
 // that they make a signer. The resolved values stay in memory only: they are
 // neither stored with messages nor part of the JSON config.
 func (p *Policy) provisionSign() error {
@@ -34,12 +35,30 @@ func (p *Policy) provisionSign() error {
 	if err := p.Sign.Validate(); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	secrets := p.Sign.Resolved().Secrets
-	if _, err := p.Sign.NewSigner(secrets); err != nil {
+	r := p.Sign.Resolved()
+	if _, err := r.NewSigner(r.Secrets); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	p.signSecrets = secrets
+	p.signSecrets, p.signKeys = r.Secrets, r.Keys
 	return nil
+}
+
+// signConfig is Sign with its keys resolved.
+func (p *Policy) signConfig() signature.Config {
+	c := *p.Sign
+	c.Keys = p.signKeys
+	return c
+}
+
+// PublicKeys are the public keys (whpk_…) of the Ed25519 keys that sign
+// this policy's deliveries as Standard Webhooks v1a, for receivers to pin;
+// none without keys. The private keys are never shown.
+func (p *Policy) PublicKeys() []string {
+	if p.Sign == nil {
+		return nil
+	}
+	pub, _ := p.signConfig().PublicKeys() // checked by provisionSign
+	return pub
 }
 
 // sign signs one attempt of m in req, at now. The signer is built per
@@ -49,7 +68,7 @@ func (p *Policy) sign(req *http.Request, m *queue.Message, now time.Time) error 
 	if p.Sign == nil {
 		return nil
 	}
-	s, err := p.Sign.NewSigner(p.signSecrets)
+	s, err := p.signConfig().NewSigner(p.signSecrets)
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}

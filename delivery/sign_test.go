@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
+	"github.com/hookgate/hookgate/signature/keys"
 )
 
 const testSignSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -97,4 +98,31 @@ func TestSignPolicyComparable(t *testing.T) {
 		return p
 	}
 	assert.Equal(t, mk(), mk())
+}
+
+// TestSignAttemptV1a: a key file ({file.…}, PEM) signs each attempt as
+// Standard Webhooks v1a; the resolved key stays out of the JSON config, and
+// only its public half is shown.
+func TestSignAttemptV1a(t *testing.T) {
+	privPEM, whpk, err := keys.GenerateEd25519()
+	require.NoError(t, err)
+	file := t.TempDir() + "/signing.key"
+	require.NoError(t, os.WriteFile(file, privPEM, 0o600))
+	p := &Policy{URL: "http://127.0.0.1:9/hooks", Sign: &signature.Config{Scheme: "standard_webhooks", Keys: []string{"{file." + file + "}"}}}
+	require.NoError(t, p.Provision())
+	assert.Equal(t, []string{whpk}, p.PublicKeys())
+	cfg, err := json.Marshal(p)
+	require.NoError(t, err)
+	assert.NotContains(t, string(cfg), "PRIVATE KEY")
+
+	m := &queue.Message{ID: "msg_1", Body: []byte(`{"id":"evt_1"}`), ReceivedAt: time.Unix(1700000000, 0)}
+	req, err := http.NewRequest(http.MethodPost, p.Target("/hooks"), nil)
+	require.NoError(t, err)
+	at := time.Unix(1700000100, 0)
+	require.NoError(t, p.sign(req, m, at))
+	assert.True(t, strings.HasPrefix(req.Header.Get("Webhook-Signature"), "v1a,"))
+	v, err := signature.Config{Scheme: "standard_webhooks", Keys: []string{whpk}}.NewVerifier(nil, 0)
+	require.NoError(t, err)
+	assert.NoError(t, v.Verify(req, m.Body, at))
+	assert.Nil(t, (&Policy{URL: "http://x"}).PublicKeys())
 }

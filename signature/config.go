@@ -58,6 +58,16 @@ type Config struct {
 	// SendGrid they are keys (see the presets). Never logged.
 	Secrets []string `json:"secrets,omitempty"`
 
+	// Keys are Ed25519 keys (several during a rotation), for
+	// standard_webhooks only: its asymmetric "v1a" signatures. A signer
+	// takes private keys, signs with each and sends every signature in the
+	// header, beside the "v1" ones of Secrets if any; a verifier takes
+	// public keys and accepts a request that any key or secret matches.
+	// Given as placeholders like Secrets ({file./etc/hookgate/signing.key});
+	// forms: PEM, whsk_/whpk_ base64 or hex (see package keys). Never
+	// logged; only the public half is ever shown (PublicKeys).
+	Keys []string `json:"keys,omitempty"`
+
 	// VerifyToken is the token Meta's subscription GET carries in
 	// hub.verify_token (meta preset only), given like a secret as a
 	// placeholder; the caller resolves it before NewVerifier. Without it, that
@@ -79,13 +89,19 @@ func (c Config) Validate() error {
 	if c.VerifyToken != "" && (sc.handshake == nil || !sc.handshake.TakesVerifyToken()) {
 		return c.errorf("verify_token does not apply to this scheme")
 	}
+	if len(c.Keys) > 0 && sc.asym == "" {
+		return c.errorf("keys apply to standard_webhooks only (its v1a signatures)")
+	}
 	if sc.prim == primNone {
 		if len(c.Secrets) > 0 {
 			return c.errorf("the sender signs nothing, so secrets are not used; guard the route with a shared token, basic auth or the remote_ip matcher")
 		}
 		return nil
 	}
-	if len(c.Secrets) == 0 {
+	if len(c.Secrets) == 0 && len(c.Keys) == 0 {
+		if sc.asym != "" {
+			return c.errorf("at least one secret (v1) or key ed25519 (v1a) is required")
+		}
 		return c.errorf("at least one secret is required")
 	}
 	return nil
@@ -105,20 +121,40 @@ func (c Config) errorf(format string, args ...any) error {
 // resolve applies the Config over its preset (or the generic scheme) and
 // compiles the result.
 func (c Config) resolve() (*scheme, error) {
-	var sp spec
-	if name := c.name(); name == "hmac" {
-		sp = genericSpec
-	} else {
-		p, ok := presets[name]
-		if !ok {
-			return nil, fmt.Errorf("unknown signature scheme %q: want hmac or one of %s", name, strings.Join(Presets(), ", "))
-		}
-		sp = p.spec
-	}
-	if err := c.override(&sp); err != nil {
+	sp, err := c.overridden()
+	if err != nil {
 		return nil, err
 	}
 	return c.compile(sp)
+}
+
+// resolveAsym is resolve's asymmetric variant, the scheme Keys sign: the
+// same headers and signed content, with Ed25519 under its own version tag
+// (Standard Webhooks "v1a").
+func (c Config) resolveAsym() (*scheme, error) {
+	sp, err := c.overridden()
+	if err != nil {
+		return nil, err
+	}
+	if sp.asym == "" {
+		return nil, c.errorf("keys apply to standard_webhooks only (its v1a signatures)")
+	}
+	sp.prim, sp.enc, sp.frame = primEd25519, framing.Base64, framing.Versioned{Version: sp.asym}
+	return c.compile(sp)
+}
+
+// overridden is the spec of c's preset (or the generic scheme) with c's
+// fields over it.
+func (c Config) overridden() (spec, error) {
+	sp := genericSpec
+	if name := c.name(); name != "hmac" {
+		p, ok := presets[name]
+		if !ok {
+			return sp, fmt.Errorf("unknown signature scheme %q: want hmac or one of %s", name, strings.Join(Presets(), ", "))
+		}
+		sp = p.spec
+	}
+	return sp, c.override(&sp)
 }
 
 // override copies the non-empty fields of c over sp, refusing those that mean
@@ -249,14 +285,17 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 		}
 		return unsigned{}, nil
 	}
-	if len(secrets) == 0 {
-		return nil, c.errorf("%v", errNoSecret)
-	}
 	if tolerance == 0 {
 		tolerance = sc.tolerance
 	}
 	if tolerance == 0 {
 		tolerance = DefaultTolerance
+	}
+	if pub := nonEmpty(c.Keys); len(pub) > 0 {
+		return c.newAsymVerifier(sc, secrets, pub, tolerance)
+	}
+	if len(secrets) == 0 {
+		return nil, c.errorf("%v", errNoSecret)
 	}
 	vk, err := sc.verifyKeys(secrets)
 	if err != nil {
@@ -328,6 +367,9 @@ func (c Config) NewSigner(secrets []string) (Signer, error) {
 		return unsigned{}, nil
 	case primMailgun:
 		return nil, c.errorf("mailgun puts its signature inside the body, which a signer cannot change")
+	}
+	if priv := nonEmpty(c.Keys); len(priv) > 0 {
+		return c.newAsymSigner(sc, secrets, priv)
 	}
 	if len(secrets) == 0 {
 		return nil, c.errorf("%v", errNoSecret)

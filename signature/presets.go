@@ -96,6 +96,13 @@ func withHS(sp spec, hs *handshake.Handshake) spec {
 	return sp
 }
 
+// withAsym lets Config.Keys sign and verify a spec's Ed25519 variant, tagged
+// version in a framing.Versioned header.
+func withAsym(sp spec, version string) spec {
+	sp.asym = version
+	return sp
+}
+
 // standardWebhooks is the Standard Webhooks scheme under a header prefix
 // ("webhook" or "svix").
 func standardWebhooks(prefix string) spec {
@@ -157,7 +164,7 @@ func init() {
 		spec: bodyHMAC("X-Shopify-Hmac-Sha256", "sha256", framing.Base64, "")})
 	register(Preset{Name: "standard_webhooks", DedupeKey: "{header.webhook-id}", Tolerance: 5 * time.Minute,
 		Doc:  "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
-		spec: standardWebhooks("webhook")})
+		spec: withAsym(standardWebhooks("webhook"), "v1a")})
 	register(Preset{Name: "svix", DedupeKey: "{header.svix-id}", Tolerance: 5 * time.Minute,
 		Doc:  "https://docs.svix.com/receiving/verifying-payloads/how-manual",
 		spec: standardWebhooks("svix")})

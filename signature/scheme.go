@@ -50,6 +50,7 @@ type spec struct {
 	bodyTS    string              // JSON path of a unix-milliseconds timestamp inside the signed body (Linear)
 	tolerance time.Duration
 	handshake *handshake.Handshake // the sender's endpoint checks, answered by the verifier
+	asym      string               // version tag of the Ed25519 variant that Config.Keys sign (Standard Webhooks "v1a"); "" for none
 }
 
 // scheme is a resolved, compiled spec.

@@ -112,8 +112,11 @@ func (f KV) Format(ts string, sigs []string) string {
 func (KV) Multi() bool              { return true }
 func (f KV) CarriesTimestamp() bool { return f.TSKey != "" }
 
-// Versioned is Standard Webhooks' space-separated "v1,<sig>" list;
-// entries of other versions (v1a, …) are skipped.
+// Versioned is Standard Webhooks' space-separated list of
+// "<version>,<base64 signature>": "v1" for HMAC-SHA256, "v1a" for Ed25519
+// (spec/standard-webhooks.md, "Signature scheme" and "Webhook headers":
+// "v1,K5oZ… v1a,hnO3…"). Entries of other versions are skipped, so one
+// header may carry both kinds, each parsed by its own Versioned.
 type Versioned struct{ Version string }
 
 func (f Versioned) Parse(v string, sigs []string) ([]string, string, error) {

@@ -2,13 +2,11 @@ package keys
 
 import (
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,63 +14,11 @@ import (
 )
 
 // Asymmetric schemes verify with public keys and sign with private keys, so
-// the "secrets" differ by direction:
-//   - Ed25519 (Discord): verify with the application's public key, 64 hex
-//     digits; sign with a private key, its 32-byte seed (64 hex digits) or
-//     the 64-byte private key (128 hex digits).
+// the "secrets" differ by direction. Ed25519 (Discord, Standard Webhooks
+// v1a) is in ed25519.go.
 //   - ECDSA P-256 (SendGrid): verify with the public key, base64 DER
 //     (SubjectPublicKeyInfo, as SendGrid shows it) or PEM; sign with a
 //     private key, base64 DER (PKCS #8 or SEC 1) or PEM.
-
-type ed25519Keys []ed25519.PublicKey
-
-// Ed25519Public reads Ed25519 public keys.
-func Ed25519Public(secrets []string) (Verifier, error) {
-	keys := make(ed25519Keys, 0, len(secrets))
-	for i, s := range secrets {
-		b, err := hex.DecodeString(strings.TrimSpace(s))
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("key #%d: want an ed25519 public key as %d hex digits", i+1, 2*ed25519.PublicKeySize)
-		}
-		keys = append(keys, ed25519.PublicKey(b))
-	}
-	return keys, nil
-}
-
-func (ed25519Keys) SigLen() int { return ed25519.SignatureSize }
-
-func (k ed25519Keys) Verify(msg []byte, sigs [][]byte) bool {
-	for _, pub := range k {
-		for _, s := range sigs {
-			if ed25519.Verify(pub, msg, s) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-type ed25519Signer ed25519.PrivateKey
-
-// Ed25519Private reads an Ed25519 private key.
-func Ed25519Private(s string) (Signer, error) {
-	b, err := hex.DecodeString(strings.TrimSpace(s))
-	switch {
-	case err != nil:
-	case len(b) == ed25519.SeedSize:
-		return ed25519Signer(ed25519.NewKeyFromSeed(b)), nil
-	case len(b) == ed25519.PrivateKeySize:
-		priv := ed25519.NewKeyFromSeed(b[:ed25519.SeedSize])
-		if priv.Equal(ed25519.PrivateKey(b)) {
-			return ed25519Signer(priv), nil
-		}
-	}
-	return nil, errors.New("want an ed25519 private key: the 32-byte seed or the 64-byte key, in hex")
-}
-
-func (k ed25519Signer) Sign(msg []byte) ([]byte, error) {
-	return ed25519.Sign(ed25519.PrivateKey(k), msg), nil
-}
 
 type ecdsaKeys []*ecdsa.PublicKey
 
