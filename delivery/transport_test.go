@@ -29,7 +29,6 @@ func loaded(t *testing.T, url, raw string, guard *netguard.Rules) (*Policy, erro
 	return p, p.LoadTransport(caddyCtx(t))
 }
 
-
 // TestTransportStillGuarded: with a configured transport, the outbound
 // SSRF guard still refuses a private address at dial time; allowing its
 // prefix lets the same transport through.
