@@ -200,7 +200,8 @@ func parseUpstream(d *caddyfile.Dispenser) (*delivery.Policy, error) {
 }
 
 // parsePolicyOption parses the delivery option at d into p, if it is one
-// (timeout, retry, backoff, max_attempts, max_age, concurrency, rate); ok
+// (timeout, retry, backoff, max_attempts, max_age, concurrency, rate,
+// transport, auth); ok
 // is false for any other option. Upstreams and outbound routes share them.
 func parsePolicyOption(d *caddyfile.Dispenser, p *delivery.Policy) (ok bool, err error) {
 	switch d.Val() {
@@ -224,6 +225,10 @@ func parsePolicyOption(d *caddyfile.Dispenser, p *delivery.Policy) (ok bool, err
 		p.Concurrency, err = intArg(d)
 	case "rate":
 		p.Rate, err = parseRate(d)
+	case "transport":
+		err = parseTransport(d, p)
+	case "auth":
+		err = parseAuth(d, p)
 	default:
 		return false, nil
 	}
@@ -232,10 +237,12 @@ func parsePolicyOption(d *caddyfile.Dispenser, p *delivery.Policy) (ok bool, err
 
 // checkPolicy provisions a copy of p to catch mistakes at adapt time;
 // provisioning fills in defaults, which stay out of the JSON. Sign was
-// validated by parseVerify; its secrets resolve at run time only.
+// validated by parseVerify, transport and auth by their parsers; secrets
+// resolve at run time only.
 func checkPolicy(d *caddyfile.Dispenser, p *delivery.Policy) error {
 	check := *p
 	check.Sign = nil
+	check.TransportRaw, check.Auth = nil, nil // loaded in a Caddy context, at run time
 	if err := check.Provision(); err != nil {
 		return d.Err(err.Error())
 	}

@@ -9,45 +9,62 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery/upstreamauth"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 )
 
-// client is an HTTP client tuned for one upstream: keep-alive connections
-// up to the queue's concurrency, no redirects followed, and the policy's
-// guard checking every address it connects to. No proxy is used, so that
-// the guard sees the real destination.
+// client is an HTTP client for one upstream that follows no redirects.
+// Without a configured transport, it is tuned for the upstream: keep-alive
+// connections up to the queue's concurrency, and the policy's guard
+// checking every address it connects to; no proxy is used, so that the
+// guard sees the real destination. With one, the policy's loaded
+// transport (guarded when it loaded) carries the requests.
 type client struct {
 	*http.Client
 	concurrency int
 	guard       *netguard.Rules
+	transport   http.RoundTripper
+	auth        *upstreamauth.Source
 }
 
 func newClient(p *Policy) *client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if p.Guard != nil {
-		dialer.Control = p.Guard.Control
+	rt := p.transport
+	if rt == nil {
+		dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		if p.Guard != nil {
+			dialer.Control = p.Guard.Control
+		}
+		rt = &http.Transport{
+			DialContext:         dialer.DialContext,
+			MaxIdleConnsPerHost: p.Concurrency,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+		}
 	}
-	return &client{
-		concurrency: p.Concurrency,
-		guard:       p.Guard,
-		Client: &http.Client{
-			Transport: &http.Transport{
-				DialContext:         dialer.DialContext,
-				MaxIdleConnsPerHost: p.Concurrency,
-				IdleConnTimeout:     90 * time.Second,
-				TLSHandshakeTimeout: 10 * time.Second,
-			},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+	c := &client{concurrency: p.Concurrency, guard: p.Guard, transport: p.transport, auth: p.auth}
+	if p.auth != nil {
+		rt = p.auth.Transport(rt)
 	}
+	c.Client = &http.Client{
+		Transport:     rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c
+}
+
+// fits reports whether c is the client p asks for.
+func (c *client) fits(p *Policy) bool {
+	return c.concurrency == p.Concurrency && reflect.DeepEqual(c.guard, p.Guard) &&
+		c.transport == p.transport && c.auth == p.auth
 }
 
 // hopHeaders are not forwarded (RFC 9110 §7.6.1), as in reverse_proxy.

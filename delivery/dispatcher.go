@@ -8,7 +8,6 @@ package delivery
 import (
 	"context"
 	"errors"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,7 +136,7 @@ func newRunner(d *Dispatcher, name string, p *Policy) *runner {
 func (r *runner) setPolicy(p *Policy) {
 	r.policy.Store(p)
 	r.pace.setRate(p.Rate)
-	if c := r.client.Load(); c == nil || c.concurrency != p.Concurrency || !reflect.DeepEqual(c.guard, p.Guard) {
+	if c := r.client.Load(); c == nil || !c.fits(p) {
 		r.client.Store(newClient(p))
 	}
 }

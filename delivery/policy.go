@@ -1,13 +1,17 @@
 package delivery
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/delivery/upstreamauth"
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
@@ -60,6 +64,17 @@ type Policy struct {
 	// placeholders ({env.X}, {file./path}), resolved at provisioning and
 	// never stored. Default: deliveries keep only the sender's headers.
 	Sign *signature.Config `json:"sign,omitempty"`
+	// TransportRaw is the round tripper of deliveries: Caddy's own
+	// reverse_proxy transport module, "protocol": "http" with any of its
+	// options (tls, tls_client_auth, tls_trust_pool, versions, dial_timeout,
+	// keepalive, forward proxy, …), as in reverse_proxy. Redirects are still
+	// not followed, and the outbound SSRF guard still checks every address
+	// dialled. Default: Hookgate's own client (10s dial and TLS handshake
+	// timeouts, keep-alive connections up to Concurrency, no proxy).
+	TransportRaw json.RawMessage `json:"transport,omitempty" caddy:"namespace=http.reverse_proxy.transport inline_key=protocol"`
+	// Auth authenticates every attempt with a bearer token: a static one, or
+	// an OAuth 2.0 client-credentials token fetched and cached. Default: none.
+	Auth *upstreamauth.Config `json:"auth,omitempty"`
 	// Guard, when set, refuses connections to the addresses it blocks,
 	// checked on the address dialled (outbound SSRF guard). Set by the
 	// outbound handler, not part of the JSON config.
@@ -70,9 +85,12 @@ type Policy struct {
 	// config.
 	PerDestination bool `json:"-"`
 
-	target      *url.URL
-	signSecrets []string // Sign's resolved secrets
-	signKeys    []string // Sign's resolved keys (Ed25519, v1a)
+	target        *url.URL
+	signSecrets   []string             // Sign's resolved secrets
+	signKeys      []string             // Sign's resolved keys (Ed25519, v1a)
+	transportJSON []byte               // TransportRaw as configured
+	transport     http.RoundTripper    // loaded from TransportRaw
+	auth          *upstreamauth.Source // made from Auth
 }
 
 // Provision fills in defaults and parses the URL.
@@ -107,6 +125,12 @@ func (p *Policy) Provision() error {
 		if err := p.Rate.Validate(); err != nil {
 			return err
 		}
+	}
+	if p.TransportRaw != nil && p.transport == nil {
+		return errors.New("upstream transport: not loaded (LoadTransport)")
+	}
+	if p.Auth != nil && p.auth == nil {
+		return errors.New("upstream auth: not loaded (LoadTransport)")
 	}
 	for _, d := range p.Retry {
 		if d < 0 {

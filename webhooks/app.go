@@ -10,7 +10,6 @@ package webhooks
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -89,7 +88,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 // RegisterQueue declares a queue and its delivery policy. Two handlers may
 // share a queue only with the same policy.
 func (a *App) RegisterQueue(name string, p *delivery.Policy) error {
-	if old, ok := a.policies[name]; ok && !reflect.DeepEqual(old, p) {
+	if old, ok := a.policies[name]; ok && !old.SameConfig(p) {
 		return fmt.Errorf("queue %q is configured twice with different upstream settings: give one route its own queue name", name)
 	}
 	a.policies[name] = p

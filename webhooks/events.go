@@ -19,6 +19,9 @@ func (a *App) provisionEvents(ctx caddy.Context) error {
 	}
 	url := ""
 	if a.Notify != nil {
+		if err := a.Notify.LoadTransport(ctx); err != nil {
+			return err
+		}
 		if err := a.Notify.Provision(); err != nil {
 			return err
 		}

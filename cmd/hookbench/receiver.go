@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -33,6 +34,19 @@ func StartReceiver(delay time.Duration) (*Receiver, error) {
 		ErrorLog:          nil,
 	}
 	go r.srv.Serve(ln)
+	return r, nil
+}
+
+// StartTLSReceiver is StartReceiver over TLS with config (which may
+// require client certificates).
+func StartTLSReceiver(config *tls.Config) (*Receiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{addr: ln.Addr().String()}
+	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: config}
+	go r.srv.Serve(tls.NewListener(ln, config))
 	return r, nil
 }
 

@@ -13,12 +13,14 @@ import (
 	"github.com/hookgate/hookgate/internal/loadgen"
 	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/internal/redistest"
+	"github.com/hookgate/hookgate/internal/testpki"
 )
 
 // stage is what a scenario runs against: the upstream receiver, Redis and
 // Caddy, each present only if the scenario needs it.
 type stage struct {
 	recv     *Receiver
+	pki      *testpki.PKI // of an MTLSUpstream
 	redis    *redistest.Server
 	cad      *Caddy
 	adminURL string
@@ -37,12 +39,16 @@ func setUp(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir s
 			st.tearDown()
 		}
 	}()
-	upstream, err := st.startUpstream(s)
+	upstream, err := st.startUpstream(s, dir)
 	if err != nil {
 		return st, err
 	}
 	p := benchscenario.CaddyfileParams{Path: st.path, Route: benchscenario.RouteData{
 		Upstream: upstream, UpstreamURL: "http://" + upstream, SecretEnv: secretEnv}}
+	if st.pki != nil {
+		p.Route.UpstreamURL = "https://" + upstream
+		p.Route.CA, p.Route.ClientCert, p.Route.ClientKey = st.pki.CA, st.pki.ClientCert, st.pki.ClientKey
+	}
 	if p.Storage, err = st.storage(ctx, s, dir); err != nil {
 		return st, err
 	}
@@ -62,8 +68,21 @@ func setUp(ctx context.Context, s *benchscenario.Scenario, o Options, bin, dir s
 
 // startUpstream starts the receiver, or picks a closed port, and returns
 // the upstream's host:port ("" when Caddy answers by itself).
-func (st *stage) startUpstream(s *benchscenario.Scenario) (string, error) {
+func (st *stage) startUpstream(s *benchscenario.Scenario, dir string) (string, error) {
 	switch s.Upstream {
+	case benchscenario.MTLSUpstream:
+		pkiDir := filepath.Join(dir, "pki")
+		if err := os.MkdirAll(pkiDir, 0o700); err != nil {
+			return "", err
+		}
+		var err error
+		if st.pki, err = testpki.New(pkiDir); err != nil {
+			return "", fmt.Errorf("certificates: %w", err)
+		}
+		if st.recv, err = StartTLSReceiver(st.pki.ServerTLS(true, "http/1.1")); err != nil {
+			return "", fmt.Errorf("receiver: %w", err)
+		}
+		return st.recv.Addr(), nil
 	case benchscenario.FastUpstream, benchscenario.SlowUpstream:
 		delay := time.Duration(0)
 		if s.Upstream == benchscenario.SlowUpstream {

@@ -147,6 +147,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the webhooks app: %w", err)
 	}
+	if h.Upstream != nil {
+		if err := h.Upstream.LoadTransport(ctx); err != nil {
+			return err
+		}
+	}
 	return h.provision(app.(Backend), ctx.Logger())
 }
 

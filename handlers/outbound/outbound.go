@@ -67,8 +67,10 @@ type Handler struct {
 	// use it; those created through the admin API sign with its scheme and
 	// their own secret. Default scheme: standard_webhooks.
 	Sign *signature.Config `json:"sign,omitempty"`
-	// Delivery is the retry schedule, timeout, concurrency and rate of each
-	// endpoint (its url and sign are not used: see To and Sign).
+	// Delivery is the retry schedule, timeout, concurrency, rate, transport
+	// and auth of each endpoint (its url and sign are not used: see To and
+	// Sign). The transport and the auth's token are shared by the route's
+	// endpoints; the SSRF guard checks every address the transport dials.
 	Delivery *delivery.Policy `json:"delivery,omitempty"`
 	// DisableAfter disables an endpoint after that many consecutive failed
 	// attempts (a 410 Gone disables it at once). Its queued messages wait
@@ -88,6 +90,7 @@ type Handler struct {
 	IdempotencyWindow caddy.Duration `json:"idempotency_window,omitempty"`
 
 	backend   Backend
+	load      caddy.Context // loads Delivery's transport
 	guard     *netguard.Rules
 	eventType *dedupe.Template
 	config    map[string]*Endpoint // the config's endpoints, by id
@@ -134,6 +137,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the webhooks app: %w", err)
 	}
+	h.load = ctx
 	return h.provision(app.(Backend), ctx.Logger())
 }
 
@@ -156,6 +160,13 @@ func (h *Handler) provision(b Backend, log *zap.Logger) error {
 		return err
 	}
 	h.guard = &netguard.Rules{AllowHTTP: h.AllowHTTP, AllowPrivate: allowed}
+	if h.Delivery.TransportRaw != nil || h.Delivery.Auth != nil {
+		// Loaded once, guarded: every endpoint's policy (a copy) shares it.
+		h.Delivery.Guard = h.guard
+		if err := h.Delivery.LoadTransport(h.load); err != nil {
+			return err
+		}
+	}
 	if h.EventType != "" {
 		if h.eventType, err = dedupe.Parse(h.EventType); err != nil {
 			return fmt.Errorf("event_type: %w", err)

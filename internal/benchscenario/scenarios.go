@@ -14,6 +14,7 @@ const (
 	FastUpstream                     // the receiver answers at once
 	SlowUpstream                     // the receiver answers after Scenario.Delay
 	DownUpstream                     // a loopback port nothing listens on
+	MTLSUpstream                     // the receiver over HTTPS, requiring a client certificate of a CA made at run time
 )
 
 // Metric is the throughput a scenario reports in its req/s column.
@@ -100,8 +101,11 @@ type Scenario struct {
 // RouteData is what a Route template may use.
 type RouteData struct {
 	Upstream    string // host:port of the upstream (receiver or closed port)
-	UpstreamURL string // http://host:port
+	UpstreamURL string // http://host:port (https:// for MTLSUpstream)
 	SecretEnv   string // name of the env var that holds the HMAC secret
+	// PEM files of an MTLSUpstream: the private CA, and the client
+	// certificate and key that Caddy presents.
+	CA, ClientCert, ClientKey string
 }
 
 const verifyCall = `{{template "verify" .}}`
@@ -148,6 +152,25 @@ const outboundRoute = `webhook_outbound {
 		algorithm sha256
 		encoding hex
 		secret {env.{{.SecretEnv}}}
+	}
+}`
+
+// mtlsRoute is queuedRoute delivering over HTTPS with a client
+// certificate (transport tls_client_auth, the private CA in
+// tls_trust_pool), HTTP/1.1 and as many idle connections as plain
+// delivery keeps (its concurrency), so that only TLS differs from e2e.
+const mtlsRoute = `webhook_inbound {
+	{{template "verify" .}}
+	dedupe {json.id}
+	upstream {{.UpstreamURL}} {
+		timeout 30s
+		concurrency 64
+		transport http {
+			tls_client_auth {{.ClientCert}} {{.ClientKey}}
+			tls_trust_pool file {{.CA}}
+			versions 1.1
+			keepalive_idle_conns_per_host 64
+		}
 	}
 }`
 
@@ -233,6 +256,17 @@ var Scenarios = []Scenario{
 		Metric:   Delivered,
 		Baseline: "proxy",
 		Goals:    []Goal{{RateRatioMin, 0.8}},
+	},
+	{
+		Name:     "e2e-mtls",
+		Title:    "end to end over HTTPS with mTLS (private CA): delivered /s",
+		Route:    mtlsRoute,
+		Store:    EmbeddedStore,
+		Needs:    []string{WebhookModule},
+		Upstream: MTLSUpstream,
+		Metric:   Delivered,
+		Baseline: "e2e",
+		Goals:    []Goal{{RateRatioMin, 0.9}},
 	},
 	{
 		Name:     "outbound",

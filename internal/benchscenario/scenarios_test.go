@@ -16,7 +16,7 @@ func TestScenarioTableIsConsistent(t *testing.T) {
 			assert.Positive(t, s.Delay, s.Name)
 		}
 		if s.Metric == Delivered {
-			assert.Contains(t, []UpstreamKind{FastUpstream, SlowUpstream}, s.Upstream, s.Name)
+			assert.Contains(t, []UpstreamKind{FastUpstream, SlowUpstream, MTLSUpstream}, s.Upstream, s.Name)
 		}
 		_, err := Caddyfile(&s, CaddyfileParams{AdminAddr: "127.0.0.1:1", HTTPPort: 2, Path: "/p",
 			Route: RouteData{Upstream: "127.0.0.1:3", UpstreamURL: "http://127.0.0.1:3", SecretEnv: "S"}})
