@@ -139,7 +139,10 @@ func (s *memStore) Stats() (map[string]queue.Stats, error) {
 // The rest of queue.Store is not used by the dispatcher.
 
 func (s *memStore) Claim(queue.Key, string) (string, error) { panic("not used") }
-func (s *memStore) Release(queue.Key, string) error         { panic("not used") }
+func (s *memStore) EnqueueAll([]*queue.Message, queue.Key) (string, error) {
+	panic("not used")
+}
+func (s *memStore) Release(queue.Key, string) error { panic("not used") }
 func (s *memStore) List(queue.State, string, int) ([]*queue.Message, error) {
 	panic("not used")
 }

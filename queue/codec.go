@@ -23,7 +23,17 @@ import (
 // big-endian times and uvarints, in the order of encodeHeader. The fields
 // that place a message in the indexes come first, so that removing or
 // replacing a message reads them without decoding the rest.
-const formatV1 = 1
+//
+// Format 2 is a delivery of a fan-out group (Message.Group set): 0x02,
+// uvarint n, n bytes of header — the group id (a length-prefixed string),
+// then the fields of format 1 — and no body: the group's one body is kept
+// by the store beside its deliveries (see queue.Store.EnqueueAll). Only
+// fan-out writes it; a message without a group is written in format 1, as
+// before, so older binaries read every record of a single-upstream route.
+const (
+	formatV1 = 1
+	formatV2 = 2
+)
 
 // Bits of the header's flags byte: which times are set. A zero time is not
 // written, so that it reads back as the zero time.
@@ -35,17 +45,30 @@ const (
 
 var errCorrupt = errors.New("truncated or corrupt")
 
-// appendRecord appends m in format 1, with body when withBody.
+// appendRecord appends m in format 1, with body when withBody, or, when m
+// has a group, in format 2 (never with a body).
 func appendRecord(out []byte, m *Message, withBody bool) []byte {
 	var hdr [256]byte
-	h := encodeHeader(hdr[:0], m)
-	out = append(out, formatV1)
+	format, h := byte(formatV1), hdr[:0]
+	if m.Group != "" {
+		format, h, withBody = formatV2, appendStr(h, m.Group), false
+	}
+	h = encodeHeader(h, m)
+	out = append(out, format)
 	out = binary.AppendUvarint(out, uint64(len(h)))
 	out = append(out, h...)
 	if withBody {
 		out = append(out, m.Body...)
 	}
 	return out
+}
+
+// setSize sets m.Size from its body, unless m is a delivery of a group
+// whose body was not loaded (List's messages): its Size stays.
+func setSize(m *Message) {
+	if m.Body != nil || m.Group == "" {
+		m.Size = len(m.Body)
+	}
 }
 
 func encodeHeader(b []byte, m *Message) []byte {
@@ -174,7 +197,7 @@ func (r *reader[T]) fail() {
 	r.b = r.b[:0]
 }
 
-// splitV1 returns the header and body of a format-1 record.
+// splitV1 returns the header and body of a format-1 (or format-2) record.
 func splitV1[T string | []byte](rec T) (hdr, body T, err error) {
 	r := reader[T]{b: rec[1:]}
 	n := r.uvarint()
@@ -184,10 +207,15 @@ func splitV1[T string | []byte](rec T) (hdr, body T, err error) {
 	return r.b[:n], r.b[n:], nil
 }
 
-// decodeHeader reads the fields of a format-1 header.
-func decodeHeader(hdr string) (*Message, error) {
+// decodeHeader reads the fields of a format-1 header, or of a format-2 one
+// (the group id first) when v2.
+func decodeHeader(hdr string, v2 bool) (*Message, error) {
 	r := reader[string]{b: hdr}
-	m := &Message{Queue: r.str(), ID: r.str(), OrderKey: r.str(), State: State(r.str())}
+	var group string
+	if v2 {
+		group = r.str()
+	}
+	m := &Message{Group: group, Queue: r.str(), ID: r.str(), OrderKey: r.str(), State: State(r.str())}
 	flags := r.byte()
 	m.ReceivedAt, m.NextAttempt, m.DeadAt = r.time(flags, hasReceived), r.time(flags, hasNext), r.time(flags, hasDead)
 	m.Method, m.URL, m.DedupeKey, m.LastError = r.str(), r.str(), r.str(), r.str()
@@ -224,10 +252,10 @@ func readHeader(r *reader[string]) http.Header {
 
 // DecodePlacement reads the fields of a stored record (body included, as
 // EncodeRecord writes it) that place the message in a store's indexes —
-// Queue, ID, OrderKey, State, NextAttempt and DeadAt — without decoding the
-// rest. Other fields may be left zero.
+// Queue, ID, OrderKey, State, NextAttempt and DeadAt, and Group — without
+// decoding the rest. Other fields may be left zero.
 func DecodePlacement(rec []byte) (Message, error) {
-	if len(rec) == 0 || rec[0] != formatV1 {
+	if len(rec) == 0 || (rec[0] != formatV1 && rec[0] != formatV2) {
 		m, err := DecodeRecord(rec)
 		if err != nil {
 			return Message{}, err
@@ -239,7 +267,11 @@ func DecodePlacement(rec []byte) (Message, error) {
 		return Message{}, err
 	}
 	r := reader[[]byte]{b: hdr}
-	m := Message{Queue: string(r.str()), ID: string(r.str()), OrderKey: string(r.str())}
+	var m Message
+	if rec[0] == formatV2 {
+		m.Group = string(r.str())
+	}
+	m.Queue, m.ID, m.OrderKey = string(r.str()), string(r.str()), string(r.str())
 	m.State = State(r.str())
 	flags := r.byte()
 	r.time(flags, hasReceived)
@@ -251,22 +283,32 @@ func DecodePlacement(rec []byte) (Message, error) {
 }
 
 // EncodeRecord lays out m as a record in the current format: a compact
-// binary header, then the raw body. It sets m.Size.
+// binary header, then the raw body (format 1), or, for a delivery of a
+// fan-out group, the header alone (format 2: the store keeps the body
+// apart). It sets m.Size (from m.Body, if loaded).
 func EncodeRecord(m *Message) []byte {
-	m.Size = len(m.Body)
-	return appendRecord(make([]byte, 0, 256+len(m.Body)), m, true)
+	setSize(m)
+	n := 256
+	if m.Group == "" {
+		n += len(m.Body)
+	}
+	return appendRecord(make([]byte, 0, n), m, true)
 }
 
 // DecodeRecord reads a record with its body, of any format: the current
-// one, or the length-prefixed JSON header of the embedded store's records
-// written before it.
+// ones, or the length-prefixed JSON header of the embedded store's records
+// written before them. A delivery of a group (format 2) comes without its
+// body: the store fills it in.
 func DecodeRecord(b []byte) (*Message, error) {
-	if len(b) > 0 && b[0] == formatV1 {
+	if len(b) > 0 && (b[0] == formatV1 || b[0] == formatV2) {
 		hdr, body, err := splitV1(b)
+		if err == nil && b[0] == formatV2 && len(body) != 0 {
+			err = errCorrupt
+		}
 		if err != nil {
 			return nil, fmt.Errorf("message record: %w", err)
 		}
-		m, err := decodeHeader(string(hdr))
+		m, err := decodeHeader(string(hdr), b[0] == formatV2)
 		if err != nil {
 			return nil, fmt.Errorf("message record: %w", err)
 		}
@@ -296,7 +338,8 @@ func decodeJSON(b []byte) (*Message, error) {
 
 // EncodeMeta is a message without its body, for a store that keeps the
 // body beside it (Redis), so that listing and updating never move bodies: a
-// format-1 record with no body. It sets m.Size if m has a body.
+// format-1 record with no body (format 2 for a delivery of a group). It
+// sets m.Size if m has a body.
 func EncodeMeta(m *Message) string {
 	if m.Body != nil {
 		m.Size = len(m.Body)
@@ -307,7 +350,7 @@ func EncodeMeta(m *Message) string {
 // DecodeMeta reads a meta of EncodeMeta, or the JSON of one written by the
 // Redis store before format 1.
 func DecodeMeta(meta string) (*Message, error) {
-	if len(meta) == 0 || meta[0] != formatV1 {
+	if len(meta) == 0 || (meta[0] != formatV1 && meta[0] != formatV2) {
 		m := new(Message)
 		if err := json.Unmarshal([]byte(meta), m); err != nil {
 			return nil, fmt.Errorf("message record: %w", err)
@@ -321,7 +364,7 @@ func DecodeMeta(meta string) (*Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("message record: %w", err)
 	}
-	m, err := decodeHeader(hdr)
+	m, err := decodeHeader(hdr, meta[0] == formatV2)
 	if err != nil {
 		return nil, fmt.Errorf("message record: %w", err)
 	}

@@ -125,3 +125,66 @@ func FuzzDecodeRecord(f *testing.F) {
 		assert.Equal(t, m, got)
 	})
 }
+
+// A delivery of a fan-out group is written in format 2: its group, its
+// header, no body; every decoder reads the group back.
+func TestGroupRecordFormat2(t *testing.T) {
+	m := sampleMessage()
+	m.Group = NewID(m.ReceivedAt)
+	rec := EncodeRecord(&m)
+	assert.Equal(t, byte(formatV2), rec[0])
+	assert.Equal(t, len(m.Body), m.Size)
+	assert.NotContains(t, string(rec), string(m.Body), "no body in the record")
+
+	got, err := DecodeRecord(rec)
+	require.NoError(t, err)
+	want := m
+	want.Body = nil
+	assert.Equal(t, want, *got)
+
+	p, err := DecodePlacement(rec)
+	require.NoError(t, err)
+	assert.Equal(t, m.Group, p.Group)
+	assert.Equal(t, m.ID, p.ID)
+	assert.Equal(t, m.Queue, p.Queue)
+	assert.True(t, m.NextAttempt.Equal(p.NextAttempt))
+
+	meta := EncodeMeta(&m)
+	assert.Equal(t, byte(formatV2), meta[0])
+	got, err = DecodeMeta(meta)
+	require.NoError(t, err)
+	assert.Equal(t, want, *got)
+
+	// Re-encoded without the body loaded (a listed message), Size stays.
+	EncodeRecord(got)
+	assert.Equal(t, len(m.Body), got.Size)
+
+	_, err = DecodeRecord(append(rec, 'x'))
+	assert.Error(t, err, "a format-2 record carries no body")
+}
+
+// A message without a group is written in format 1, as before.
+func TestNoGroupFormat1(t *testing.T) {
+	m := sampleMessage()
+	assert.Equal(t, byte(formatV1), EncodeRecord(&m)[0])
+	assert.Equal(t, byte(formatV1), EncodeMeta(&m)[0])
+}
+
+func TestFanoutQueueAndCheckGroup(t *testing.T) {
+	assert.Equal(t, "github>ci", FanoutQueue("github", "ci"))
+	for q, route := range map[string]string{"github": "github", "github>ci": "github", "a>b>c": "a", "outbound:x:y": "outbound:x:y"} {
+		assert.Equal(t, route, QueueRoute(q), q)
+	}
+	m := func(q, body string) *Message { return &Message{ID: NewID(time.Now()), Queue: q, Body: []byte(body)} }
+	require.NoError(t, CheckGroup([]*Message{m("r", "x"), m("r>b", "x"), m("r>c", "x")}))
+	require.NoError(t, CheckGroup([]*Message{m("r>b", "x")}))
+	for name, ms := range map[string][]*Message{
+		"empty":       nil,
+		"two routes":  {m("r", "x"), m("s>b", "x")},
+		"two lengths": {m("r", "x"), m("r>b", "xy")},
+	} {
+		assert.ErrorIs(t, CheckGroup(ms), ErrBadGroup, name)
+	}
+	a := m("r", "x")
+	assert.ErrorIs(t, CheckGroup([]*Message{a, a}), ErrBadGroup, "one id twice")
+}

@@ -42,6 +42,11 @@ type Message struct {
 	// holds its key back.
 	OrderKey   string    `json:"order_key,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Group, set by Store.EnqueueAll on the deliveries of one webhook
+	// fanned out to several queues, is the id of the group's first
+	// delivery (the holder of its dedupe key); the deliveries share one
+	// stored body. Empty for a message of its own.
+	Group string `json:"group,omitempty"`
 
 	State       State     `json:"state"`
 	Attempts    int       `json:"attempts"`

@@ -25,10 +25,21 @@ type Store interface {
 	// Enqueue stores m as queued and, unless key is empty, claims key for
 	// m.ID in the same atomic commit. When the key is already held, nothing
 	// is stored and Enqueue returns the holder's id with ErrDuplicate.
-	// A store may keep dedupe records per queue (Redis does, so that a
+	// A store may keep dedupe records per route (Redis does, so that a
 	// message and its record share a cluster slot): a key is a duplicate
-	// within the queue of the message that holds it.
+	// within the route (QueueRoute) of the message that holds it.
 	Enqueue(m *Message, key Key) (string, error)
+	// EnqueueAll stores ms, one delivery each (each in its own ms[i].Queue), and claims key
+	// for ms[0].ID, all in one atomic commit; the ms share one body (ms[i].Body are the same
+	// bytes), which is stored once. When key is already held, nothing is stored and the holder's
+	// id is returned with ErrDuplicate. len(ms) == 1 behaves exactly as Enqueue (same records).
+	//
+	// With several ms, EnqueueAll sets each one's Group to ms[0].ID; the
+	// group's body goes with its last delivery (Delivered, Delete, Purge),
+	// and Lease, Get and Replay fill it in. Their queues must be of one
+	// route (see FanoutQueue and CheckGroup): the key is claimed in the
+	// route's dedupe records, the same as Enqueue's into any of them.
+	EnqueueAll(ms []*Message, key Key) (string, error)
 	// Claim claims key for id without storing a message (verify-only
 	// routes); like Enqueue, it returns the holder's id with ErrDuplicate.
 	// Claims may live apart from the records of queued messages. A claim

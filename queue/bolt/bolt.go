@@ -104,7 +104,7 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry, bucketOrder} {
+		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry, bucketOrder, bucketBodies, bucketGroups} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -233,7 +233,7 @@ func (s *Store) failPending() {
 
 // Enqueue implements Store.
 func (s *Store) Enqueue(m *queue.Message, key queue.Key) (string, error) {
-	m.State = queue.StateQueued
+	m.State, m.Group = queue.StateQueued, "" // a message of its own
 	rec := queue.EncodeRecord(m)
 	var holder string
 	err := s.commit(func(tx *bbolt.Tx) error {
@@ -420,15 +420,25 @@ func (s *Store) unindex(tx *bbolt.Tx, rec []byte) error {
 	return nil
 }
 
-// remove deletes message id and its index entry; it reports whether it existed.
+// remove deletes message id and its index entry, and the body of its group
+// if it was the group's last delivery; it reports whether it existed.
 func (s *Store) remove(tx *bbolt.Tx, id string) (bool, error) {
 	msgs := tx.Bucket(bucketMessages)
 	rec := msgs.Get([]byte(id))
 	if rec == nil {
 		return false, nil
 	}
+	m, err := queue.DecodePlacement(rec)
+	if err != nil {
+		return false, err
+	}
 	if err := s.unindex(tx, rec); err != nil {
 		return false, err
+	}
+	if m.Group != "" {
+		if err := unref(tx, m.Group); err != nil {
+			return false, err
+		}
 	}
 	return true, msgs.Delete([]byte(id))
 }
@@ -463,7 +473,7 @@ func (s *Store) Lease(q string, now time.Time, limit int, d time.Duration) ([]*q
 			if !firstInOrder(tx, order, id) {
 				continue
 			}
-			m, err := queue.DecodeRecord(rec)
+			m, err := decode(tx, rec)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", id, err)
 			}
@@ -498,8 +508,13 @@ func (s *Store) Update(m *queue.Message) error {
 	rec := queue.EncodeRecord(m)
 	found := false
 	err := s.commit(func(tx *bbolt.Tx) error {
-		if found = tx.Bucket(bucketMessages).Get([]byte(m.ID)) != nil; !found {
+		old := tx.Bucket(bucketMessages).Get([]byte(m.ID))
+		if found = old != nil; !found {
 			return nil
+		}
+		if p, err := queue.DecodePlacement(old); err == nil && p.Group != m.Group {
+			m.Group = p.Group // a delivery stays in its group, whatever m says
+			rec = queue.EncodeRecord(m)
 		}
 		return s.put(tx, m, rec)
 	})
@@ -518,7 +533,7 @@ func (s *Store) Get(id string) (*queue.Message, error) {
 			return queue.ErrNotFound
 		}
 		var err error
-		m, err = queue.DecodeRecord(rec)
+		m, err = decode(tx, rec)
 		return err
 	})
 	return m, err
@@ -561,7 +576,7 @@ func (s *Store) Replay(id string, now time.Time) (*queue.Message, error) {
 			return queue.ErrNotFound
 		}
 		var err error
-		if m, err = queue.DecodeRecord(rec); err != nil || m.State != queue.StateDead {
+		if m, err = decode(tx, rec); err != nil || m.State != queue.StateDead {
 			return err
 		}
 		m.State, m.Attempts, m.NextAttempt, m.DeadAt = queue.StateQueued, 0, now, time.Time{}

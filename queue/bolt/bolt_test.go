@@ -82,11 +82,34 @@ func (s suiteStore) Holder(t *testing.T, k queue.Key) string {
 
 func (s suiteStore) Count(t *testing.T, what storetest.Record) int {
 	t.Helper()
+	if what == storetest.BodyBytes {
+		return bodyBytes(t, s.Store)
+	}
 	b := map[storetest.Record][]byte{
 		storetest.Messages: bucketMessages, storetest.Due: bucketDue, storetest.Dead: bucketDead, storetest.Keys: bucketKeys,
+		storetest.Bodies: bucketBodies,
 	}[what]
 	require.NotNil(t, b, what)
 	return bucketLen(t, s.Store, b)
+}
+
+// bodyBytes sums the bodies of the messages of their own and the shared
+// bodies of the groups.
+func bodyBytes(t *testing.T, s *Store) int {
+	t.Helper()
+	n := 0
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
+		err := tx.Bucket(bucketMessages).ForEach(func(_, rec []byte) error {
+			m, err := queue.DecodeRecord(rec)
+			if err == nil {
+				n += len(m.Body)
+			}
+			return err
+		})
+		_ = tx.Bucket(bucketBodies).ForEach(func(_, body []byte) error { n += len(body); return nil })
+		return err
+	}))
+	return n
 }
 
 // bucketLen counts the records of one of the store's buckets.

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -16,21 +17,19 @@ func (s *Store) Get(id string) (*queue.Message, error) {
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	rec, err := s.c.HMGet(ctx, s.keys(q).msg(id), "meta", "body").Result()
+	k := s.keys(q)
+	res, err := s.eval(ctx, getScript, false, []string{k.msg(id)}, k.bodies())
+	if errors.Is(err, goredis.Nil) {
+		return nil, queue.ErrNotFound
+	}
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	meta, ok := rec[0].(string)
-	if !ok {
-		return nil, queue.ErrNotFound
-	}
-	m, err := queue.DecodeMeta(meta)
-	if err != nil {
+	msgs, err := decodeRows(append([]any{id}, res.([]any)...))
+	if err != nil || len(msgs) == 0 {
 		return nil, err
 	}
-	body, _ := rec[1].(string)
-	m.Body = []byte(body)
-	return m, nil
+	return msgs[0], nil
 }
 
 // List implements Store.
@@ -161,7 +160,7 @@ func (s *Store) Purge(now, deadBefore time.Time) (int, error) {
 	for _, q := range names {
 		k := s.keys(q)
 		for {
-			res, err := s.eval(ctx, purgeScript, false, []string{k.dead}, micros(deadBefore), purgeChunk, k.tag+"m:")
+			res, err := s.eval(ctx, purgeScript, false, []string{k.dead}, micros(deadBefore), purgeChunk, k.tag+"m:", k.bodies())
 			if err != nil {
 				return total, s.wrap(err)
 			}

@@ -70,26 +70,6 @@ func (s *Store) claimArgs(key queue.Key, id string) []any {
 	return []any{id, nanos20(now), nanos20(key.Expires), ms}
 }
 
-// Enqueue implements Store. The dedupe record and the message are written
-// by one script; the call returns once Redis (and MinReplicas replicas)
-// confirmed it.
-func (s *Store) Enqueue(m *queue.Message, key queue.Key) (string, error) {
-	ctx := context.Background()
-	m.State = queue.StateQueued
-	meta := queue.EncodeMeta(m)
-	if err := s.register(ctx, m.Queue); err != nil {
-		return "", s.wrap(err)
-	}
-	k := s.keys(m.Queue)
-	keys := []string{k.msg(m.ID), k.due, k.ids}
-	if !key.Empty() {
-		keys = append(keys, k.dedupe(key))
-	}
-	args := append(s.claimArgs(key, m.ID), meta, m.Body, micros(m.NextAttempt), m.OrderKey, k.order)
-	res, err := s.eval(ctx, enqueueScript, true, keys, args...)
-	return s.claimed(m.ID, res, err)
-}
-
 // Claim implements Store. Claims live apart from the dedupe records of
 // queued messages: a route either queues or claims.
 func (s *Store) Claim(key queue.Key, id string) (string, error) {
@@ -126,7 +106,7 @@ func (s *Store) Release(key queue.Key, id string) error {
 func (s *Store) Lease(q string, now time.Time, limit int, d time.Duration) ([]*queue.Message, time.Time, error) {
 	d = min(d, s.lease)
 	k := s.keys(q)
-	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:", k.order}
+	args := []any{micros(now), limit, micros(now.Add(d)), s.token, k.tag + "m:", k.order, k.bodies()}
 	res, err := s.eval(context.Background(), leaseScript, false, []string{k.due, k.lease, k.owner}, args...)
 	if err != nil {
 		return nil, time.Time{}, s.wrap(err)
@@ -177,7 +157,7 @@ func (s *Store) remove(id string) (bool, error) {
 		return false, s.wrap(err)
 	}
 	k := s.keys(q)
-	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids}, id, k.order)
+	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids}, id, k.order, k.bodies())
 	if err != nil {
 		return false, s.wrap(err)
 	}

@@ -186,24 +186,43 @@ func (s *Store) wrap(err error) error {
 	return fmt.Errorf("redis: %w", err)
 }
 
-// Key layout. A queue's tag, {q:<name>}, puts its indexes, its messages and
-// their dedupe records in one cluster slot. Claims (verify-only routes)
-// have no message and live under their scope's tag, {c:<scope>}.
-func (s *Store) tag(q string) string { return s.prefix + "{q:" + escapeTag(q) + "}:" }
+// Key layout. The hash tag of a queue is its route's, {q:<route>}
+// (queue.QueueRoute: the queue's name up to the first ">"), so that one
+// cluster slot holds the queues of one route — their indexes and messages —
+// with the route's dedupe records and the bodies of its fan-out groups.
+// The keys of the route's own queue (named as the route) start with
+// "{q:<route>}:", as they always did; those of its fan-out queues
+// (queue.FanoutQueue) with "{q:<route>}><upstream>:". Claims (verify-only
+// routes) have no message and live under their scope's tag, {c:<scope>}.
+func (s *Store) tag(q string) string {
+	route, up, fanout := strings.Cut(q, queue.FanoutSep)
+	t := s.prefix + "{q:" + escapeTag(route) + "}"
+	if fanout {
+		return t + queue.FanoutSep + escapeSub(up) + ":"
+	}
+	return t + ":"
+}
 
-type queueKeys struct{ tag, due, dead, lease, owner, order, ids string }
+// queueKeys are the keys of a queue; route is the start of its route's
+// keys (its own tag for a route's own queue).
+type queueKeys struct{ tag, route, due, dead, lease, owner, order, ids string }
 
 func (s *Store) keys(q string) queueKeys {
 	t := s.tag(q)
-	return queueKeys{tag: t, due: t + "due", dead: t + "dead", lease: t + "lease", owner: t + "owner", order: t + "o:", ids: t + "ids"}
+	return queueKeys{tag: t, route: s.tag(queue.QueueRoute(q)), due: t + "due", dead: t + "dead",
+		lease: t + "lease", owner: t + "owner", order: t + "o:", ids: t + "ids"}
 }
 
 func (k queueKeys) msg(id string) string { return k.tag + "m:" + id }
 
-// dedupe is the key of a dedupe record of this queue. The scope's length
-// keeps scope and value from running together.
+// bodies starts the keys of the bodies of the route's fan-out groups:
+// hashes of the body and n, the number of deliveries still stored.
+func (k queueKeys) bodies() string { return k.route + "b:" }
+
+// dedupe is the key of a dedupe record of this queue's route. The scope's
+// length keeps scope and value from running together.
 func (k queueKeys) dedupe(key queue.Key) string {
-	return k.tag + "k:" + strconv.Itoa(len(key.Scope)) + ":" + key.Scope + ":" + key.Value
+	return k.route + "k:" + strconv.Itoa(len(key.Scope)) + ":" + key.Scope + ":" + key.Value
 }
 
 func (s *Store) claimKey(key queue.Key) string {
@@ -212,8 +231,12 @@ func (s *Store) claimKey(key queue.Key) string {
 
 func (s *Store) queuesKey() string { return s.prefix + "queues" }
 
-// escapeTag keeps braces out of a hash tag, injectively.
-var escapeTag = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D").Replace
+// escapeTag keeps braces out of a hash tag, injectively; escapeSub keeps
+// colons out of a fan-out queue's upstream part.
+var (
+	escapeTag = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D").Replace
+	escapeSub = strings.NewReplacer("%", "%25", ":", "%3A").Replace
+)
 
 // register adds queue to the set of queues that admin calls walk. It runs
 // before writes to a queue, so the set never misses a queue with messages;

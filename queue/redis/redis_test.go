@@ -99,8 +99,19 @@ func dedupeKeys(s *Store, queues []string, k queue.Key) []string {
 func (s suiteStore) Count(t *testing.T, what storetest.Record) int {
 	t.Helper()
 	ctx := context.Background()
-	if what == storetest.Messages || what == storetest.Keys {
-		return len(scanKeys(t, s.Store, map[storetest.Record]string{storetest.Messages: "*}:m:*", storetest.Keys: "*}:k:*"}[what]))
+	if pattern, ok := map[storetest.Record]string{
+		storetest.Messages: "*:m:msg_*", storetest.Keys: "*}:k:*", storetest.Bodies: "*}:b:*",
+	}[what]; ok {
+		return len(scanKeys(t, s.Store, pattern))
+	}
+	if what == storetest.BodyBytes {
+		n := 0
+		for _, k := range append(scanKeys(t, s.Store, "*:m:msg_*"), scanKeys(t, s.Store, "*}:b:*")...) {
+			l, err := s.c.HStrLen(ctx, k, "body").Result()
+			require.NoError(t, err)
+			n += int(l)
+		}
+		return n
 	}
 	names, err := s.queueNames(ctx)
 	require.NoError(t, err)

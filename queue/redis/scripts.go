@@ -32,29 +32,7 @@ local function claim(dk, id, now, exp, ttl)
 end
 `
 
-// enqueueScript: KEYS msg, due, ids[, dedupe]; ARGV id, now, exp, ttl,
-// meta, body, due score, order key, order index prefix. Returns "" when
-// stored, else the holder's id. A message with an order key is also in the
-// order index of its key (a sorted set by id, scores all 0), and keeps its
-// key in the field "ok". Every queued message is in ids, also by id with
-// scores all 0: ids start with their time of receipt, so its first member
-// is the oldest queued message (due is by next attempt, which retries move).
-var enqueueScript = goredis.NewScript(claimLua + `
-if #KEYS == 4 then
-  local holder = claim(KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-  if holder then return holder end
-end
-redis.call('HSET', KEYS[1], 'meta', ARGV[5], 'body', ARGV[6])
-if ARGV[8] ~= '' then
-  redis.call('HSET', KEYS[1], 'ok', ARGV[8])
-  redis.call('ZADD', ARGV[9] .. ARGV[8], 0, ARGV[1])
-end
-redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
-return ''
-`)
-
-// claimScript: KEYS dedupe; ARGV id, now, exp, ttl. Like enqueueScript.
+// claimScript: KEYS dedupe; ARGV id, now, exp, ttl. Like enqueueScript's claim.
 var claimScript = goredis.NewScript(claimLua + `
 return claim(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) or ''
 `)
@@ -67,7 +45,7 @@ return 0
 `)
 
 // leaseScript: KEYS due, lease, owner; ARGV now µs, limit, until µs, token,
-// message key prefix, order index prefix. It leases up to limit due
+// message key prefix, order index prefix, body key prefix. It leases up to limit due
 // messages whose lease is absent or expired and that are first of their
 // order key, and returns {next, id, meta, body, …}: next is the score of
 // the earliest message not yet due ("" if none or unknown). Leased
@@ -85,11 +63,12 @@ while taken < limit do
     if taken >= limit then return out end
     local l = redis.call('ZSCORE', KEYS[2], id)
     if not l or tonumber(l) <= now then
-      local rec = redis.call('HMGET', ARGV[5] .. id, 'meta', 'body', 'ok')
+      local rec = redis.call('HMGET', ARGV[5] .. id, 'meta', 'body', 'ok', 'g')
       if rec[3] and redis.call('ZRANGE', ARGV[6] .. rec[3], 0, 0)[1] ~= id then
         rec[1] = false -- an older message of its order key goes first
       end
       if rec[1] then
+        if rec[4] then rec[2] = redis.call('HGET', ARGV[7] .. rec[4], 'body') end
         redis.call('ZADD', KEYS[2], ARGV[3], id)
         redis.call('HSET', KEYS[3], id, ARGV[4])
         table.insert(out, id); table.insert(out, rec[1]); table.insert(out, rec[2] or '')
@@ -117,10 +96,20 @@ local function order(prefix, queued)
 end
 `
 
+// unrefLua drops the delivery msg from its fan-out group (field g), if it
+// has one, and the group's body (under the prefix bodies) with its last.
+const unrefLua = `
+local function unref(bodies, msg)
+  local g = redis.call('HGET', msg, 'g')
+  if g and redis.call('HINCRBY', bodies .. g, 'n', -1) <= 0 then redis.call('DEL', bodies .. g) end
+end
+`
+
 // removeScript: KEYS msg, due, dead, lease, owner, ids; ARGV id, order
-// index prefix. Returns 1 if the message existed.
-var removeScript = goredis.NewScript(orderLua + `
+// index prefix, body key prefix. Returns 1 if the message existed.
+var removeScript = goredis.NewScript(orderLua + unrefLua + `
 order(ARGV[2], false)
+unref(ARGV[3], KEYS[1])
 local existed = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
@@ -200,12 +189,22 @@ end
 return out
 `)
 
-// purgeScript: KEYS dead; ARGV before µs, chunk, message key prefix.
-// Removes up to chunk messages that died before ARGV[1].
-var purgeScript = goredis.NewScript(`
+// purgeScript: KEYS dead; ARGV before µs, chunk, message key prefix, body
+// key prefix. Removes up to chunk messages that died before ARGV[1].
+var purgeScript = goredis.NewScript(unrefLua + `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
+  unref(ARGV[4], ARGV[3] .. id)
   redis.call('DEL', ARGV[3] .. id); redis.call('ZREM', KEYS[1], id)
 end
 return #ids
+`)
+
+// getScript: KEYS msg; ARGV body key prefix. Returns {meta, body}, the
+// body a fan-out group's, or nil if the message is gone.
+var getScript = goredis.NewScript(`
+local rec = redis.call('HMGET', KEYS[1], 'meta', 'body', 'g')
+if not rec[1] then return false end
+if rec[3] then rec[2] = redis.call('HGET', ARGV[1] .. rec[3], 'body') end
+return {rec[1], rec[2] or ''}
 `)

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/internal/redisurl"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -229,3 +230,9 @@ var (
 	_ caddy.Validator       = (*Storage)(nil)
 	_ caddyfile.Unmarshaler = (*Storage)(nil)
 )
+
+// URL is a parsed Redis address (see redisurl.URL); ParseURL parses one.
+type URL = redisurl.URL
+
+// ParseURL parses raw as a URL (see redisurl.Parse).
+func ParseURL(raw string) (*URL, error) { return redisurl.Parse(raw) }

@@ -38,6 +38,11 @@ const (
 	Due      Record = "due"      // entries of the due index (queued messages)
 	Dead     Record = "dead"     // entries of the dead index
 	Keys     Record = "keys"     // dedupe records, claims included
+	// Bodies counts the shared bodies of fan-out groups (EnqueueAll).
+	Bodies Record = "bodies"
+	// BodyBytes sums the bytes of the bodies stored: those of messages of
+	// their own and the shared ones of fan-out groups.
+	BodyBytes Record = "body bytes"
 )
 
 // Store is a store under test.
@@ -82,6 +87,14 @@ func Run(t *testing.T, b Backend) {
 		"CloseWithWriters":           suiteCloseWithWriters,
 		"OrderKey":                   suiteOrderKey,
 		"OrderKeyLooksPastHeldBack":  suiteOrderKeyLooksPastHeldBack,
+		"FanoutEnqueueAll":           suiteFanout,
+		"FanoutDuplicate":            suiteFanoutDuplicate,
+		"FanoutDeliveriesApart":      suiteFanoutApart,
+		"FanoutBodyGoesWithLast":     suiteFanoutBodyGoes,
+		"FanoutOne":                  suiteFanoutOne,
+		"FanoutBadGroup":             suiteFanoutBadGroup,
+		"FanoutReopen":               suiteFanoutReopen,
+		"FanoutBodyStoredOnce":       suiteFanoutSize,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, b) })
 	}

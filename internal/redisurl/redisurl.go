@@ -1,4 +1,7 @@
-package redis
+// Package redisurl parses the address of the Redis store (queue/redis):
+// one URL for a standalone server, Sentinels or Cluster nodes, and the
+// go-redis options it stands for. Its errors never show a password.
+package redisurl
 
 import (
 	"crypto/tls"
@@ -35,8 +38,8 @@ type URL struct {
 // host fails, without showing where: the text around it is the password.
 var errUnescapedUserInfo = errors.New("redis url: user or password holds an unescaped / ? or #; percent-encode them (%2F %3F %23)")
 
-// ParseURL parses raw as a URL.
-func ParseURL(raw string) (*URL, error) {
+// Parse parses raw as a URL.
+func Parse(raw string) (*URL, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok || (scheme != "redis" && scheme != "rediss") {
 		return nil, errors.New("redis url: want redis:// or rediss://")

@@ -1,4 +1,4 @@
-package redis
+package redisurl
 
 import (
 	"strings"
@@ -35,7 +35,7 @@ func TestParseRedisURLNeverShowsThePassword(t *testing.T) {
 		}), pass)
 		for _, shape := range shapes {
 			raw := strings.Replace(shape, "%s", pass, 1)
-			u, err := ParseURL(raw)
+			u, err := Parse(raw)
 			shown := ""
 			if err != nil {
 				shown = err.Error()
@@ -57,12 +57,12 @@ func TestParseRedisURLSaysWhyAnUnescapedPasswordFails(t *testing.T) {
 		"redis://:Hs2?Xc4@cache.example:6379",
 		"redis://ops:Vb8/Nm2@Ze5:Wq1#Oi7?Pl3@h1",
 	} {
-		_, err := ParseURL(raw)
+		_, err := Parse(raw)
 		if assert.Error(t, err, raw) {
 			assert.Contains(t, err.Error(), "percent-encode", raw)
 		}
 	}
-	u, err := ParseURL("redis://:Ab3%2FQz8@h1?master_name=a@b")
+	u, err := Parse("redis://:Ab3%2FQz8@h1?master_name=a@b")
 	if assert.NoError(t, err) {
 		assert.Equal(t, "Ab3/Qz8", u.Password)
 		assert.Equal(t, "a@b", u.MasterName)
