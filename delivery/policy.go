@@ -3,6 +3,7 @@ package delivery
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -60,6 +61,13 @@ type Policy struct {
 	// placeholders ({env.X}, {file./path}), resolved at provisioning and
 	// never stored. Default: deliveries keep only the sender's headers.
 	Sign *signature.Config `json:"sign,omitempty"`
+	// HeaderUp sets static header fields on every delivery attempt,
+	// replacing the sender's fields of the same name (Webhook-Id,
+	// Webhook-Attempt, Idempotency-Key and a re-signature are set after
+	// them and win). Values may hold {env.X} and {file./path}
+	// placeholders, resolved at provisioning and never stored with the
+	// messages. Default: none.
+	HeaderUp http.Header `json:"header_up,omitempty"`
 	// Guard, when set, refuses connections to the addresses it blocks,
 	// checked on the address dialled (outbound SSRF guard). Set by the
 	// outbound handler, not part of the JSON config.
@@ -71,7 +79,8 @@ type Policy struct {
 	PerDestination bool `json:"-"`
 
 	target      *url.URL
-	signSecrets []string // Sign's resolved secrets
+	signSecrets []string    // Sign's resolved secrets
+	headerUp    http.Header // HeaderUp, canonical names, placeholders resolved
 }
 
 // Provision fills in defaults and parses the URL.
@@ -112,7 +121,23 @@ func (p *Policy) Provision() error {
 			return fmt.Errorf("retry delay %s is negative", time.Duration(d))
 		}
 	}
+	p.provisionHeaderUp()
 	return p.provisionSign()
+}
+
+// provisionHeaderUp resolves the placeholders of HeaderUp's values.
+func (p *Policy) provisionHeaderUp() {
+	p.headerUp = nil
+	if len(p.HeaderUp) == 0 {
+		return
+	}
+	repl := caddy.NewReplacer()
+	p.headerUp = make(http.Header, len(p.HeaderUp))
+	for name, values := range p.HeaderUp {
+		for _, v := range values {
+			p.headerUp.Add(name, repl.ReplaceKnown(v, ""))
+		}
+	}
 }
 
 // Target returns the URL a request received on path (with query) is
