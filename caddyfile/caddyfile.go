@@ -3,6 +3,8 @@
 package caddyfile
 
 import (
+	"cmp"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -15,7 +17,9 @@ import (
 
 	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/filter"
 	"github.com/hookgate/hookgate/handlers/inbound"
+	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
 )
@@ -41,7 +45,11 @@ func init() {
 //		ack           async | within <duration>
 //		max_rate      <events>/<period> [burst <n>]
 //		bad_signatures <limit> [per <window>] [block <duration>]
-//		upstream      <url> {
+//		drop          <CEL expression>   # the rest of the line
+//		upstream      <url> {            # repeat to fan out
+//			name         <name>           # of its queue "<route>><name>"; default: host[:port]/path
+//			when         <CEL expression> # the rest of the line
+//			header_up    <field> <value>
 //			timeout      <duration>
 //			retry        <duration>...
 //			backoff      <min> <max>
@@ -54,6 +62,7 @@ func init() {
 //	}
 func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	hd := new(inbound.Handler)
+	var ups []*inbound.Upstream
 	d := h.Dispenser
 	d.Next() // the directive name
 	if d.NextArg() {
@@ -75,7 +84,12 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 		case "max_body":
 			hd.MaxBody, err = sizeArg(d)
 		case "upstream":
-			hd.Upstream, err = parseUpstream(d)
+			var u *inbound.Upstream
+			if u, err = parseInboundUpstream(d); err == nil {
+				ups = append(ups, u)
+			}
+		case "drop":
+			hd.Drop, err = exprArg(d)
 		case "ack":
 			hd.AckWithin, err = parseAck(d)
 		case "order_by":
@@ -91,7 +105,98 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 			return nil, err
 		}
 	}
+	if err := checkUpstreamNames(d, ups); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(ups) == 1:
+		hd.Upstream = ups[0]
+	case len(ups) > 1:
+		hd.Upstreams = ups
+	}
+	if hd.Drop != "" && len(ups) == 0 {
+		return nil, d.Err("drop needs an upstream")
+	}
 	return hd, nil
+}
+
+// parseInboundUpstream parses an upstream of webhook_inbound: the options
+// of parseUpstream, and name, when and header_up.
+func parseInboundUpstream(d *caddyfile.Dispenser) (*inbound.Upstream, error) {
+	url, err := oneArg(d)
+	if err != nil {
+		return nil, err
+	}
+	u := &inbound.Upstream{Policy: delivery.Policy{URL: url}}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "name":
+			u.Name, err = oneArg(d)
+		case "when":
+			u.When, err = exprArg(d)
+		case "header_up":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return nil, d.Err("header_up takes a field name and a value")
+			}
+			if u.HeaderUp == nil {
+				u.HeaderUp = http.Header{}
+			}
+			u.HeaderUp.Add(args[0], args[1])
+		case "sign":
+			u.Sign, err = parseVerify(d)
+		default:
+			var ok bool
+			if ok, err = parsePolicyOption(d, &u.Policy); err == nil && !ok {
+				err = d.Errf("unrecognized upstream option %q", d.Val())
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return u, checkPolicy(d, &u.Policy)
+}
+
+// checkUpstreamNames refuses two upstreams of one route with one name
+// (given, or taken from the URL) and names that hold the queue separator.
+func checkUpstreamNames(d *caddyfile.Dispenser, ups []*inbound.Upstream) error {
+	seen := map[string]bool{}
+	for _, u := range ups {
+		name := cmp.Or(u.Name, inbound.UpstreamName(u.URL))
+		switch {
+		case strings.Contains(name, queue.FanoutSep):
+			return d.Errf("upstream name %q: a name holds no %q", name, queue.FanoutSep)
+		case seen[name]:
+			return d.Errf("two upstreams are named %q: give one of them another name", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// exprArg reads a CEL expression (when, drop): the rest of the line, as
+// Caddy's expression matcher takes it. Several tokens are joined with their
+// quotes kept (string literals); one token, e.g. in backticks, is taken
+// as it is. Long placeholders go back to their short form, and the
+// expression is compiled so that a mistake fails `caddy adapt`.
+func exprArg(d *caddyfile.Dispenser) (string, error) {
+	opt := d.Val()
+	var src string
+	switch d.CountRemainingArgs() {
+	case 0:
+		return "", d.ArgErr()
+	case 1:
+		d.NextArg()
+		src = d.Val()
+	default:
+		src = strings.Join(d.RemainingArgsRaw(), " ")
+	}
+	src = shortForms.Replace(src)
+	if _, err := filter.Parse(src); err != nil {
+		return "", d.Errf("%s: %v", opt, err)
+	}
+	return src, nil
 }
 
 // parseAck parses "ack async" (0) and "ack within <budget>".

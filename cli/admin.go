@@ -14,6 +14,8 @@ import (
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+
+	"github.com/hookgate/hookgate/queue"
 )
 
 // adminFlags find the admin endpoint as `caddy reload` does: --address, else
@@ -86,16 +88,32 @@ func messagesCommand() *cobra.Command {
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&dead, "dead", false, "list the dead-letter queue")
-	cmd.Flags().StringVar(&route, "route", "", "only this route's queue (its name, or its upstream URL)")
+	cmd.Flags().StringVar(&route, "route", "", "only this route's queues (its name, or its upstream URL; a fan-out route's upstreams too), or one queue (\"route>upstream\")")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many (1-1000)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		state := "queued"
 		if dead {
 			state = "dead"
 		}
-		msgs, err := f.list(state, route, limit)
-		if err != nil {
-			return err
+		queues := []string{route}
+		if route != "" {
+			stats, _, err := f.stats()
+			if err != nil {
+				return err
+			}
+			queues = routeQueues(route, stats)
+		}
+		var msgs []listedMessage
+		for _, q := range queues {
+			page, err := f.list(state, q, limit)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, page...)
+		}
+		if len(queues) > 1 { // oldest first, as one queue's listing
+			sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].ID < msgs[j].ID })
+			msgs = msgs[:min(len(msgs), limit)]
 		}
 		printMessages(cmd.OutOrStdout(), msgs)
 		return nil
@@ -173,8 +191,7 @@ var replayPage = 1000
 // queue, where the listing is oldest first, and replays what it has not
 // replayed yet and what died before it started, by the admin endpoint's clock.
 func (f *adminFlags) replayAllDead(route string) (int, error) {
-	var stats struct{ Queues map[string]struct{ Dead int } }
-	h, err := f.do(http.MethodGet, "/webhooks/stats", &stats)
+	stats, h, err := f.stats()
 	if err != nil {
 		return 0, err
 	}
@@ -182,12 +199,14 @@ func (f *adminFlags) replayAllDead(route string) (int, error) {
 	queues := []string{route}
 	if route == "" {
 		queues = queues[:0]
-		for q, st := range stats.Queues {
+		for q, st := range stats {
 			if st.Dead > 0 {
 				queues = append(queues, q)
 			}
 		}
 		sort.Strings(queues)
+	} else {
+		queues = routeQueues(route, stats)
 	}
 	n, seen := 0, map[string]bool{}
 	for _, q := range queues {
@@ -198,6 +217,32 @@ func (f *adminFlags) replayAllDead(route string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// queueStats is what the admin API's stats tell of a queue.
+type queueStats struct{ Dead int }
+
+// stats returns the queues the admin API knows, with the answer's headers.
+func (f *adminFlags) stats() (map[string]queueStats, http.Header, error) {
+	var answer struct{ Queues map[string]queueStats }
+	h, err := f.do(http.MethodGet, "/webhooks/stats", &answer)
+	return answer.Queues, h, err
+}
+
+// routeQueues are the queues that --route names: the route's own queue and
+// those of its other upstreams ("route>upstream"), or the one queue named.
+func routeQueues(route string, stats map[string]queueStats) []string {
+	queues := []string{route}
+	if strings.Contains(route, queue.FanoutSep) {
+		return queues
+	}
+	for q := range stats {
+		if q != route && queue.QueueRoute(q) == route {
+			queues = append(queues, q)
+		}
+	}
+	sort.Strings(queues[1:])
+	return queues
 }
 
 // replayCutoff is the admin endpoint's time from its Date header (one

@@ -128,3 +128,10 @@ func TestReplayAllDeadEnds(t *testing.T) {
 		})
 	}
 }
+
+func TestRouteQueues(t *testing.T) {
+	stats := map[string]queueStats{"github": {}, "github>ci": {}, "github>audit": {}, "githubx>ci": {}, "stripe": {}}
+	assert.Equal(t, []string{"github", "github>audit", "github>ci"}, routeQueues("github", stats))
+	assert.Equal(t, []string{"github>ci"}, routeQueues("github>ci", stats))
+	assert.Equal(t, []string{"none"}, routeQueues("none", stats))
+}

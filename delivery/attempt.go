@@ -147,6 +147,9 @@ func (r *runner) send(p *Policy, m *queue.Message, keep int64) (*Reply, time.Dur
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
+	for name, values := range p.headerUp {
+		req.Header[name] = append([]string(nil), values...)
+	}
 	req.Header.Set("Webhook-Id", m.ID)
 	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
 	req.Header.Set("Idempotency-Key", m.ID)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -521,4 +522,26 @@ func TestAttemptUsesTheDispatcherClock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// HeaderUp's fields replace the sender's of the same name, its
+// placeholders are resolved, and the Webhook-* fields still win.
+func TestAttemptHeaderUp(t *testing.T) {
+	t.Setenv("HG_TEST_TOKEN", "tok_1")
+	var got http.Header
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+	}))
+	defer up.Close()
+	p := &Policy{URL: up.URL, HeaderUp: http.Header{
+		"X-Source": {"github"}, "Content-Type": {"application/vnd.x+json"},
+		"X-Token": {"{env.HG_TEST_TOKEN}"}, "Webhook-Id": {"forged"},
+	}}
+	_, outcome, _ := attemptOnce(t, p)
+	require.Equal(t, Delivered, outcome)
+	assert.Equal(t, "github", got.Get("X-Source"))
+	assert.Equal(t, []string{"application/vnd.x+json"}, got.Values("Content-Type"))
+	assert.Equal(t, "tok_1", got.Get("X-Token"))
+	assert.True(t, strings.HasPrefix(got.Get("Webhook-Id"), "msg_"), got.Get("Webhook-Id"))
+	assert.Equal(t, "{env.HG_TEST_TOKEN}", p.HeaderUp.Get("X-Token"), "the config keeps the placeholder")
 }

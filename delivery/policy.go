@@ -75,6 +75,13 @@ type Policy struct {
 	// Auth authenticates every attempt with a bearer token: a static one, or
 	// an OAuth 2.0 client-credentials token fetched and cached. Default: none.
 	Auth *upstreamauth.Config `json:"auth,omitempty"`
+	// HeaderUp sets static header fields on every delivery attempt,
+	// replacing the sender's fields of the same name (Webhook-Id,
+	// Webhook-Attempt, Idempotency-Key and a re-signature are set after
+	// them and win). Values may hold {env.X} and {file./path}
+	// placeholders, resolved at provisioning and never stored with the
+	// messages. Default: none.
+	HeaderUp http.Header `json:"header_up,omitempty"`
 	// Guard, when set, refuses connections to the addresses it blocks,
 	// checked on the address dialled (outbound SSRF guard). Set by the
 	// outbound handler, not part of the JSON config.
@@ -91,6 +98,7 @@ type Policy struct {
 	transportJSON []byte               // TransportRaw as configured
 	transport     http.RoundTripper    // loaded from TransportRaw
 	auth          *upstreamauth.Source // made from Auth
+	headerUp      http.Header          // HeaderUp, canonical names, placeholders resolved
 }
 
 // Provision fills in defaults and parses the URL.
@@ -137,7 +145,23 @@ func (p *Policy) Provision() error {
 			return fmt.Errorf("retry delay %s is negative", time.Duration(d))
 		}
 	}
+	p.provisionHeaderUp()
 	return p.provisionSign()
+}
+
+// provisionHeaderUp resolves the placeholders of HeaderUp's values.
+func (p *Policy) provisionHeaderUp() {
+	p.headerUp = nil
+	if len(p.HeaderUp) == 0 {
+		return
+	}
+	repl := caddy.NewReplacer()
+	p.headerUp = make(http.Header, len(p.HeaderUp))
+	for name, values := range p.HeaderUp {
+		for _, v := range values {
+			p.headerUp.Add(name, repl.ReplaceKnown(v, ""))
+		}
+	}
 }
 
 // Target returns the URL a request received on path (with query) is

@@ -139,6 +139,26 @@ func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
 	return id, err
 }
 
+// EnqueueAll durably stores the deliveries of one webhook fanned out to
+// several queues (one body, one delivery each), claiming key with them in
+// the same commit, and wakes their queues.
+func (a *App) EnqueueAll(ms []*queue.Message, key queue.Key) (string, error) {
+	if err := queue.CheckGroup(ms); err != nil {
+		return "", err
+	}
+	s, err := a.store()
+	if err != nil {
+		return "", err
+	}
+	id, err := s.EnqueueAll(ms, key)
+	if err == nil {
+		for _, m := range ms {
+			a.shared.wake(m.Queue)
+		}
+	}
+	return id, err
+}
+
 // Claim durably claims a dedupe key without a message.
 func (a *App) Claim(key queue.Key, id string) (string, error) {
 	s, err := a.store()
@@ -166,6 +186,12 @@ func (a *App) DeliverNow(m *queue.Message, budget time.Duration) delivery.NowRes
 // Received counts a request to route by its result.
 func (a *App) Received(route, result string) {
 	a.metrics.Received(route, result)
+}
+
+// FilterError counts a drop or when expression of route that failed at
+// run time.
+func (a *App) FilterError(route string) {
+	a.metrics.FilterError(route)
 }
 
 // Interface guards

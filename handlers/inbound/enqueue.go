@@ -15,13 +15,13 @@ import (
 // within AckWithin (ack within). The message is stored before the attempt
 // either way, so nothing is lost when the budget runs out or Caddy stops.
 // An ordered message goes through the queue, which keeps its key's order.
-func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, key queue.Key) error {
+func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, p *delivery.Policy, key queue.Key) error {
 	budget := time.Duration(h.AckWithin)
 	if m.OrderKey != "" {
 		budget = 0
 	}
 	if budget > 0 {
-		m.NextAttempt = m.ReceivedAt.Add(delivery.NowHold(h.Upstream, budget)) // the workers wait for this attempt
+		m.NextAttempt = m.ReceivedAt.Add(delivery.NowHold(p, budget)) // the workers wait for this attempt
 	}
 	id, err := h.backend.Enqueue(m, key)
 	if err != nil || budget == 0 {

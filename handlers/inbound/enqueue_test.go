@@ -37,7 +37,7 @@ func TestAckWithin(t *testing.T) {
 			fb.now = tc.now
 			w := httptest.NewRecorder()
 			m := &queue.Message{ID: queue.NewID(testNow), Queue: "q", ReceivedAt: testNow}
-			require.NoError(t, h.enqueue(w, m, queue.Key{}))
+			require.NoError(t, h.enqueue(w, m, &h.Upstream.Policy, queue.Key{}))
 			assert.Equal(t, tc.status, w.Code)
 			assert.Contains(t, w.Body.String(), tc.body)
 			if tc.status != http.StatusAccepted {

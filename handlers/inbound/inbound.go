@@ -80,10 +80,22 @@ type Handler struct {
 	// Default: 1 MiB.
 	MaxBody int64 `json:"max_body,omitempty"`
 	// Upstream is where accepted webhooks are delivered, asynchronously,
-	// with retries. Absent: verify-only, the request goes on to the next
-	// handler; its dedupe key is held meanwhile (a duplicate gets 409),
-	// kept for DedupeWindow if that handler succeeds, released if it fails.
-	Upstream *delivery.Policy `json:"upstream,omitempty"`
+	// with retries. Absent (and no Upstreams): verify-only, the request
+	// goes on to the next handler; its dedupe key is held meanwhile (a
+	// duplicate gets 409), kept for DedupeWindow if that handler succeeds,
+	// released if it fails.
+	Upstream *Upstream `json:"upstream,omitempty"`
+	// Upstreams, in place of Upstream, fans webhooks out to several
+	// upstreams, each with its own queue, policy and When: a webhook is
+	// verified and deduplicated once, and its body stored once with one
+	// delivery per upstream it matches, in one commit. The first upstream
+	// keeps the route's queue; the others' queues are "<route>><name>".
+	Upstreams []*Upstream `json:"upstreams,omitempty"`
+	// Drop is a CEL expression (see package filter): a webhook it matches
+	// is answered 200 {"status":"filtered"} and neither stored nor
+	// forwarded, whatever the upstreams' When. A run-time error counts as
+	// no match. Needs an upstream.
+	Drop string `json:"drop,omitempty"`
 	// OrderBy is a key template (like Dedupe) that orders delivery: of the
 	// messages with one key, one is delivered at a time, in acceptance
 	// order, and a message waiting for its retry holds back only its key.
@@ -123,16 +135,19 @@ type Handler struct {
 	scope       string           // of dedupe keys: see Name
 	log         *zap.Logger
 	now         func() time.Time
+	filterState
 }
 
 // Backend is what the handler needs of the webhooks app.
 type Backend interface {
 	RegisterQueue(name string, p *delivery.Policy) error
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
+	EnqueueAll(ms []*queue.Message, key queue.Key) (string, error)
 	Claim(key queue.Key, id string) (string, error)
 	Release(key queue.Key, id string) error
 	DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult
 	Received(route, result string)
+	FilterError(route string)
 }
 
 // CaddyModule returns the Caddy module information.
@@ -147,8 +162,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the webhooks app: %w", err)
 	}
-	if h.Upstream != nil {
-		if err := h.Upstream.LoadTransport(ctx); err != nil {
+	for _, u := range append([]*Upstream{h.Upstream}, h.Upstreams...) {
+		if u == nil {
+			continue
+		}
+		if err := u.LoadTransport(ctx); err != nil {
 			return err
 		}
 	}
@@ -173,19 +191,13 @@ func (h *Handler) provision(b Backend, log *zap.Logger) error {
 		return err
 	}
 	h.label, h.scope = h.Name, h.Name
-	if h.Upstream == nil {
-		if h.label == "" {
-			h.label, h.scope = "verify_only", h.verifyOnlyScope()
-		}
-		return nil
-	}
-	if err := h.Upstream.Provision(); err != nil {
+	if err := h.provisionUpstreams(); err != nil {
 		return err
 	}
-	if h.label == "" {
-		h.label, h.scope = h.Upstream.URL, h.Upstream.URL
+	if len(h.ups) == 0 && h.label == "" {
+		h.label, h.scope = "verify_only", h.verifyOnlyScope()
 	}
-	return h.backend.RegisterQueue(h.label, h.Upstream)
+	return nil
 }
 
 // verifyOnlyScope scopes the dedupe keys of a verify-only route without a
@@ -210,14 +222,19 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("tolerance must be positive")
 	case h.AckWithin < 0:
 		return fmt.Errorf("ack within: the budget must be positive")
-	case h.AckWithin > 0 && h.Upstream == nil:
+	case h.AckWithin > 0 && !h.hasUpstream():
 		return fmt.Errorf("ack within needs an upstream")
-	case h.OrderBy != "" && h.Upstream == nil:
+	case h.OrderBy != "" && !h.hasUpstream():
 		return fmt.Errorf("order_by needs an upstream")
-	case h.Verify == nil && h.Upstream != nil && h.Upstream.Sign != nil:
-		// Anyone can post to a route that verifies nothing: signing that
-		// input with the upstream's secret would vouch for it.
-		return fmt.Errorf("upstream sign would sign unauthenticated input: verify the sender, or write `verify none` to sign whatever reaches this route")
+	case h.Drop != "" && !h.hasUpstream():
+		return fmt.Errorf("drop needs an upstream")
+	}
+	for _, u := range append([]*Upstream{h.Upstream}, h.Upstreams...) {
+		if h.Verify == nil && u != nil && u.Sign != nil {
+			// Anyone can post to a route that verifies nothing: signing that
+			// input with the upstream's secret would vouch for it.
+			return fmt.Errorf("upstream sign would sign unauthenticated input: verify the sender, or write `verify none` to sign whatever reaches this route")
+		}
 	}
 	if h.MaxRate != nil {
 		if err := h.MaxRate.Validate(); err != nil {
@@ -235,6 +252,9 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
+// hasUpstream reports whether the route delivers (rather than verifies only).
+func (h *Handler) hasUpstream() bool { return h.Upstream != nil || len(h.Upstreams) > 0 }
+
 // The results a request can have; they label metrics and log lines.
 const (
 	resultAccepted     = "accepted"
@@ -245,6 +265,7 @@ const (
 	resultUnavailable  = "unavailable"
 	resultHandshake    = "handshake"
 	resultInProgress   = "in_progress"
+	resultFiltered     = "filtered"
 )
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
@@ -275,25 +296,42 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.strike(r, now)
 		return h.rejectUnverified(w, verr)
 	}
+	// Which upstreams take it is decided before its keys are built: a
+	// webhook that none takes needs no key, and is not refused for want
+	// of one.
+	ups := h.match(r, body)
+	if len(h.ups) > 0 && len(ups) == 0 {
+		return h.filteredOut(w)
+	}
 	key := queue.Key{Scope: h.scope, Expires: now.Add(time.Duration(h.DedupeWindow))}
 	if h.key != nil {
 		if key.Value, err = h.key.Key(r, body, signed); err != nil {
 			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no dedupe key", err)
 		}
 	}
-	if h.Upstream == nil {
+	if len(h.ups) == 0 {
 		return h.passOn(w, r, next, body, key, now)
 	}
 	orderKey, err := h.orderKey(r, body, signed)
 	if err != nil {
 		return h.reject(w, http.StatusBadRequest, resultBadRequest, "no order key", err)
 	}
-	m := &queue.Message{
-		ID: queue.NewID(now), Queue: h.label, Method: r.Method,
-		URL: h.Upstream.Target(r.URL.RequestURI()), Header: forwardHeader(r),
-		Body: body, DedupeKey: key.Value, OrderKey: orderKey, ReceivedAt: now, NextAttempt: now,
+	header := forwardHeader(r)
+	ms := make([]*queue.Message, len(ups))
+	for i, u := range ups {
+		if i > 0 {
+			header = header.Clone()
+		}
+		ms[i] = &queue.Message{
+			ID: queue.NewID(now), Queue: u.queue, Method: r.Method,
+			URL: u.Target(r.URL.RequestURI()), Header: header,
+			Body: body, DedupeKey: key.Value, OrderKey: orderKey, ReceivedAt: now, NextAttempt: now,
+		}
 	}
-	return h.enqueue(w, m, key)
+	if len(ms) == 1 {
+		return h.enqueue(w, ms[0], &ups[0].Policy, key)
+	}
+	return h.enqueueAll(w, ms, key)
 }
 
 // answer writes the outcome of persisting a message or claiming its key.

@@ -21,16 +21,38 @@ import (
 
 // fakeBackend records what the handler asks of the webhooks app.
 type fakeBackend struct {
-	enqueued []*queue.Message
-	keys     map[string]bool
-	results  []string
-	now      delivery.NowResult // what DeliverNow returns
+	enqueued     []*queue.Message
+	groups       [][]*queue.Message // of EnqueueAll
+	keys         map[string]bool
+	results      []string
+	filterErrors int
+	queues       []string           // registered
+	now          delivery.NowResult // what DeliverNow returns
 }
 
-func (f *fakeBackend) RegisterQueue(string, *delivery.Policy) error { return nil }
-func (f *fakeBackend) Claim(queue.Key, string) (string, error)      { return "", nil }
-func (f *fakeBackend) Release(queue.Key, string) error              { return nil }
-func (f *fakeBackend) Received(_, result string)                    { f.results = append(f.results, result) }
+func (f *fakeBackend) RegisterQueue(q string, _ *delivery.Policy) error {
+	f.queues = append(f.queues, q)
+	return nil
+}
+func (f *fakeBackend) FilterError(string) { f.filterErrors++ }
+
+func (f *fakeBackend) EnqueueAll(ms []*queue.Message, k queue.Key) (string, error) {
+	if err := queue.CheckGroup(ms); err != nil {
+		return "", err
+	}
+	if f.keys == nil {
+		f.keys = map[string]bool{}
+	}
+	if k.Value != "" && f.keys[k.Value] {
+		return "msg_dup", queue.ErrDuplicate
+	}
+	f.keys[k.Value] = true
+	f.groups = append(f.groups, ms)
+	return ms[0].ID, nil
+}
+func (f *fakeBackend) Claim(queue.Key, string) (string, error) { return "", nil }
+func (f *fakeBackend) Release(queue.Key, string) error         { return nil }
+func (f *fakeBackend) Received(_, result string)               { f.results = append(f.results, result) }
 func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) delivery.NowResult {
 	return f.now
 }
@@ -54,7 +76,7 @@ var testNow = time.Unix(1700000000, 0)
 func setup(t *testing.T, h *Handler) *fakeBackend {
 	t.Helper()
 	fb := &fakeBackend{}
-	h.Name, h.Upstream = "test", &delivery.Policy{URL: "http://127.0.0.1:9"}
+	h.Name, h.Upstream = "test", &Upstream{Policy: delivery.Policy{URL: "http://127.0.0.1:9"}}
 	require.NoError(t, h.provision(fb, zap.NewNop()))
 	h.now = func() time.Time { return testNow }
 	return fb
@@ -192,7 +214,7 @@ func TestSignNeedsAVerifiedRoute(t *testing.T) {
 		{"verified", &signature.Config{Scheme: "github", Secrets: []string{"{env.G}"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &Handler{Verify: tc.verify, Upstream: &delivery.Policy{URL: "http://127.0.0.1:9000", Sign: sign}}
+			h := &Handler{Verify: tc.verify, Upstream: &Upstream{Policy: delivery.Policy{URL: "http://127.0.0.1:9000", Sign: sign}}}
 			err := h.Validate()
 			if tc.wantErr == "" {
 				assert.NoError(t, err)

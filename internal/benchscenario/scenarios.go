@@ -127,6 +127,31 @@ const queuedRoute = `webhook_inbound {
 	}
 }`
 
+// fanoutRoute is queuedRoute fanned out to three upstreams (the same
+// receiver under three names, so the upstream's cost is the only change):
+// one verify, one dedupe claim, one body and three deliveries in one commit.
+const fanoutRoute = `webhook_inbound {
+	name bench
+	{{template "verify" .}}
+	dedupe {json.id}
+	upstream {{.UpstreamURL}} {
+		name billing
+		timeout 30s
+		concurrency 64
+	}
+	upstream {{.UpstreamURL}} {
+		name analytics
+		when {json.id} != ""
+		timeout 30s
+		concurrency 64
+	}
+	upstream {{.UpstreamURL}} {
+		name audit
+		timeout 30s
+		concurrency 64
+	}
+}`
+
 // proxyRoute is reverse_proxy with as many idle keep-alive connections as
 // the load has in flight (Caddy keeps 32 per host by default): behind the
 // dedupe claim's group commit, requests reach the proxy in bursts of up to
@@ -193,6 +218,19 @@ var Scenarios = []Scenario{
 		Goals:    []Goal{{RateRatioMin, 0.6}},
 	},
 	{
+		// Against the one-upstream row, with deliveries running: the
+		// receiver gets three requests per ack and the store records three
+		// deliveries, on the same cores, so this is the whole cost.
+		Name:     "fanout",
+		Title:    "inbound fanned out to 3 upstreams (one commit, 3 deliveries) + 202",
+		Route:    fanoutRoute,
+		Store:    EmbeddedStore,
+		Needs:    []string{WebhookModule},
+		Upstream: FastUpstream,
+		Baseline: "inbound",
+		Goals:    []Goal{{RateRatioMin, 0.5}},
+	},
+	{
 		// The p99 goal, judged where it means something: the closed loop
 		// above saturates both cores, where p99 is queueing (respond 202
 		// itself is above 10 ms there).
@@ -215,6 +253,20 @@ var Scenarios = []Scenario{
 		Delay:    2 * time.Second,
 		Baseline: "inbound",
 		Goals:    []Goal{{P99RatioMax, 1.2}},
+	},
+	{
+		// The ack path's cost alone: the upstreams take 2 s, so few
+		// deliveries run, and the commit of one body and three deliveries
+		// is compared with inbound-slow's of one message.
+		Name:     "fanout-slow",
+		Title:    "inbound fanned out to 3 upstreams, each taking 2 s: the ack path",
+		Route:    fanoutRoute,
+		Store:    EmbeddedStore,
+		Needs:    []string{WebhookModule},
+		Upstream: SlowUpstream,
+		Delay:    2 * time.Second,
+		Baseline: "inbound-slow",
+		Goals:    []Goal{{RateRatioMin, 0.8}},
 	},
 	{
 		Name:     "redis",

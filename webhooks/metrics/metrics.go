@@ -32,6 +32,7 @@ type Metrics struct {
 	received *prometheus.CounterVec
 	attempts *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	filters  *prometheus.CounterVec
 }
 
 var collectors = &Metrics{
@@ -48,6 +49,10 @@ var collectors = &Metrics{
 		Help:    "Duration of delivery attempts, by queue.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
 	}, []string{"queue"}),
+	filters: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "hookgate", Name: "filter_errors_total",
+		Help: "Evaluations of a route's drop or an upstream's when that failed at run time (taken as no match), by route.",
+	}, []string{"route"}),
 }
 
 // queueGauges reports each queue's depth at scrape time, from the store of
@@ -88,7 +93,7 @@ func (g queueGauges) Collect(ch chan<- prometheus.Metric) {
 // Register adds the counters and the queue gauges, which read src, to a
 // config's registry (nil: none) and returns the counters.
 func Register(reg *prometheus.Registry, src Source) *Metrics {
-	register(reg, collectors.received, collectors.attempts, collectors.latency, queueGauges{src})
+	register(reg, collectors.received, collectors.attempts, collectors.latency, collectors.filters, queueGauges{src})
 	return collectors
 }
 
@@ -164,6 +169,11 @@ func codeLabel(status int) string {
 // Received counts a request to route by its result.
 func (m *Metrics) Received(route, result string) {
 	m.received.WithLabelValues(route, result).Inc()
+}
+
+// FilterError counts a filter expression of route that failed at run time.
+func (m *Metrics) FilterError(route string) {
+	m.filters.WithLabelValues(route).Inc()
 }
 
 // Attempt counts a delivery attempt and its duration.
