@@ -48,6 +48,13 @@ func (f *schemeFlags) config() signature.Config {
 		c = f.hmac
 		c.Scheme = "hmac"
 	}
+	// --url is the URL the sender called. Its scheme, host and path are
+	// what a route's url gives; the query comes with the request, as at
+	// the handler, so that both verify with the same code path (an https
+	// URL included).
+	if c.URL == "" && c.SignsURL() {
+		c.URL = signature.PublicURL(f.url)
+	}
 	return c
 }
 

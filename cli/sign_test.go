@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,4 +50,68 @@ func TestSetPath(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"event": map[string]any{"id": "x"}}}, doc)
 	doc = setPath(map[string]any{"a": "keep"}, []string{"b", "c"}, "y")
 	assert.Equal(t, map[string]any{"a": "keep", "b": map[string]any{"c": "y"}}, doc)
+}
+
+// runCmd runs a command with args and stdin, returning its output.
+func runCmd(t *testing.T, cmd *cobra.Command, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+// `verify --url https://…` agrees with the handler on signatures made by the
+// providers' published recipes (the same vectors as signature/url_test.go):
+// an https URL, with and without a query.
+func TestVerifyURLSigningSchemes(t *testing.T) {
+	for _, tc := range []struct {
+		preset, secret, url, body string
+		headers                   []string
+	}{
+		{"twilio", "12345", "https://hooks.example.com/twilio/voice",
+			"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309",
+			[]string{"Content-Type: application/x-www-form-urlencoded", "X-Twilio-Signature: mJa4sK5UQ3P3hOKGInGhp7gnR54="}},
+		{"twilio", "12345", "https://hooks.example.com/twilio/voice?tenant=acme&x=1",
+			"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309",
+			[]string{"Content-Type: application/x-www-form-urlencoded", "X-Twilio-Signature: /TuHrVfxahZ172RnZsxAlkWQ3co="}},
+		{"twilio", "12345", "https://hooks.example.com/twilio/json?tenant=acme&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620",
+			`{"property": "value", "boolean": true}`,
+			[]string{"Content-Type: application/json", "X-Twilio-Signature: WE+q3QsN1mqrXhPfEVCRH344YO8="}},
+		{"square", "sq-key", "https://hooks.example.com/square?tenant=acme",
+			`{"merchant_id":"M1","type":"payment.updated","event_id":"e1"}`,
+			[]string{"X-Square-Hmacsha256-Signature: IA19hjoMYtN8VfYZU40igjzt13LplwuUpqXUZH4o20M="}},
+		{"square", "sq-key", "https://hooks.example.com/square",
+			`{"merchant_id":"M1","type":"payment.updated","event_id":"e1"}`,
+			[]string{"X-Square-Hmacsha256-Signature: YxMvoBDYwgIzqhqjhNbJ9CL+EUFrE9ZtKZLaK7JyHIw="}},
+		{"hubspot", "hs-secret", "https://hooks.example.com/hubspot?tenant=acme&r=a%3Ab",
+			`[{"eventId":1,"subscriptionType":"contact.creation"}]`,
+			[]string{"X-Hubspot-Request-Timestamp: 1700000000000", "X-Hubspot-Signature-V3: VTglKxZBpOhUA1HG/M/C5c8rN3zGPBpU7UYSRzN8b+E="}},
+	} {
+		t.Run(tc.preset+" "+tc.url, func(t *testing.T) {
+			t.Setenv("HG_TEST_SECRET", tc.secret)
+			args := []string{"--preset", tc.preset, "--secret-env", "HG_TEST_SECRET", "--url", tc.url, "--tolerance", "-1s"}
+			for _, h := range tc.headers {
+				args = append(args, "-H", h)
+			}
+			out, err := runCmd(t, verifyCommand(), tc.body, args...)
+			require.NoError(t, err, out)
+			assert.Contains(t, out, "verified")
+
+			_, err = runCmd(t, verifyCommand(), tc.body+" ", args...)
+			assert.ErrorContains(t, err, "not verified")
+
+			// sign --url prints the same signature (JSON bodies: sign sends
+			// no form Content-Type; HubSpot signs the current time).
+			if tc.preset == "hubspot" || strings.HasPrefix(tc.body, "CallSid") {
+				return
+			}
+			out, err = runCmd(t, signCommand(), tc.body, "--preset", tc.preset, "--secret-env", "HG_TEST_SECRET", "--url", tc.url)
+			require.NoError(t, err, out)
+			assert.Contains(t, out, tc.headers[len(tc.headers)-1])
+		})
+	}
 }

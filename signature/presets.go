@@ -27,15 +27,35 @@ type Preset struct {
 	Signed bool
 	// Doc is the provider's documentation of the scheme.
 	Doc string
+	// MaxBody is the largest body the sender documents sending, in bytes:
+	// the route's default max_body, so that a legitimate large delivery is
+	// not refused with 413. 0 at registration means DefaultMaxBody, and
+	// MaxBodyDoc is then "" (the sender documents no cap).
+	MaxBody int64
+	// MaxBodyDoc cites where the sender documents MaxBody.
+	MaxBodyDoc string
+	// Handshake names the endpoint checks the preset answers ("" for none),
+	// for the generated tables.
+	Handshake string
+	// Summary overrides, for the generated tables, what is derived from the
+	// scheme (the other fields of Summary stay derived when left empty).
+	Summary Summary
 
 	spec spec
 }
+
+// DefaultMaxBody is the max_body of a preset whose sender documents no cap
+// on its payloads, and of routes without a preset: 1 MiB.
+const DefaultMaxBody = 1 << 20
 
 var presets = map[string]Preset{}
 
 func register(p Preset) {
 	if p.FailureStatus == 0 {
 		p.FailureStatus = http.StatusUnauthorized
+	}
+	if p.MaxBody == 0 {
+		p.MaxBody = DefaultMaxBody
 	}
 	p.Signed = p.spec.prim != primNone
 	p.spec.tolerance = p.Tolerance

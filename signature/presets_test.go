@@ -271,7 +271,7 @@ func TestPresetOverrides(t *testing.T) {
 		assert.Equal(t, "msg_2Xo3", r.Header.Get("X-Id"))
 	})
 	t.Run("square notification url", func(t *testing.T) {
-		cfg := Config{Scheme: "square", URL: testTarget}
+		cfg := Config{Scheme: "square", URL: PublicURL(testTarget)}
 		r := signed(t, cfg, []string{"k"}, body, nil)
 		r.Host = "10.0.0.7:8080" // behind a proxy: the request URL differs
 		requireReason(t, "", verify(t, cfg, []string{"k"}, r, body, t0))
