@@ -156,15 +156,19 @@ func init() {
 
 	// GitHub signs the body only: X-GitHub-Delivery is not covered, so the
 	// key is the signed body's digest (a redelivery resends the same body).
-	register(Preset{Name: "github", DedupeKey: "{signed_digest}",
-		Doc:  "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
-		spec: bodyHMAC("X-Hub-Signature-256", "sha256", framing.Hex, "sha256=")})
+	register(Preset{Name: "github", MaxBody: 25e6,
+		MaxBodyDoc: "https://docs.github.com/en/webhooks/webhook-events-and-payloads#payload-cap",
+		DedupeKey:  "{signed_digest}",
+		Doc:        "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+		spec:       bodyHMAC("X-Hub-Signature-256", "sha256", framing.Hex, "sha256=")})
 	// GitLab sends the secret token itself; it is compared in constant time.
 	// The token covers nothing: keying on the body's digest at least makes
 	// a verbatim replay with a new X-Gitlab-Event-UUID a duplicate.
-	register(Preset{Name: "gitlab", DedupeKey: "{body_sha256}",
-		Doc:  "https://docs.gitlab.com/user/project/integrations/webhooks/#validate-payloads-by-using-a-secret-token",
-		spec: spec{prim: primToken, header: "X-Gitlab-Token", enc: framing.Raw}})
+	register(Preset{Name: "gitlab", MaxBody: 25e6,
+		MaxBodyDoc: "https://gitlab.com/gitlab-org/gitlab/-/merge_requests/38687 (webhook payloads over 25 MB are not sent)",
+		DedupeKey:  "{body_sha256}",
+		Doc:        "https://docs.gitlab.com/user/project/integrations/webhooks/#validate-payloads-by-using-a-secret-token",
+		spec:       spec{prim: primToken, header: "X-Gitlab-Token", enc: framing.Raw}})
 	register(Preset{Name: "stripe", DedupeKey: "{json.id}", Tolerance: 5 * time.Minute,
 		Doc:  "https://docs.stripe.com/webhooks#verify-manually",
 		spec: listHMAC("Stripe-Signature", ',', "t", "v1", "{timestamp}.{body}")})
@@ -186,8 +190,10 @@ func init() {
 	// bodySHA256 parameter instead. The URL is tried with and without its
 	// port, as Twilio's own validators do. I-Twilio-Idempotency-Token is not
 	// signed: the key is the digest of the URL and parameters signed.
-	register(Preset{Name: "twilio", DedupeKey: "{signed_digest}",
-		Doc: "https://www.twilio.com/docs/usage/webhooks/webhooks-security",
+	register(Preset{Name: "twilio", MaxBody: 1e6,
+		MaxBodyDoc: "https://www.twilio.com/docs/api/errors/17564 (callbacks over 1 MB are skipped)",
+		DedupeKey:  "{signed_digest}",
+		Doc:        "https://www.twilio.com/docs/usage/webhooks/webhooks-security",
 		spec: spec{prim: primHMAC, header: "X-Twilio-Signature", alg: "sha1", enc: framing.Base64,
 			content: "{url}{form}", bodyHash: "bodySHA256", urlAlt: togglePort}})
 	// Paddle Billing: "ts=…;h1=…", several h1 during a rotation. Paddle's
