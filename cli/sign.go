@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -221,6 +222,17 @@ so every run is a new event; --body-file sends a body of your own instead.`,
 				return err
 			}
 		}
+		// A JSON body signed through the URL (Twilio) travels with its
+		// SHA-256 in the query, as the sender adds it.
+		if param := f.config().BodyHashParam(); param != "" {
+			sum := sha256.Sum256(body)
+			if to, err = addQuery(to, param, hex.EncodeToString(sum[:])); err != nil {
+				return err
+			}
+			if f.url, err = addQuery(f.url, param, hex.EncodeToString(sum[:])); err != nil {
+				return err
+			}
+		}
 		signed, err := f.signedHeaders(body, time.Now())
 		if err != nil {
 			return err
@@ -231,6 +243,20 @@ so every run is a new event; --body-file sends a body of your own instead.`,
 		return sendAndPrint(cmd.OutOrStdout(), to, header, body)
 	}
 	return cmd
+}
+
+// addQuery appends name=value to u's query.
+func addQuery(u, name, value string) (string, error) {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("--to: %w", err)
+	}
+	q := parsed.RawQuery
+	if q != "" {
+		q += "&"
+	}
+	parsed.RawQuery = q + url.QueryEscape(name) + "=" + url.QueryEscape(value)
+	return parsed.String(), nil
 }
 
 func sendAndPrint(out io.Writer, to string, header http.Header, body []byte) error {

@@ -290,6 +290,17 @@ func (c Config) SignsURL() bool {
 	return err == nil && sc.tmpl != nil && sc.needsURL()
 }
 
+// BodyHashParam is the query parameter in which the sender puts the hex
+// SHA-256 of a non-form body it signs through the URL (Twilio's
+// bodySHA256), "" for other schemes.
+func (c Config) BodyHashParam() string {
+	sc, err := c.resolve()
+	if err != nil {
+		return ""
+	}
+	return sc.bodyHash
+}
+
 // SignedHeaders returns the canonical names of the request headers the
 // signature of c covers: its timestamp and id headers when the signed
 // content uses them, and every {header.X} of the signed content. A dedupe
