@@ -156,7 +156,8 @@ func TestSendTestEveryPreset(t *testing.T) {
 	for _, name := range signature.Presets() {
 		p, _ := signature.LookupPreset(name)
 		cfg := signature.Config{Scheme: name}
-		if _, err := cfg.NewSigner([]string{"x"}); err != nil && p.Signed && name != "discord" && name != "sendgrid" {
+		probe, _ := testKeys(t, name)
+		if _, err := cfg.NewSigner([]string{probe}); err != nil {
 			t.Logf("%s cannot sign (%v): skipped", name, err) // mailgun: in the body
 			continue
 		}
