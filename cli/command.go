@@ -12,7 +12,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "webhook",
-		Usage: "<sign|verify|send-test|keygen|messages|replay|endpoints|enable|keys> [flags]",
+		Usage: "<sign|verify|send-test|presets|keygen|keys|messages|replay|endpoints|enable> [flags]",
 		Short: "Signs and checks webhooks, and operates Hookgate's queues",
 		Long: `
 Tools for Hookgate, the webhook gateway built into this Caddy.
@@ -20,6 +20,7 @@ Tools for Hookgate, the webhook gateway built into this Caddy.
   sign       print the headers that sign a body read from stdin
   verify     check a body (stdin) and its headers against a secret
   send-test  send a correctly signed sample event to a route
+  presets    list every preset: header, scheme, dedupe key, tolerance, max_body
   keygen     write an Ed25519 key pair for Standard Webhooks v1a signing
   messages   list queued or dead messages (through the admin API)
   replay     queue a dead message again, or every dead message
@@ -30,8 +31,8 @@ Tools for Hookgate, the webhook gateway built into this Caddy.
 Secrets and keys are read from an environment variable or a file, never from a flag,
 so that they stay out of shell history and process listings.`,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(signCommand(), verifyCommand(), sendTestCommand(),
-				keygenCommand(), messagesCommand(), replayCommand(), endpointsCommand(), enableCommand(), keysCommand())
+			cmd.AddCommand(signCommand(), verifyCommand(), sendTestCommand(), presetsCommand(),
+				keygenCommand(), keysCommand(), messagesCommand(), replayCommand(), endpointsCommand(), enableCommand())
 		},
 	})
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -49,6 +50,13 @@ func (f *schemeFlags) config() signature.Config {
 	if f.preset == "hmac" {
 		c = f.hmac
 		c.Scheme = "hmac"
+	}
+	// --url is the URL the sender called. Its scheme, host and path are
+	// what a route's url gives; the query comes with the request, as at
+	// the handler, so that both verify with the same code path (an https
+	// URL included).
+	if c.URL == "" && c.SignsURL() {
+		c.URL = signature.PublicURL(f.url)
 	}
 	return c
 }
@@ -240,6 +248,17 @@ so every run is a new event; --body-file sends a body of your own instead.`,
 				return err
 			}
 		}
+		// A JSON body signed through the URL (Twilio) travels with its
+		// SHA-256 in the query, as the sender adds it.
+		if param := f.config().BodyHashParam(); param != "" {
+			sum := sha256.Sum256(body)
+			if to, err = addQuery(to, param, hex.EncodeToString(sum[:])); err != nil {
+				return err
+			}
+			if f.url, err = addQuery(f.url, param, hex.EncodeToString(sum[:])); err != nil {
+				return err
+			}
+		}
 		signed, err := f.signedHeaders(body, time.Now())
 		if err != nil {
 			return err
@@ -250,6 +269,20 @@ so every run is a new event; --body-file sends a body of your own instead.`,
 		return sendAndPrint(cmd.OutOrStdout(), to, header, body)
 	}
 	return cmd
+}
+
+// addQuery appends name=value to u's query.
+func addQuery(u, name, value string) (string, error) {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("--to: %w", err)
+	}
+	q := parsed.RawQuery
+	if q != "" {
+		q += "&"
+	}
+	parsed.RawQuery = q + url.QueryEscape(name) + "=" + url.QueryEscape(value)
+	return parsed.String(), nil
 }
 
 func sendAndPrint(out io.Writer, to string, header http.Header, body []byte) error {

@@ -46,10 +46,13 @@ type Config struct {
 	// the signer sets it, the verifier reads it.
 	IDHeader string `json:"id_header,omitempty"`
 
-	// URL is the URL the sender signs, for schemes whose signed content
-	// includes {url} (Square's notification URL, Twilio, HubSpot). Default:
-	// the request URL, with https when the connection is TLS. Set it when
-	// a proxy in front of Caddy terminates TLS or rewrites the URL.
+	// URL is the public scheme, host and path of the URL the sender signs,
+	// for schemes whose signed content includes {url} (Twilio, Square's
+	// notification URL, HubSpot), e.g. "https://hooks.example.com/twilio".
+	// The query signed is always the request's own (Twilio's bodySHA256),
+	// so URL holds none. Default: the request URL, with https when the
+	// connection is TLS. Set it when a proxy in front of Caddy terminates
+	// TLS or rewrites the host or path.
 	URL string `json:"url,omitempty"`
 
 	// Secrets are the active secrets (several during a rotation), given as
@@ -247,8 +250,12 @@ func (c Config) compile(sp spec) (*scheme, error) {
 		return nil, c.errorf("url is set but signed_content does not use {url}")
 	}
 	if sp.url != "" {
-		if u, err := url.Parse(sp.url); err != nil || !u.IsAbs() || u.Host == "" {
+		u, err := url.Parse(sp.url)
+		switch {
+		case err != nil || !u.IsAbs() || u.Host == "":
 			return nil, c.errorf("url must be an absolute url")
+		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+			return nil, c.errorf("url gives the public scheme, host and path only: the query signed is the request's own")
 		}
 	}
 	return sc, nil
@@ -313,6 +320,24 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 func (c Config) SignsContent() bool {
 	sc, err := c.resolve()
 	return err == nil && sc.prim != primNone && sc.prim != primToken
+}
+
+// SignsURL reports whether the signature of c covers the URL the sender
+// called (Twilio, Square, HubSpot), so that URL applies.
+func (c Config) SignsURL() bool {
+	sc, err := c.resolve()
+	return err == nil && sc.tmpl != nil && sc.needsURL()
+}
+
+// BodyHashParam is the query parameter in which the sender puts the hex
+// SHA-256 of a non-form body it signs through the URL (Twilio's
+// bodySHA256), "" for other schemes.
+func (c Config) BodyHashParam() string {
+	sc, err := c.resolve()
+	if err != nil {
+		return ""
+	}
+	return sc.bodyHash
 }
 
 // SignedHeaders returns the canonical names of the request headers the

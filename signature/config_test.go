@@ -152,7 +152,7 @@ func TestGenericHMAC(t *testing.T) {
 		{name: "base64 garbage", cfg: withID, signWith: good, verWith: good, mutate: set("X-Sig", "!!!!"), want: ReasonMalformed},
 
 		{name: "url round trip", cfg: urlBound, signWith: good, verWith: good},
-		{name: "url override", cfg: withURL(urlBound, testTarget), signWith: good, verWith: good,
+		{name: "url override", cfg: withURL(urlBound, PublicURL(testTarget)), signWith: good, verWith: good,
 			mutate: func(r *http.Request) { r.Host = "internal:8080" }},
 		{name: "url changed", cfg: urlBound, signWith: good, verWith: good,
 			mutate: func(r *http.Request) { r.Host = "evil.example.com" }, want: ReasonMismatch},

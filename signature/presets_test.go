@@ -78,17 +78,67 @@ func presetBody(name string) (string, http.Header) {
 	return `{"id":"evt_1","type":"ping"}`, http.Header{"Content-Type": {"application/json"}}
 }
 
-// TestPresets runs every header-signed preset through the same checks.
-func TestPresets(t *testing.T) {
+// presetCase is one row of the preset table the tests run: adding a preset
+// is adding a row. A row with only a name gets a JSON body (presetBody) and
+// every check that applies to its scheme: sign→verify round trip, wrong
+// secret, rotation, missing and malformed signature header, tampered body,
+// and, where the scheme signs them, stale / missing / malformed timestamp
+// and a changed or missing id. Another _test file of this package adds its
+// rows in an init:
+//
+//	func init() { presetCases = append(presetCases, presetCase{name: "bitbucket"}) }
+//
+// TestEveryPresetHasACase fails for a registered preset without a row.
+type presetCase struct {
+	name string
+	// body and header, when body is set, replace presetBody's sample (a
+	// form body, a body field the scheme reads).
+	body   string
+	header http.Header
+	// elsewhere names the test that covers a preset the generic checks
+	// cannot drive (a signature inside the body, certificates, no
+	// signature at all); TestPresets skips the row.
+	elsewhere string
+}
+
+var presetCases = []presetCase{
+	{name: "contextfile"}, {name: "changethisfile"}, {name: "posternity"},
+	{name: "none", elsewhere: "TestUnsignedPresets"}, {name: "ctxfy", elsewhere: "TestUnsignedPresets"},
+	{name: "superai", elsewhere: "TestUnsignedPresets"}, {name: "mailgun", elsewhere: "TestMailgun"},
+	{name: "github"}, {name: "gitlab"}, {name: "stripe"}, {name: "slack"}, {name: "shopify"},
+	{name: "standard_webhooks"}, {name: "svix"}, {name: "twilio"}, {name: "paddle"}, {name: "zoom"},
+	{name: "square"}, {name: "linear"}, {name: "intercom"}, {name: "hubspot"}, {name: "twitch"},
+	{name: "pagerduty"}, {name: "vercel"}, {name: "calendly"}, {name: "typeform"}, {name: "xero"},
+	{name: "discord"}, {name: "meta"}, {name: "okta"}, {name: "sendgrid"},
+}
+
+func TestEveryPresetHasACase(t *testing.T) {
+	rows := map[string]int{}
+	for _, pc := range presetCases {
+		rows[pc.name]++
+		_, ok := LookupPreset(pc.name)
+		assert.True(t, ok, "row %q names no preset", pc.name)
+	}
 	for _, name := range Presets() {
-		p, _ := LookupPreset(name)
-		sp := p.spec
-		if sp.prim == primNone || sp.prim == primMailgun {
-			continue // TestUnsignedPresets, TestMailgun
+		assert.Equal(t, 1, rows[name], "preset %q needs exactly one row in presetCases", name)
+	}
+}
+
+// TestPresets runs every row of presetCases through the same checks.
+func TestPresets(t *testing.T) {
+	for _, pc := range presetCases {
+		name := pc.name
+		p, ok := LookupPreset(name)
+		if !ok || pc.elsewhere != "" {
+			continue // TestEveryPresetHasACase; the named test
 		}
+		sp := p.spec
 		t.Run(name, func(t *testing.T) {
 			cfg := Config{Scheme: name}
 			body, hdr := presetBody(name)
+			if pc.body != "" {
+				body, hdr = pc.body, pc.header
+			}
 			signA, verA := keyPair(t, sp, 0)
 			signB, verB := keyPair(t, sp, 1)
 			header := http.CanonicalHeaderKey(sp.header)
@@ -271,7 +321,7 @@ func TestPresetOverrides(t *testing.T) {
 		assert.Equal(t, "msg_2Xo3", r.Header.Get("X-Id"))
 	})
 	t.Run("square notification url", func(t *testing.T) {
-		cfg := Config{Scheme: "square", URL: testTarget}
+		cfg := Config{Scheme: "square", URL: PublicURL(testTarget)}
 		r := signed(t, cfg, []string{"k"}, body, nil)
 		r.Host = "10.0.0.7:8080" // behind a proxy: the request URL differs
 		requireReason(t, "", verify(t, cfg, []string{"k"}, r, body, t0))

@@ -217,14 +217,10 @@ func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []by
 		h.Set(s.idHeader, id)
 	}
 	if s.needsURL() {
-		switch {
-		case s.url != "":
-			vals.URL = s.fixURL(s.url)
-		case target != nil:
-			vals.URL = s.fixURL(target.String())
-		default:
+		if target == nil && s.url == "" {
 			return errors.New("signature: this scheme signs the target url, which is nil")
 		}
+		vals.URL = s.targetURL(target)
 		if err := s.checkBodyHash(vals.URL, h, body); err != nil {
 			return fmt.Errorf("signature: cannot sign: %s", err.Detail)
 		}

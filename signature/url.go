@@ -12,23 +12,58 @@ import (
 )
 
 // Schemes whose signed content includes {url} need the URL exactly as the
-// sender saw it: Config.URL when set, else the request's own.
+// sender saw it. Config.URL, when set, gives its public scheme, host and
+// path (what a TLS-terminating proxy or a path rewrite hides from Caddy);
+// the query is always the request's own, byte for byte, since the sender
+// signs the query it called with (Twilio's bodySHA256, any parameter the
+// URL was registered with).
 
-// requestURL is the URL the sender signed. The scheme is https when the
-// connection is TLS; behind a TLS-terminating proxy, set Config.URL.
+// requestURL is the URL the sender signed. Without Config.URL, the scheme is
+// https when the connection is TLS.
 func (s *scheme) requestURL(r *http.Request) string {
+	uri := r.RequestURI
+	if uri == "" || uri[0] != '/' {
+		uri = r.URL.RequestURI()
+	}
 	if s.url != "" {
-		return s.fixURL(s.url)
+		_, query, _ := strings.Cut(uri, "?")
+		return s.fixURL(withQuery(s.url, query))
 	}
 	proto := "http"
 	if r.TLS != nil {
 		proto = "https"
 	}
-	uri := r.RequestURI
-	if uri == "" || uri[0] != '/' {
-		uri = r.URL.RequestURI()
-	}
 	return s.fixURL(proto + "://" + r.Host + uri)
+}
+
+// targetURL is the URL a signer signs for target: Config.URL's scheme, host
+// and path with target's query, else target itself.
+func (s *scheme) targetURL(target *url.URL) string {
+	if s.url == "" {
+		return s.fixURL(target.String())
+	}
+	q := ""
+	if target != nil {
+		q = target.RawQuery
+	}
+	return s.fixURL(withQuery(s.url, q))
+}
+
+// withQuery appends a raw query to a URL that has none.
+func withQuery(base, query string) string {
+	if query == "" {
+		return base
+	}
+	return base + "?" + query
+}
+
+// PublicURL is what Config.URL takes from a full URL: its scheme, host and
+// path, without the query, which comes from each request (the CLI's --url
+// gives both).
+func PublicURL(full string) string {
+	base, _, _ := strings.Cut(full, "#")
+	base, _, _ = strings.Cut(base, "?")
+	return base
 }
 
 func (s *scheme) fixURL(u string) string {

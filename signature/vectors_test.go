@@ -177,6 +177,8 @@ func TestKnownAnswers(t *testing.T) {
 		// Linear also signs the time in its body (webhookTimestamp, ms).
 		{scheme: "linear", header: "Linear-Signature", want: "b8a6b0d36274359de0a7d6b164e6894c94d3e375dea92b2e6e1dd7535d225eaa",
 			body: `{"id":"evt_1","webhookTimestamp":1700000000000}`},
+		{scheme: "circleci", header: "Circleci-Signature", want: "v1=4d9ffeb08661a558de926d65a83f186637434f47fef8d47c45e376c749c1c651"},
+		{scheme: "sentry", header: "Sentry-Hook-Signature", want: "4d9ffeb08661a558de926d65a83f186637434f47fef8d47c45e376c749c1c651"},
 		{scheme: "contextfile", header: "X-Webhook-Signature", want: "4d9ffeb08661a558de926d65a83f186637434f47fef8d47c45e376c749c1c651"},
 		{scheme: "changethisfile", header: "X-CTF-Signature", want: "sha256=4d9ffeb08661a558de926d65a83f186637434f47fef8d47c45e376c749c1c651"},
 		// HubSpot signs POST + the URI with %3A and %2F decoded + body + ms.

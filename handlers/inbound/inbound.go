@@ -33,7 +33,7 @@ func init() {
 
 // Defaults of the handler.
 const (
-	DefaultMaxBody      = 1 << 20
+	DefaultMaxBody      = signature.DefaultMaxBody
 	DefaultDedupeWindow = 72 * time.Hour
 	DefaultTolerance    = signature.DefaultTolerance
 	// retryAfterUnavailable is the Retry-After sent with a 503 when the
@@ -77,7 +77,8 @@ type Handler struct {
 	// DedupeWindow is how long a dedupe key is remembered. Default: 72h.
 	DedupeWindow caddy.Duration `json:"dedupe_window,omitempty"`
 	// MaxBody is the largest body accepted, in bytes; larger ones get 413.
-	// Default: 1 MiB.
+	// Default: the preset's (the largest payload its sender documents, e.g.
+	// 25 MB for GitHub), else 1 MiB.
 	MaxBody int64 `json:"max_body,omitempty"`
 	// Upstream is where accepted webhooks are delivered, asynchronously,
 	// with retries. Absent (and no Upstreams): verify-only, the request
@@ -179,6 +180,9 @@ func (h *Handler) provision(b Backend, log *zap.Logger) error {
 	h.backend, h.log, h.now = b, log, time.Now
 	if h.MaxBody == 0 {
 		h.MaxBody = DefaultMaxBody
+		if p, ok := h.presetOf(); ok {
+			h.MaxBody = p.MaxBody
+		}
 	}
 	if h.DedupeWindow == 0 {
 		h.DedupeWindow = caddy.Duration(DefaultDedupeWindow)
@@ -198,6 +202,14 @@ func (h *Handler) provision(b Backend, log *zap.Logger) error {
 		h.label, h.scope = "verify_only", h.verifyOnlyScope()
 	}
 	return nil
+}
+
+// presetOf is the preset the route verifies with, if any.
+func (h *Handler) presetOf() (signature.Preset, bool) {
+	if h.Verify == nil {
+		return signature.Preset{}, false
+	}
+	return h.Verify.Preset()
 }
 
 // verifyOnlyScope scopes the dedupe keys of a verify-only route without a

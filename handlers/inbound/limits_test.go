@@ -68,3 +68,33 @@ func TestBadSignaturesSpareAVerifiedClient(t *testing.T) {
 		})
 	}
 }
+
+// A preset brings its sender's largest payload as the default max_body
+// (GitHub: 25 MB); the route's own max_body wins; without a preset, 1 MiB.
+func TestMaxBodyFromPreset(t *testing.T) {
+	for _, tc := range []struct {
+		verify *signature.Config
+		own    int64
+		want   int64
+	}{
+		{&signature.Config{Scheme: "github", Secrets: []string{"s"}}, 0, 25_000_000},
+		{&signature.Config{Scheme: "github", Secrets: []string{"s"}}, 4096, 4096},
+		{&signature.Config{Scheme: "stripe", Secrets: []string{"s"}}, 0, DefaultMaxBody},
+		{&signature.Config{Header: "X-Sig", Secrets: []string{"s"}}, 0, DefaultMaxBody},
+		{nil, 0, DefaultMaxBody},
+	} {
+		h := &Handler{Verify: tc.verify, MaxBody: tc.own}
+		setup(t, h)
+		assert.Equal(t, tc.want, h.MaxBody, "%+v", tc.verify)
+	}
+	// A 2 MiB GitHub push passes the body limit (and is refused by the
+	// signature, not by 413); with max_body 1MiB it gets 413.
+	big := `{"x":"` + strings.Repeat("a", 2<<20) + `"}`
+	cfg := signature.Config{Scheme: "github", Secrets: []string{"s"}}
+	h := &Handler{Verify: &cfg}
+	setup(t, h)
+	assert.Equal(t, http.StatusAccepted, send(t, h, cfg, "s", testNow, http.MethodPost, "/hooks/github", big, nil).Code)
+	h = &Handler{Verify: &cfg, MaxBody: 1 << 20}
+	setup(t, h)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, send(t, h, cfg, "s", testNow, http.MethodPost, "/hooks/github", big, nil).Code)
+}
