@@ -27,6 +27,7 @@ const (
 	primECDSA                    // ECDSA P-256 + SHA-256 over the signed content (SendGrid)
 	primNone                     // the sender signs nothing (Ctxfy, super.AI)
 	primMailgun                  // HMAC over fields inside the body (Mailgun)
+	primExternal                 // a scheme of its own, in a sub-package (AWS SNS, Pub/Sub, Adyen, …): see external
 )
 
 // spec is a scheme as data: presets are specs, and a Config is a spec with
@@ -50,6 +51,7 @@ type spec struct {
 	bodyTS    string              // JSON path of a unix-milliseconds timestamp inside the signed body (Linear)
 	tolerance time.Duration
 	handshake *handshake.Handshake // the sender's endpoint checks, answered by the verifier
+	ext       *external            // primExternal only
 }
 
 // scheme is a resolved, compiled spec.
