@@ -70,6 +70,7 @@ func (e *external) compile(sc *scheme) *scheme {
 }
 
 func (e *external) newVerifier(c Config, secrets []string, tol time.Duration) (Verifier, error) {
+	c.Secrets = secrets // the resolved values stand for the placeholders
 	if err := e.validate(c); err != nil {
 		return nil, err
 	}
