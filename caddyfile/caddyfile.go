@@ -235,6 +235,9 @@ var shortForms = strings.NewReplacer("{http.request.header.", "{header.", "{http
 //		secret           <secret>   # repeat for rotation
 //		key ed25519      <key>      # standard_webhooks v1a; repeat for rotation
 //		verify_token     <token>    # meta: the subscription GET's token
+//		audience         <aud>      # gcp_pubsub: the push token's audience
+//		account          <id>       # aws_sns: topic ARN; gcp_pubsub: service account
+//		environment      <env>      # plaid: production or sandbox
 //	}
 //
 // A key is private where the scheme signs (sign) and public where it
@@ -251,6 +254,7 @@ func parseVerify(d *caddyfile.Dispenser) (*signature.Config, error) {
 			"header": &c.Header, "algorithm": &c.Algorithm, "encoding": &c.Encoding,
 			"prefix": &c.Prefix, "signed_content": &c.SignedContent, "timestamp_header": &c.TimestampHeader,
 			"id_header": &c.IDHeader, "url": &c.URL, "verify_token": &c.VerifyToken,
+			"audience": &c.Audience, "account": &c.Account, "environment": &c.Environment,
 		}
 		switch opt := d.Val(); {
 		case opt == "secret":

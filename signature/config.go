@@ -76,6 +76,19 @@ type Config struct {
 	// placeholder; the caller resolves it before NewVerifier. Without it, that
 	// GET is not answered. Never logged.
 	VerifyToken string `json:"verify_token,omitempty"`
+
+	// Audience is the audience the sender's token must name (gcp_pubsub:
+	// the push subscription's audience, by default its endpoint URL).
+	Audience string `json:"audience,omitempty"`
+
+	// Account is who the signed message must come from: the topic ARN of
+	// aws_sns (required), the service-account email of gcp_pubsub
+	// (optional).
+	Account string `json:"account,omitempty"`
+
+	// Environment is the sender's environment whose keys are fetched:
+	// plaid's production (default) or sandbox.
+	Environment string `json:"environment,omitempty"`
 }
 
 // genericSpec is the "hmac" scheme before overrides.
@@ -88,6 +101,9 @@ func (c Config) Validate() error {
 	sc, err := c.resolve()
 	if err != nil {
 		return err
+	}
+	if sc.prim == primExternal || c.Audience != "" || c.Account != "" || c.Environment != "" {
+		return sc.ext.validate(c)
 	}
 	if c.VerifyToken != "" && (sc.handshake == nil || !sc.handshake.TakesVerifyToken()) {
 		return c.errorf("verify_token does not apply to this scheme")
@@ -181,7 +197,7 @@ func (c Config) override(sp *spec) error {
 		applies    bool
 		dst        *string
 	}{
-		{"header", c.Header, sp.prim != primNone && sp.prim != primMailgun, &sp.header},
+		{"header", c.Header, sp.prim != primNone && sp.prim != primMailgun && (sp.prim != primExternal || sp.ext.header), &sp.header},
 		{"algorithm", c.Algorithm, sp.prim == primHMAC, &sp.alg},
 		{"encoding", c.Encoding, sp.prim == primHMAC && plain, &enc},
 		{"prefix", c.Prefix, signsContent && plain, &sp.prefix},
@@ -206,8 +222,8 @@ func (c Config) override(sp *spec) error {
 
 // compile checks a spec and compiles its template.
 func (c Config) compile(sp spec) (*scheme, error) {
-	if sp.prim == primNone || sp.prim == primMailgun {
-		return &scheme{spec: sp, timed: sp.prim == primMailgun}, nil
+	if sp.prim == primNone || sp.prim == primMailgun || sp.prim == primExternal {
+		return sp.ext.compile(&scheme{spec: sp, timed: sp.prim == primMailgun}), nil
 	}
 	if sp.header == "" {
 		return nil, c.errorf("header is required")
@@ -298,6 +314,9 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 	if tolerance == 0 {
 		tolerance = DefaultTolerance
 	}
+	if sc.prim == primExternal {
+		return sc.ext.newVerifier(c, secrets, tolerance)
+	}
 	if pub := nonEmpty(c.Keys); len(pub) > 0 {
 		return c.newAsymVerifier(sc, secrets, pub, tolerance)
 	}
@@ -319,7 +338,7 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 // nothing and for shared tokens, which cover nothing.
 func (c Config) SignsContent() bool {
 	sc, err := c.resolve()
-	return err == nil && sc.prim != primNone && sc.prim != primToken
+	return err == nil && sc.prim != primNone && sc.prim != primToken && (sc.prim != primExternal || sc.ext.covers)
 }
 
 // SignsURL reports whether the signature of c covers the URL the sender
@@ -392,6 +411,8 @@ func (c Config) NewSigner(secrets []string) (Signer, error) {
 		return unsigned{}, nil
 	case primMailgun:
 		return nil, c.errorf("mailgun puts its signature inside the body, which a signer cannot change")
+	case primExternal:
+		return sc.ext.newSigner(c, secrets)
 	}
 	if priv := nonEmpty(c.Keys); len(priv) > 0 {
 		return c.newAsymSigner(sc, secrets, priv)

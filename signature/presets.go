@@ -186,7 +186,7 @@ func init() {
 	register(Preset{Name: "shopify", DedupeKey: "{signed_digest}",
 		Doc:  "https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
 		spec: bodyHMAC("X-Shopify-Hmac-Sha256", "sha256", framing.Base64, "")})
-	register(Preset{Name: "standard_webhooks", DedupeKey: "{header.webhook-id}", Tolerance: 5 * time.Minute,
+	register(Preset{Name: "standard_webhooks", Summary: Summary{Algorithm: "HMAC-SHA256, whsec_ base64 key; v1a: Ed25519 (key ed25519)"}, DedupeKey: "{header.webhook-id}", Tolerance: 5 * time.Minute,
 		Doc:  "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
 		spec: withAsym(standardWebhooks("webhook"), "v1a")})
 	register(Preset{Name: "svix", DedupeKey: "{header.svix-id}", Tolerance: 5 * time.Minute,

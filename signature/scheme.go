@@ -21,12 +21,13 @@ import (
 type primitive uint8
 
 const (
-	primHMAC    primitive = iota // shared secret, HMAC over the signed content
-	primToken                    // shared token sent as is (GitLab)
-	primEd25519                  // Ed25519 over the signed content (Discord)
-	primECDSA                    // ECDSA P-256 + SHA-256 over the signed content (SendGrid)
-	primNone                     // the sender signs nothing (Ctxfy, super.AI)
-	primMailgun                  // HMAC over fields inside the body (Mailgun)
+	primHMAC     primitive = iota // shared secret, HMAC over the signed content
+	primToken                     // shared token sent as is (GitLab)
+	primEd25519                   // Ed25519 over the signed content (Discord)
+	primECDSA                     // ECDSA P-256 + SHA-256 over the signed content (SendGrid)
+	primNone                      // the sender signs nothing (Ctxfy, super.AI)
+	primMailgun                   // HMAC over fields inside the body (Mailgun)
+	primExternal                  // a scheme of its own, in a sub-package (AWS SNS, Pub/Sub, Adyen, …): see external
 )
 
 // spec is a scheme as data: presets are specs, and a Config is a spec with
@@ -51,6 +52,7 @@ type spec struct {
 	tolerance time.Duration
 	handshake *handshake.Handshake // the sender's endpoint checks, answered by the verifier
 	asym      string               // version tag of the Ed25519 variant that Config.Keys sign (Standard Webhooks "v1a"); "" for none
+	ext       *external            // primExternal only
 }
 
 // scheme is a resolved, compiled spec.
