@@ -21,6 +21,7 @@ import (
 	"github.com/hookgate/hookgate/handlers/inbound"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets" // the named schemes Configs resolve
 	"github.com/hookgate/hookgate/webhooks"
 )
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets" // the named schemes Configs resolve
 )
 
 func presetsCommand() *cobra.Command {

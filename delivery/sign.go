@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets" // the named schemes Configs resolve
 )
 
 // Re-signing: with Policy.Sign set, every delivery attempt carries Hookgate's

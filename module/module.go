@@ -14,5 +14,6 @@ import (
 	_ "github.com/hookgate/hookgate/handlers/outbound"  // http.handlers.webhook_outbound
 	_ "github.com/hookgate/hookgate/queue/bolt"         // webhooks.storage.embedded
 	_ "github.com/hookgate/hookgate/queue/redis"        // webhooks.storage.redis
+	_ "github.com/hookgate/hookgate/signature/presets"  // the senders' signature schemes
 	_ "github.com/hookgate/hookgate/webhooks"           // the webhooks app and its admin API
 )

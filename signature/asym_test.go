@@ -1,8 +1,10 @@
-package signature
+package signature_test
 
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	. "github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 	"net/http"
 	"strconv"
 	"strings"

@@ -1,6 +1,8 @@
-package signature
+package signature_test
 
 import (
+	. "github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 	"strings"
 	"testing"
 
@@ -35,9 +37,9 @@ func TestPresetKeysAreSigned(t *testing.T) {
 				assert.True(t, cfg.SignsContent(), "{signed_digest} on a scheme that signs no content")
 			}
 			if strings.Contains(p.DedupeKey, "{json.") && cfg.SignsContent() {
-				sc, err := cfg.resolve()
+				sc, err := Resolve(cfg)
 				require.NoError(t, err)
-				assert.True(t, sc.tmpl != nil && sc.tmpl.Uses(template.Body), "the key reads the body, which the signature does not cover")
+				assert.True(t, sc.Template != nil && sc.Template.Uses(template.Body), "the key reads the body, which the signature does not cover")
 			}
 		})
 	}

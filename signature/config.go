@@ -171,7 +171,7 @@ func (c Config) overridden() (spec, error) {
 		if !ok {
 			return sp, fmt.Errorf("unknown signature scheme %q: want hmac or one of %s", name, strings.Join(Presets(), ", "))
 		}
-		sp = p.spec
+		sp = p.Scheme.sp
 	}
 	return sp, c.override(&sp)
 }
@@ -197,7 +197,7 @@ func (c Config) override(sp *spec) error {
 		applies    bool
 		dst        *string
 	}{
-		{"header", c.Header, sp.prim != primNone && sp.prim != primMailgun && (sp.prim != primExternal || sp.ext.header), &sp.header},
+		{"header", c.Header, sp.prim != primNone && sp.prim != primMailgun && (sp.prim != primExternal || sp.ext.Header), &sp.header},
 		{"algorithm", c.Algorithm, sp.prim == primHMAC, &sp.alg},
 		{"encoding", c.Encoding, sp.prim == primHMAC && plain, &enc},
 		{"prefix", c.Prefix, signsContent && plain, &sp.prefix},
@@ -338,7 +338,7 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 // nothing and for shared tokens, which cover nothing.
 func (c Config) SignsContent() bool {
 	sc, err := c.resolve()
-	return err == nil && sc.prim != primNone && sc.prim != primToken && (sc.prim != primExternal || sc.ext.covers)
+	return err == nil && sc.prim != primNone && sc.prim != primToken && (sc.prim != primExternal || sc.ext.Covers)
 }
 
 // SignsURL reports whether the signature of c covers the URL the sender
@@ -472,3 +472,7 @@ func (s *scheme) signKeys(secrets []string) ([]keys.Signer, error) {
 	}
 	return out, nil
 }
+
+// Errorf returns an error about c's scheme, worded as every configuration
+// error is: `signature scheme "name": …`.
+func (c Config) Errorf(format string, args ...any) error { return c.errorf(format, args...) }

@@ -1,8 +1,10 @@
-package signature
+package signature_test
 
 import (
 	"encoding/base64"
 	"encoding/hex"
+	. "github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 	"net/http"
 	"strconv"
 	"strings"
@@ -212,6 +214,6 @@ func TestTolerance(t *testing.T) {
 	v, err := cfg.NewVerifier([]string{"k"}, time.Hour)
 	require.NoError(t, err)
 	requireReason(t, ReasonMismatch, v.Verify(r, []byte("b"), t0))
-	assert.False(t, within(time.Unix(0, 0), time.Unix(1<<62, 0), time.Hour))
-	assert.False(t, within(time.Unix(1<<62, 0), time.Unix(-1<<62, 0), time.Hour))
+	assert.False(t, Within(time.Unix(0, 0), time.Unix(1<<62, 0), time.Hour))
+	assert.False(t, Within(time.Unix(1<<62, 0), time.Unix(-1<<62, 0), time.Hour))
 }

@@ -26,7 +26,7 @@ type Summary struct {
 // Describe returns p's summary: its Summary, with the fields it leaves empty
 // derived from the scheme.
 func (p Preset) Describe() Summary {
-	s, d := p.Summary, p.spec.describe()
+	s, d := p.Summary, p.Scheme.sp.describe()
 	if s.Header == "" {
 		s.Header = d.Header
 	}
@@ -73,7 +73,7 @@ func (sp spec) describe() Summary {
 	if len(also) > 0 {
 		h += " + " + strings.Join(also, ", ")
 	}
-	if sp.tsFormat == tsUnixMilli {
+	if sp.tsFormat == UnixMillis {
 		h += " (ms)"
 	}
 	var alg string

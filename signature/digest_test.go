@@ -1,9 +1,11 @@
-package signature
+package signature_test
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	. "github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -77,7 +79,7 @@ func TestVerifyDigest(t *testing.T) {
 	})
 	t.Run("standard webhooks: id, timestamp and body", func(t *testing.T) {
 		cfg := Config{Scheme: "standard_webhooks"}
-		key, _ := keyPair(t, presets["standard_webhooks"].spec, 0)
+		key, _ := keyPair(t, PresetSpec("standard_webhooks"), 0)
 		r := signed(t, cfg, []string{key}, body, nil)
 		assert.Equal(t, sum("msg_2Xo3."+strconv.FormatInt(t0.Unix(), 10)+"."+body), digest(t, cfg, []string{key}, r, body))
 	})

@@ -10,20 +10,8 @@ import (
 	"github.com/hookgate/hookgate/signature/template"
 )
 
-// external is a scheme whose verifier lives in a sub-package (awssns,
-// oidc, plaid, adyen, microsoft): certificates, tokens and fields that no
-// header template describes.
-type external struct {
-	verifier func(c Config, secrets []string, tol time.Duration) (ext.Verifier, error)
-	signer   func(c Config, secrets []string) (Signer, error) // nil: cannot sign
-	noSign   string                                           // why, when signer is nil
-	secret   string                                           // what the secrets are; "" when none are taken
-	covers   bool                                             // the signature covers the body's content
-	timed    bool
-	header   bool     // Config.Header applies (where the token is read)
-	fields   []string // the Config fields that apply: audience, account, environment
-	required []string // those of fields that must be set
-}
+// external is the ExternalSpec of a scheme (see External).
+type external = ExternalSpec
 
 func (e *external) field(c Config, name string) string {
 	return map[string]string{"audience": c.Audience, "account": c.Account, "environment": c.Environment}[name]
@@ -33,14 +21,14 @@ func (e *external) field(c Config, name string) string {
 // external, where none of the external fields applies.
 func (e *external) validate(c Config) error {
 	for _, f := range []string{"audience", "account", "environment"} {
-		if e.field(c, f) != "" && (e == nil || !contains(e.fields, f)) {
+		if e.field(c, f) != "" && (e == nil || !contains(e.Fields, f)) {
 			return c.errorf("%s does not apply to this scheme", f)
 		}
 	}
 	if e == nil {
 		return nil
 	}
-	for _, f := range e.required {
+	for _, f := range e.Required {
 		if e.field(c, f) == "" {
 			return c.errorf("%s is required", f)
 		}
@@ -48,10 +36,10 @@ func (e *external) validate(c Config) error {
 	switch {
 	case c.VerifyToken != "":
 		return c.errorf("verify_token does not apply to this scheme")
-	case e.secret == "" && len(c.Secrets) > 0:
+	case e.Secret == "" && len(c.Secrets) > 0:
 		return c.errorf("this scheme takes no secret")
-	case e.secret != "" && len(c.Secrets) == 0:
-		return c.errorf("at least one secret is required: %s", e.secret)
+	case e.Secret != "" && len(c.Secrets) == 0:
+		return c.errorf("at least one secret is required: %s", e.Secret)
 	}
 	return nil
 }
@@ -62,8 +50,8 @@ func (e *external) compile(sc *scheme) *scheme {
 	if e == nil {
 		return sc
 	}
-	sc.timed = e.timed
-	if e.covers {
+	sc.timed = e.Timed
+	if e.Covers {
 		sc.tmpl, _ = template.Compile("{body}")
 	}
 	return sc
@@ -74,10 +62,10 @@ func (e *external) newVerifier(c Config, secrets []string, tol time.Duration) (V
 	if err := e.validate(c); err != nil {
 		return nil, err
 	}
-	if e.secret != "" && len(secrets) == 0 {
+	if e.Secret != "" && len(secrets) == 0 {
 		return nil, c.errorf("%v", errNoSecret)
 	}
-	v, err := e.verifier(c, secrets, tol)
+	v, err := e.Verifier(c, secrets, tol)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
@@ -88,13 +76,13 @@ func (e *external) newVerifier(c Config, secrets []string, tol time.Duration) (V
 }
 
 func (e *external) newSigner(c Config, secrets []string) (Signer, error) {
-	if e.signer == nil {
-		return nil, c.errorf("%s", e.noSign)
+	if e.Signer == nil {
+		return nil, c.errorf("%s", e.NoSign)
 	}
 	if len(secrets) == 0 {
 		return nil, c.errorf("%v", errNoSecret)
 	}
-	return e.signer(c, secrets)
+	return e.Signer(c, secrets)
 }
 
 // extVerifier adapts a sub-package's verifier to Verifier.

@@ -1,7 +1,9 @@
-package signature
+package signature_test
 
 import (
 	"bytes"
+	. "github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"

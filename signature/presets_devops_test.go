@@ -1,4 +1,4 @@
-package signature
+package signature_test
 
 func init() {
 	presetCases = append(presetCases, presetCase{name: "circleci"}, presetCase{name: "sentry"})

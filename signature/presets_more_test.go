@@ -1,4 +1,4 @@
-package signature
+package signature_test
 
 // Rows of presets_more.go and presets_cloud.go in the table of TestPresets.
 // The cloud schemes (certificates, JWKS, keys fetched from the provider,

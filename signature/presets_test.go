@@ -1,4 +1,4 @@
-package signature
+package signature_test
 
 import (
 	"crypto/ecdsa"
@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	. "github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 	"net/http"
 	"sort"
 	"strconv"
@@ -19,28 +21,27 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/dedupe"
-	"github.com/hookgate/hookgate/signature/keys"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // keyPair returns the n-th test key of a scheme: the secret its signer takes
 // and the one its verifier takes (they differ for asymmetric schemes).
-func keyPair(t *testing.T, sp spec, n int) (signWith, verifyWith string) {
+func keyPair(t *testing.T, sp View, n int) (signWith, verifyWith string) {
 	t.Helper()
 	switch {
-	case sp.prim == primEd25519:
+	case sp.Ed25519:
 		seed := sha256.Sum256(fmt.Appendf(nil, "seed-%d", n))
 		pub := ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)
 		return hex.EncodeToString(seed[:]), hex.EncodeToString(pub)
-	case sp.prim == primECDSA:
+	case sp.ECDSA:
 		k := ecdsaTestKey(t, n)
 		priv, err := x509.MarshalPKCS8PrivateKey(k)
 		require.NoError(t, err)
 		pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
 		require.NoError(t, err)
 		return base64.StdEncoding.EncodeToString(priv), base64.StdEncoding.EncodeToString(pub)
-	case sp.keyFmt == keys.Whsec:
+	case sp.Whsec:
 		s := "whsec_" + base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "test-key-%d-0123456789abcdef", n))
 		return s, s
 	}
@@ -71,8 +72,8 @@ func presetBody(name string) (string, http.Header) {
 		return "CallSid=CA123&Digits=1234&From=%2B14158675309",
 			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	}
-	if p, _ := LookupPreset(name); p.spec.bodyTS != "" {
-		return `{"id":"evt_1","type":"ping","` + p.spec.bodyTS + `":` + strconv.FormatInt(t0.UnixMilli(), 10) + `}`,
+	if p, _ := LookupPreset(name); p.BodyTimestamp() != "" {
+		return `{"id":"evt_1","type":"ping","` + p.BodyTimestamp() + `":` + strconv.FormatInt(t0.UnixMilli(), 10) + `}`,
 			http.Header{"Content-Type": {"application/json"}}
 	}
 	return `{"id":"evt_1","type":"ping"}`, http.Header{"Content-Type": {"application/json"}}
@@ -132,7 +133,7 @@ func TestPresets(t *testing.T) {
 		if !ok || pc.elsewhere != "" {
 			continue // TestEveryPresetHasACase; the named test
 		}
-		sp := p.spec
+		sp := SpecOf(p)
 		t.Run(name, func(t *testing.T) {
 			cfg := Config{Scheme: name}
 			body, hdr := presetBody(name)
@@ -141,8 +142,8 @@ func TestPresets(t *testing.T) {
 			}
 			signA, verA := keyPair(t, sp, 0)
 			signB, verB := keyPair(t, sp, 1)
-			header := http.CanonicalHeaderKey(sp.header)
-			sc, err := cfg.resolve()
+			header := http.CanonicalHeaderKey(sp.Header)
+			sc, err := Resolve(cfg)
 			require.NoError(t, err)
 			secretsSeen := []string{signA, verA, signB, verB}
 
@@ -175,7 +176,7 @@ func TestPresets(t *testing.T) {
 				r.Header.Del(header)
 				check(t, ReasonMissing, r, body, t0, verA)
 			})
-			if sp.prim != primToken { // a token does not cover the body, and any string is a token
+			if !sp.Token { // a token does not cover the body, and any string is a token
 				t.Run("tampered body", func(t *testing.T) {
 					check(t, ReasonMismatch, fresh(), strings.Replace(body, "1", "2", 1), t0, verA)
 				})
@@ -185,14 +186,14 @@ func TestPresets(t *testing.T) {
 					check(t, ReasonMalformed, r, body, t0, verA)
 				})
 			}
-			if sc.frame.Multi() {
+			if sc.Framing.Multi() {
 				t.Run("rotation: several signatures in the header", func(t *testing.T) {
 					r := signed(t, cfg, []string{signA, signB}, body, hdr)
 					check(t, "", r, body, t0, verB)
 					check(t, "", r, body, t0, verA)
 				})
 			}
-			if sc.timed {
+			if sc.Timed {
 				require.NotZero(t, p.Tolerance, "timed preset without a tolerance")
 				t.Run("within tolerance", func(t *testing.T) {
 					check(t, "", fresh(), body, t0.Add(p.Tolerance), verA)
@@ -202,8 +203,8 @@ func TestPresets(t *testing.T) {
 					check(t, ReasonStale, fresh(), body, t0.Add(p.Tolerance+time.Second), verA)
 					check(t, ReasonStale, fresh(), body, t0.Add(-p.Tolerance-time.Second), verA)
 				})
-				if sp.tsHeader != "" {
-					ts := http.CanonicalHeaderKey(sp.tsHeader)
+				if sp.TSHeader != "" {
+					ts := http.CanonicalHeaderKey(sp.TSHeader)
 					t.Run("missing timestamp", func(t *testing.T) {
 						r := fresh()
 						r.Header.Del(ts)
@@ -221,15 +222,15 @@ func TestPresets(t *testing.T) {
 					check(t, "", fresh(), body, t0.Add(1000*time.Hour), verA)
 				})
 			}
-			if sp.idHeader != "" {
+			if sp.IDHeader != "" {
 				t.Run("missing id", func(t *testing.T) {
 					r := fresh()
-					r.Header.Del(http.CanonicalHeaderKey(sp.idHeader))
+					r.Header.Del(http.CanonicalHeaderKey(sp.IDHeader))
 					check(t, ReasonMissing, r, body, t0, verA)
 				})
 				t.Run("id changed", func(t *testing.T) {
 					r := fresh()
-					r.Header.Set(sp.idHeader, "msg_other")
+					r.Header.Set(sp.IDHeader, "msg_other")
 					check(t, ReasonMismatch, r, body, t0, verA)
 				})
 			}
@@ -275,9 +276,9 @@ func TestPresetMetadata(t *testing.T) {
 			_, err := dedupe.Parse(p.DedupeKey)
 			assert.NoError(t, err, "%s: default dedupe key must parse", name)
 		}
-		sc, err := Config{Scheme: name}.resolve()
+		sc, err := Resolve(Config{Scheme: name})
 		require.NoError(t, err, name)
-		assert.Equal(t, sc.timed, p.Tolerance > 0, "%s: tolerance iff timestamped", name)
+		assert.Equal(t, sc.Timed, p.Tolerance > 0, "%s: tolerance iff timestamped", name)
 	}
 	_, ok := LookupPreset("hmac")
 	assert.False(t, ok, "hmac is the generic scheme, not a preset")

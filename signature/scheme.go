@@ -41,7 +41,7 @@ type spec struct {
 	frame     framing.Framing     // nil: framing.Plain{prefix}
 	content   string              // signed-content template
 	tsHeader  string              // timestamp header, when not carried by the signature header
-	tsFormat  tsFormat            //
+	tsFormat  TimeFormat          //
 	idHeader  string              // header carrying the message id ({id})
 	keyFmt    keys.Format         // how HMAC secrets become keys
 	url       string              // fixed URL for {url}; "" means the request URL
@@ -175,7 +175,7 @@ func (v *headerVerifier) checkBodyTime(body []byte, now time.Time) *Error {
 	if !f.Exists() {
 		return fail(ReasonMissing, "no %s in the body", v.bodyTS)
 	}
-	t, ok := tsUnixMilli.parse(f.Raw)
+	t, ok := UnixMillis.parse(f.Raw)
 	if f.Type != gjson.Number || !ok {
 		return fail(ReasonMalformed, "%s cannot be parsed", v.bodyTS)
 	}

@@ -5,9 +5,14 @@
 // One Config yields both a Verifier (inbound) and a Signer (outbound), so every
 // scheme is tested by a sign→verify round trip.
 //
-// This package holds the Config, the presets and the verifier and signer of
-// header schemes; each part a scheme is made of has its own sub-package:
+// This package holds the Config, the preset registry with the scheme
+// builders presets are written with (Register, BodyHMAC, StandardWebhooks,
+// Token, External, …) and the verifier and signer of header schemes. The
+// presets themselves are data, in package presets, which every binary and
+// test that looks presets up imports (blank if need be). Each part a scheme
+// is made of has its own sub-package:
 //
+//	presets    the named schemes of senders (github, stripe, aws_sns, …)
 //	template   the signed-content template ({timestamp}.{body}, …)
 //	framing    how signatures are encoded and laid out in their header
 //	keys       secrets turned into keys: HMAC, shared token, Ed25519, ECDSA

@@ -9,19 +9,19 @@ import (
 // the caller nor the preset sets one.
 const DefaultTolerance = 5 * time.Minute
 
-// tsFormat is how a scheme writes its timestamp.
-type tsFormat uint8
+// TimeFormat is how a scheme writes its timestamp.
+type TimeFormat uint8
 
 const (
-	tsUnix      tsFormat = iota // decimal unix seconds (most senders)
-	tsUnixMilli                 // decimal unix milliseconds (HubSpot)
-	tsRFC3339                   // RFC 3339 (Twitch)
+	UnixSeconds TimeFormat = iota // decimal unix seconds (most senders)
+	UnixMillis                    // decimal unix milliseconds (HubSpot)
+	RFC3339                       // RFC 3339 (Twitch)
 )
 
 // parse reads a timestamp. Only plain decimal digits are accepted for the unix
 // forms (no sign, no spaces, at most 18 digits, so no overflow).
-func (f tsFormat) parse(s string) (time.Time, bool) {
-	if f == tsRFC3339 {
+func (f TimeFormat) parse(s string) (time.Time, bool) {
+	if f == RFC3339 {
 		if len(s) > 64 {
 			return time.Time{}, false
 		}
@@ -40,17 +40,17 @@ func (f tsFormat) parse(s string) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	if f == tsUnixMilli {
+	if f == UnixMillis {
 		return time.UnixMilli(n), true
 	}
 	return time.Unix(n, 0), true
 }
 
-func (f tsFormat) format(t time.Time) string {
+func (f TimeFormat) format(t time.Time) string {
 	switch f {
-	case tsUnixMilli:
+	case UnixMillis:
 		return strconv.FormatInt(t.UnixMilli(), 10)
-	case tsRFC3339:
+	case RFC3339:
 		return t.UTC().Format(time.RFC3339Nano)
 	}
 	return strconv.FormatInt(t.Unix(), 10)

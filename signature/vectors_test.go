@@ -1,6 +1,8 @@
-package signature
+package signature_test
 
 import (
+	. "github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 	"net/http"
 	"net/url"
 	"strings"

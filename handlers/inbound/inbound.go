@@ -25,6 +25,7 @@ import (
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets" // the named schemes Configs resolve
 )
 
 func init() {

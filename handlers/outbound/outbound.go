@@ -23,6 +23,7 @@ import (
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets" // the named schemes Configs resolve
 	"github.com/hookgate/hookgate/webhooks"
 )
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/signature/handshake"
+	_ "github.com/hookgate/hookgate/signature/presets"
 )
 
 // The handshakes are tested through the presets that answer them, as the

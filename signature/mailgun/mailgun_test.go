@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookgate/hookgate/signature"
+	_ "github.com/hookgate/hookgate/signature/presets"
 )
 
 // The scheme is tested through the mailgun preset, as the inbound handler

@@ -1,0 +1,57 @@
+package signature
+
+import (
+	"time"
+
+	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/keys"
+	"github.com/hookgate/hookgate/signature/template"
+)
+
+// What the external tests (package signature_test, which imports the
+// presets and so cannot be internal) see of the unexported scheme.
+
+// View is what the tests read of a spec or a resolved scheme.
+type View struct {
+	Header, TSHeader, IDHeader string
+	Token, Ed25519, ECDSA      bool
+	Whsec                      bool // secrets are whsec_ base64
+	Template                   *template.Template
+	Framing                    framing.Framing
+	Timed                      bool
+}
+
+func viewOf(sp spec) View {
+	return View{Header: sp.header, TSHeader: sp.tsHeader, IDHeader: sp.idHeader, Token: sp.prim == primToken, Ed25519: sp.prim == primEd25519,
+		ECDSA: sp.prim == primECDSA, Whsec: sp.keyFmt == keys.Whsec}
+}
+
+// PresetSpec is the named preset's scheme.
+func PresetSpec(name string) View { return viewOf(presets[name].Scheme.sp) }
+
+// SpecOf is p's scheme before any Config applies.
+func SpecOf(p Preset) View { return viewOf(p.Scheme.sp) }
+
+// Resolve is c's compiled scheme.
+func Resolve(c Config) (View, error) {
+	sc, err := c.resolve()
+	if err != nil {
+		return View{}, err
+	}
+	v := viewOf(sc.spec)
+	v.Template, v.Framing, v.Timed = sc.tmpl, sc.frame, sc.timed
+	return v, nil
+}
+
+var Within = within
+
+func CheckWindow(now, t time.Time, tol time.Duration) error {
+	if err := checkWindow(now, t, tol); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (f TimeFormat) Parse(s string) (time.Time, bool) { return f.parse(s) }
+
+func (f TimeFormat) Format(t time.Time) string { return f.format(t) }
