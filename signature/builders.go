@@ -145,3 +145,10 @@ func (s Scheme) WithFraming(f framing.Framing) Scheme {
 	s.sp.frame = f
 	return s
 }
+
+// WithKeyFormat sets how s's HMAC secrets become keys (keys.Whsec: base64,
+// with or without a whsec_ prefix).
+func (s Scheme) WithKeyFormat(f keys.Format) Scheme {
+	s.sp.keyFmt = f
+	return s
+}

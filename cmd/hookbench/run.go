@@ -206,18 +206,27 @@ func runScenario(ctx context.Context, s *benchscenario.Scenario, o Options, bin,
 		defer mu.Unlock()
 		*w = window{delivered: st.delivered(), cpu: st.cpuSnap()}
 	}
+	// A timed run reads the window's edges on timers; the end may come
+	// with the load's own end, so it is read (or waited for) before fill.
+	endRead := func() {}
 	if count == 0 {
 		t0 := time.AfterFunc(o.Warmup, func() { take(&w0) })
-		t1 := time.AfterFunc(o.Warmup+o.Duration, func() { take(&w1) })
+		read := make(chan struct{})
+		t1 := time.AfterFunc(o.Warmup+o.Duration, func() { take(&w1); close(read) })
 		defer t0.Stop()
-		defer t1.Stop()
+		endRead = func() {
+			if t1.Stop() {
+				take(&w1)
+			} else {
+				<-read
+			}
+		}
 	} else {
 		take(&w0)
+		endRead = func() { take(&w1) }
 	}
 	lr, lerr := loadgen.Run(ctx, spec)
-	if count > 0 {
-		take(&w1)
-	}
+	endRead()
 	if fr, err := st.cad.RSS(); err == nil {
 		r.FinalRSS = fr
 	}
