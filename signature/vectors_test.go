@@ -54,6 +54,16 @@ func TestPublishedVectors(t *testing.T) {
 				"Webhook-Signature": {"v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " +
 					"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="},
 			}},
+		// The svix headers of Resend's own page shows (its example is
+		// Svix's, with Svix's example secret):
+		// https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests
+		{name: "resend docs", scheme: "resend", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+			body: `{"test": 2432232314}`, now: time.Unix(1614265330, 0),
+			header: http.Header{
+				"Svix-Id":        {"msg_p5jXN8AQM9LWM0D4loKWxJek"},
+				"Svix-Timestamp": {"1614265330"},
+				"Svix-Signature": {"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+			}},
 		{name: "svix headers", scheme: "svix", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 			body: `{"test": 2432232314}`, now: time.Unix(1614265330, 0),
 			header: http.Header{

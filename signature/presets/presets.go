@@ -76,6 +76,15 @@ func init() {
 	signature.Register(signature.Preset{Name: "svix", DedupeKey: "{header.svix-id}", Tolerance: 5 * time.Minute,
 		Doc:    "https://docs.svix.com/receiving/verifying-payloads/how-manual",
 		Scheme: signature.StandardWebhooks("svix")})
+	// Clerk and Resend deliver through Svix: svix-id, svix-timestamp and
+	// svix-signature (v1,<base64> HMAC-SHA256 of {id}.{ts}.{body}) with a
+	// whsec_ secret; the id is signed, so it keys the dedupe.
+	signature.Register(signature.Preset{Name: "clerk", DedupeKey: "{header.svix-id}", Tolerance: 5 * time.Minute,
+		Doc:    "https://clerk.com/docs/references/backend/verify-webhook",
+		Scheme: signature.StandardWebhooks("svix")})
+	signature.Register(signature.Preset{Name: "resend", DedupeKey: "{header.svix-id}", Tolerance: 5 * time.Minute,
+		Doc:    "https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests",
+		Scheme: signature.StandardWebhooks("svix")})
 	// Twilio: base64 HMAC-SHA1 of the full URL followed by the form
 	// parameters sorted by name; a JSON body is bound by the URL's
 	// bodySHA256 parameter instead. The URL is tried with and without its
