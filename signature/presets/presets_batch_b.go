@@ -41,11 +41,10 @@ func init() {
 		// GoCardless: Webhook-Signature is the hex HMAC-SHA256 of the body
 		// under the webhook endpoint's secret. A webhook batches several
 		// events, so the key is the body's digest. GoCardless's API
-		// reference asks for 498 Token Invalid on a bad signature; the
-		// preset answers 401 for now, since TestPresetMetadata requires
-		// 401 of every preset (set FailureStatus: 498 once it allows it).
+		// reference: "Webhooks with an invalid signature must return a 498
+		// Token Invalid error".
 		// https://developer.gocardless.com/getting-started/api/staying-up-to-date-with-webhooks
-		{Name: "gocardless", DedupeKey: "{signed_digest}",
+		{Name: "gocardless", DedupeKey: "{signed_digest}", FailureStatus: 498,
 			Doc:    "https://developer.gocardless.com/getting-started/api/staying-up-to-date-with-webhooks",
 			Scheme: signature.BodyHMAC("Webhook-Signature", "sha256", framing.Hex, "")},
 		// Checkout.com: Cko-Signature is the hex (Base16) HMAC-SHA256 of the
