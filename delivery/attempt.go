@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/delivery/upstreamauth"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/internal/redact"
@@ -105,7 +106,7 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 	p := r.policy.Load()
 	m.Attempts++
 	start := r.d.now()
-	ctx, span := r.d.startSpan(r.d.ctx, m, r.name)
+	ctx, span := r.d.spans.Start(r.d.ctx, m.TraceParent, r.name, m.ID, m.Attempts)
 	reply, retryAfter, err := r.send(ctx, p, m, keep)
 	err = redactURLs(err)
 	end := r.d.now()
@@ -156,7 +157,7 @@ func (r *runner) send(ctx context.Context, p *Policy, m *queue.Message, keep int
 	req.Header.Set("Webhook-Id", m.ID)
 	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
 	req.Header.Set("Idempotency-Key", m.ID)
-	injectTrace(ctx, req.Header)
+	spans.Inject(ctx, req.Header)
 	if err := p.sign(req, m, r.d.now()); err != nil {
 		return nil, 0, err
 	}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -30,7 +31,7 @@ type Dispatcher struct {
 	log    *zap.Logger
 	report Reporter
 	now    func() time.Time // see Options.Now
-	tracers
+	spans  spans.Providers
 
 	ctx    context.Context // deliveries; cancelled by Close
 	cancel context.CancelFunc
@@ -72,7 +73,7 @@ func NewDispatcher(store queue.Store, o Options) *Dispatcher {
 		o.Now = time.Now
 	}
 	d := &Dispatcher{store: store, log: o.Log, report: o.Reporter, now: o.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
-	d.tracers.fixed = o.TracerProvider
+	d.spans.Fixed = o.TracerProvider
 	return d
 }
 

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -85,7 +86,7 @@ func TestAttemptSpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	ctx, request := tp.Tracer("caddy").Start(context.Background(), "POST /hooks")
-	parent, learned := TraceParent(ctx)
+	parent, learned := spans.Parent(ctx)
 	request.End()
 	require.NotEmpty(t, parent)
 	require.Equal(t, tp, learned, "the provider comes with the request's span")
@@ -97,41 +98,41 @@ func TestAttemptSpans(t *testing.T) {
 	m.TraceParent = parent
 	deliverTraced(t, learned, m, up)
 
-	var spans []sdktrace.ReadOnlySpan
+	var attempts []sdktrace.ReadOnlySpan
 	for _, s := range rec.Ended() {
-		if s.Name() == SpanName {
-			spans = append(spans, s)
+		if s.Name() == spans.Name {
+			attempts = append(attempts, s)
 		}
 	}
-	require.Len(t, spans, 2)
+	require.Len(t, attempts, 2)
 	sent := up.got()
 	require.Len(t, sent, 2)
-	for i, s := range spans {
+	for i, s := range attempts {
 		assert.Equal(t, request.SpanContext().TraceID(), s.SpanContext().TraceID(), "the same trace")
 		assert.Equal(t, request.SpanContext().SpanID(), s.Parent().SpanID(), "a child of the request's span")
 		assert.Equal(t, trace.SpanKindClient, s.SpanKind())
 		attrs := attribute.NewSet(s.Attributes()...)
-		v, _ := attrs.Value(AttrQueue)
+		v, _ := attrs.Value(spans.AttrQueue)
 		assert.Equal(t, "q", v.AsString())
-		v, _ = attrs.Value(AttrAttempt)
+		v, _ = attrs.Value(spans.AttrAttempt)
 		assert.Equal(t, int64(i+1), v.AsInt64())
-		v, _ = attrs.Value(AttrID)
+		v, _ = attrs.Value(spans.AttrID)
 		assert.Equal(t, m.ID, v.AsString())
 		assert.Equal(t, "00-"+s.SpanContext().TraceID().String()+"-"+s.SpanContext().SpanID().String()+"-01", sent[i],
 			"the upstream continues the attempt's span")
 	}
-	attrs := attribute.NewSet(spans[0].Attributes()...)
-	v, _ := attrs.Value(AttrStatus)
+	attrs := attribute.NewSet(attempts[0].Attributes()...)
+	v, _ := attrs.Value(spans.AttrStatus)
 	assert.Equal(t, int64(503), v.AsInt64())
-	v, _ = attrs.Value(AttrOutcome)
+	v, _ = attrs.Value(spans.AttrOutcome)
 	assert.Equal(t, string(Retry), v.AsString())
-	assert.Equal(t, codes.Error, spans[0].Status().Code)
-	attrs = attribute.NewSet(spans[1].Attributes()...)
-	v, _ = attrs.Value(AttrStatus)
+	assert.Equal(t, codes.Error, attempts[0].Status().Code)
+	attrs = attribute.NewSet(attempts[1].Attributes()...)
+	v, _ = attrs.Value(spans.AttrStatus)
 	assert.Equal(t, int64(200), v.AsInt64())
-	v, _ = attrs.Value(AttrOutcome)
+	v, _ = attrs.Value(spans.AttrOutcome)
 	assert.Equal(t, string(Delivered), v.AsString())
-	assert.NotEqual(t, codes.Error, spans[1].Status().Code)
+	assert.NotEqual(t, codes.Error, attempts[1].Status().Code)
 }
 
 // TestUntracedMessage: without a stored traceparent nothing changes: no
@@ -145,7 +146,7 @@ func TestUntracedMessage(t *testing.T) {
 	assert.Empty(t, rec.Ended())
 	assert.Equal(t, []string{senders, senders}, up.got())
 
-	p, learned := TraceParent(context.Background())
+	p, learned := spans.Parent(context.Background())
 	assert.Empty(t, p)
 	assert.Nil(t, learned)
 }
@@ -159,7 +160,7 @@ func TestTracedWithoutProvider(t *testing.T) {
 	m.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	deliverTraced(t, nil, m, up)
 	for _, got := range up.got() {
-		sc := trace.SpanContextFromContext(w3c.Extract(context.Background(), propagation.MapCarrier{"traceparent": got}))
+		sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": got}))
 		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", sc.TraceID().String())
 	}
 }

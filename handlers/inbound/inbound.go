@@ -22,6 +22,7 @@ import (
 
 	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
@@ -454,7 +455,7 @@ var (
 // handler ran before this one, "" otherwise; the provider that made the
 // span goes to the app, for the spans of the deliveries.
 func (h *Handler) traceParent(r *http.Request) string {
-	tp, provider := delivery.TraceParent(r.Context())
+	tp, provider := spans.Parent(r.Context())
 	if provider != nil {
 		h.backend.Traced(provider)
 	}

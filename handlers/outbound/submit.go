@@ -11,7 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
 )
@@ -60,7 +60,7 @@ func (h *Handler) submission(r *http.Request, body []byte) (*submission, error) 
 	// With Caddy's tracing, the request's span (a child of the app's own
 	// traceparent, if it sent one) is the parent of the deliveries' spans.
 	var provider trace.TracerProvider
-	if s.traceParent, provider = delivery.TraceParent(r.Context()); provider != nil {
+	if s.traceParent, provider = spans.Parent(r.Context()); provider != nil {
 		h.backend.Traced(provider)
 	}
 	return s, nil
