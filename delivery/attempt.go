@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/delivery/upstreamauth"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/internal/redact"
@@ -105,7 +106,8 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 	p := r.policy.Load()
 	m.Attempts++
 	start := r.d.now()
-	reply, retryAfter, err := r.send(p, m, keep)
+	ctx, span := r.d.spans.Start(r.d.ctx, m.TraceParent, r.name, m.ID, m.Attempts)
+	reply, retryAfter, err := r.send(ctx, p, m, keep)
 	err = redactURLs(err)
 	end := r.d.now()
 	took := end.Sub(start)
@@ -116,10 +118,12 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 		if dst != nil {
 			r.dests.done(dst, 0, 0, took, unrelated, time.Time{}, r.d.now())
 		}
+		endSpan(span, reply.status(), "", err)
 		return nil, "" // shutting down: the message stays queued, this attempt uncounted
 	}
 	status := reply.status()
 	outcome := r.settle(p, m, status, retryAfter, err)
+	endSpan(span, status, outcome, err)
 	if dst != nil {
 		result, retryAt := attemptResult(m, outcome, err)
 		r.dests.done(dst, status, retryAfter, took, result, retryAt, r.d.now())
@@ -136,8 +140,8 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 
 // send makes one attempt and returns the upstream's answer (nil when it
 // did not answer), with up to keep bytes of its body, and its Retry-After.
-func (r *runner) send(p *Policy, m *queue.Message, keep int64) (*Reply, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(r.d.ctx, time.Duration(p.Timeout))
+func (r *runner) send(ctx context.Context, p *Policy, m *queue.Message, keep int64) (*Reply, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.Timeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, m.Method, r.target(p, m), bytes.NewReader(m.Body))
 	if err != nil {
@@ -153,6 +157,7 @@ func (r *runner) send(p *Policy, m *queue.Message, keep int64) (*Reply, time.Dur
 	req.Header.Set("Webhook-Id", m.ID)
 	req.Header.Set("Webhook-Attempt", strconv.Itoa(m.Attempts))
 	req.Header.Set("Idempotency-Key", m.ID)
+	spans.Inject(ctx, req.Header)
 	if err := p.sign(req, m, r.d.now()); err != nil {
 		return nil, 0, err
 	}

@@ -12,8 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -29,6 +31,7 @@ type Dispatcher struct {
 	log    *zap.Logger
 	report Reporter
 	now    func() time.Time // see Options.Now
+	spans  spans.Providers
 
 	ctx    context.Context // deliveries; cancelled by Close
 	cancel context.CancelFunc
@@ -51,6 +54,10 @@ type Options struct {
 	// of death). Waiting (the loops' sleeps, the ack-within budget) uses
 	// real timers. Default: time.Now.
 	Now func() time.Time
+	// TracerProvider, if not nil, makes the spans of traced messages'
+	// attempts (see SetTracerProvider). Default: the one the handlers
+	// learn from Caddy's tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // NewDispatcher returns a dispatcher over store.
@@ -65,7 +72,9 @@ func NewDispatcher(store queue.Store, o Options) *Dispatcher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Dispatcher{store: store, log: o.Log, report: o.Reporter, now: o.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
+	d := &Dispatcher{store: store, log: o.Log, report: o.Reporter, now: o.Now, ctx: ctx, cancel: cancel, queues: map[string]*runner{}}
+	d.spans.Fixed = o.TracerProvider
+	return d
 }
 
 // Apply makes policies the set of queues being delivered: new queues start,

@@ -95,7 +95,8 @@ func encodeHeader(b []byte, m *Message) []byte {
 	b = binary.AppendUvarint(b, uint64(m.Attempts))
 	b = binary.AppendUvarint(b, uint64(m.LastStatus))
 	b = binary.AppendUvarint(b, uint64(m.Size))
-	return appendHeader(b, m.Header)
+	b = appendHeader(b, m.Header)
+	return appendExtensions(b, m)
 }
 
 // appendHeader writes the number of names and of values first, so that
@@ -221,9 +222,7 @@ func decodeHeader(hdr string, v2 bool) (*Message, error) {
 	m.Method, m.URL, m.DedupeKey, m.LastError = r.str(), r.str(), r.str(), r.str()
 	m.Attempts, m.LastStatus, m.Size = r.int(), r.int(), r.int()
 	m.Header = readHeader(&r)
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errCorrupt
-	}
+	readExtensions(&r, m)
 	return m, r.err
 }
 

@@ -54,6 +54,12 @@ type Message struct {
 	LastStatus  int       `json:"last_status,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
 	DeadAt      time.Time `json:"dead_at,omitzero"`
+
+	// TraceParent is the W3C traceparent of the request that brought the
+	// message in, when Caddy's tracing was on for it: each delivery
+	// attempt is a span of that trace, a child of the request's span.
+	// Empty without tracing. See codec_ext.go for how it is stored.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // Key is a dedupe record to claim: Value within Scope, held until Expires.

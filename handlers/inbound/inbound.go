@@ -17,10 +17,12 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/queue"
@@ -150,6 +152,9 @@ type Backend interface {
 	DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult
 	Received(route, result string)
 	FilterError(route string)
+	// Traced hands down the tracer provider of a traced request's span
+	// (Caddy's tracing): see delivery.Dispatcher.SetTracerProvider.
+	Traced(tp trace.TracerProvider)
 }
 
 // CaddyModule returns the Caddy module information.
@@ -330,6 +335,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.reject(w, http.StatusBadRequest, resultBadRequest, "no order key", err)
 	}
 	header := forwardHeader(r)
+	traceParent := h.traceParent(r)
 	ms := make([]*queue.Message, len(ups))
 	for i, u := range ups {
 		if i > 0 {
@@ -339,6 +345,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			ID: queue.NewID(now), Queue: u.queue, Method: r.Method,
 			URL: u.Target(r.URL.RequestURI()), Header: header,
 			Body: body, DedupeKey: key.Value, OrderKey: orderKey, ReceivedAt: now, NextAttempt: now,
+			TraceParent: traceParent,
 		}
 	}
 	if len(ms) == 1 {
@@ -444,3 +451,14 @@ var (
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )
+
+// traceParent is the W3C traceparent of r's span when Caddy's tracing
+// handler ran before this one, "" otherwise; the provider that made the
+// span goes to the app, for the spans of the deliveries.
+func (h *Handler) traceParent(r *http.Request) string {
+	tp, provider := spans.Parent(r.Context())
+	if provider != nil {
+		h.backend.Traced(provider)
+	}
+	return tp
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
@@ -26,8 +27,9 @@ type fakeBackend struct {
 	keys         map[string]bool
 	results      []string
 	filterErrors int
-	queues       []string           // registered
-	now          delivery.NowResult // what DeliverNow returns
+	queues       []string             // registered
+	now          delivery.NowResult   // what DeliverNow returns
+	tracer       trace.TracerProvider // of Traced
 }
 
 func (f *fakeBackend) RegisterQueue(q string, _ *delivery.Policy) error {

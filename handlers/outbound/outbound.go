@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/dedupe"
@@ -124,6 +125,9 @@ type Backend interface {
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
 	Claim(key queue.Key, id string) (string, error)
 	Received(route, result string)
+	// Traced hands down the tracer provider of a traced request's span
+	// (Caddy's tracing): see delivery.Dispatcher.SetTracerProvider.
+	Traced(tp trace.TracerProvider)
 }
 
 // CaddyModule returns the Caddy module information.

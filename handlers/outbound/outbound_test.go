@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
@@ -27,6 +28,7 @@ type fakeBackend struct {
 	keys     map[string]string // scope \x00 value → holder
 	msgs     []*queue.Message
 	results  []string
+	tracer   trace.TracerProvider // of Traced
 }
 
 func newFake() *fakeBackend {

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
 )
@@ -46,12 +49,19 @@ type submission struct {
 	contentType string
 	idemKey     string // the app's Idempotency-Key, "" if none
 	now         time.Time
+	traceParent string // of the request's span, with Caddy's tracing
 }
 
 func (h *Handler) submission(r *http.Request, body []byte) (*submission, error) {
 	s := &submission{body: body, contentType: r.Header.Get("Content-Type"), idemKey: r.Header.Get("Idempotency-Key"), now: h.now()}
 	if len(s.idemKey) > maxIdempotencyKey {
 		return nil, fmt.Errorf("the Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
+	}
+	// With Caddy's tracing, the request's span (a child of the app's own
+	// traceparent, if it sent one) is the parent of the deliveries' spans.
+	var provider trace.TracerProvider
+	if s.traceParent, provider = spans.Parent(r.Context()); provider != nil {
+		h.backend.Traced(provider)
 	}
 	return s, nil
 }
@@ -74,6 +84,7 @@ func (s *submission) message(queueName, url string) *queue.Message {
 	return &queue.Message{
 		ID: queue.NewID(s.now), Queue: queueName, Method: http.MethodPost, URL: url,
 		Header: header, Body: s.body, ReceivedAt: s.now, NextAttempt: s.now,
+		TraceParent: s.traceParent,
 	}
 }
 
