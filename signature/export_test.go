@@ -1,8 +1,6 @@
 package signature
 
 import (
-	"time"
-
 	"github.com/hookgate/hookgate/signature/framing"
 	"github.com/hookgate/hookgate/signature/keys"
 	"github.com/hookgate/hookgate/signature/template"
@@ -42,16 +40,3 @@ func Resolve(c Config) (View, error) {
 	v.Template, v.Framing, v.Timed = sc.tmpl, sc.frame, sc.timed
 	return v, nil
 }
-
-var Within = within
-
-func CheckWindow(now, t time.Time, tol time.Duration) error {
-	if err := checkWindow(now, t, tol); err != nil {
-		return err
-	}
-	return nil
-}
-
-func (f TimeFormat) Parse(s string) (time.Time, bool) { return f.parse(s) }
-
-func (f TimeFormat) Format(t time.Time) string { return f.format(t) }

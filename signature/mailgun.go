@@ -33,7 +33,7 @@ func (v *mailgunVerifier) VerifyDigest(r *http.Request, body []byte, now time.Ti
 	if f.Signature == "" || f.Timestamp == "" || f.Token == "" {
 		return nil, fail(ReasonMissing, "body lacks signature, timestamp or token")
 	}
-	t, ok := UnixSeconds.parse(f.Timestamp)
+	t, ok := UnixSeconds.Parse(f.Timestamp)
 	if !ok {
 		return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
 	}

@@ -109,7 +109,7 @@ func (v *headerVerifier) verify(r *http.Request, body []byte, now time.Time, dig
 	var t time.Time
 	if v.headerTS {
 		var ok bool
-		if t, ok = v.tsFormat.parse(ts); !ok {
+		if t, ok = v.tsFormat.Parse(ts); !ok {
 			return nil, fail(ReasonMalformed, "timestamp cannot be parsed")
 		}
 	}
@@ -175,7 +175,7 @@ func (v *headerVerifier) checkBodyTime(body []byte, now time.Time) *Error {
 	if !f.Exists() {
 		return fail(ReasonMissing, "no %s in the body", v.bodyTS)
 	}
-	t, ok := UnixMillis.parse(f.Raw)
+	t, ok := UnixMillis.Parse(f.Raw)
 	if f.Type != gjson.Number || !ok {
 		return fail(ReasonMalformed, "%s cannot be parsed", v.bodyTS)
 	}
@@ -207,7 +207,7 @@ type headerSigner struct {
 func (s *headerSigner) Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error {
 	vals := template.Values{Body: body, ID: id, Method: http.MethodPost, Header: h}
 	if s.headerTS {
-		vals.Timestamp = s.tsFormat.format(now)
+		vals.Timestamp = s.tsFormat.Format(now)
 		if s.tsHeader != "" {
 			h.Set(s.tsHeader, vals.Timestamp)
 		}
