@@ -20,8 +20,8 @@ type View struct {
 }
 
 func viewOf(sp spec) View {
-	return View{Header: sp.header, TSHeader: sp.tsHeader, IDHeader: sp.idHeader, Token: sp.prim == primToken, Ed25519: sp.prim == primEd25519,
-		ECDSA: sp.prim == primECDSA, Whsec: sp.keyFmt == keys.Whsec}
+	return View{Header: sp.Header, TSHeader: sp.TSHeader, IDHeader: sp.IDHeader, Token: sp.prim == primToken, Ed25519: sp.prim == primEd25519,
+		ECDSA: sp.prim == primECDSA, Whsec: sp.KeyFmt == keys.Whsec}
 }
 
 // PresetSpec is the named preset's scheme.
@@ -37,6 +37,6 @@ func Resolve(c Config) (View, error) {
 		return View{}, err
 	}
 	v := viewOf(sc.spec)
-	v.Template, v.Framing, v.Timed = sc.tmpl, sc.frame, sc.timed
+	v.Template, v.Framing, v.Timed = sc.tmpl, sc.Frame, sc.timed
 	return v, nil
 }
