@@ -10,6 +10,7 @@ import (
 	"github.com/hookgate/hookgate/signature/framing"
 	"github.com/hookgate/hookgate/signature/header"
 	"github.com/hookgate/hookgate/signature/keys"
+	"github.com/hookgate/hookgate/signature/mailgun"
 	"github.com/hookgate/hookgate/signature/template"
 )
 
@@ -284,7 +285,7 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 		return nil, c.errorf("%v", err)
 	}
 	if sc.prim == primMailgun {
-		return &mailgunVerifier{keys: vk, tol: tolerance}, nil
+		return extVerifier{&mailgun.Verifier{Keys: vk, Tol: tolerance}}, nil
 	}
 	return withHandshake(sc.verifier(vk, tolerance), sc, vk, c.VerifyToken), nil
 }

@@ -84,7 +84,3 @@ func ReasonOf(err error) Reason {
 	}
 	return ""
 }
-
-func fail(r Reason, format string, args ...any) *Error {
-	return &Error{Reason: r, Detail: fmt.Sprintf(format, args...)}
-}

@@ -19,11 +19,3 @@ const (
 	UnixMillis  = header.UnixMillis  // decimal unix milliseconds (HubSpot)
 	RFC3339     = header.RFC3339     // RFC 3339 (Twitch)
 )
-
-// checkWindow is header.CheckWindow as an *Error.
-func checkWindow(now, t time.Time, tol time.Duration) *Error {
-	if e := header.CheckWindow(now, t, tol); e != nil {
-		return &Error{Reason: Reason(e.Reason), Detail: e.Detail}
-	}
-	return nil
-}
