@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/hookgate/hookgate/signature/header"
 	"github.com/hookgate/hookgate/signature/keys"
 )
 
@@ -26,7 +27,7 @@ func (c Config) newAsymVerifier(sc *scheme, secrets, pub []string, tol time.Dura
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	v := Verifier(&headerVerifier{scheme: asc, keys: vk, tol: tol})
+	v := Verifier(asc.verifier(vk, tol))
 	if len(secrets) == 0 {
 		return v, nil
 	}
@@ -34,7 +35,7 @@ func (c Config) newAsymVerifier(sc *scheme, secrets, pub []string, tol time.Dura
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	return eitherVerifier{&headerVerifier{scheme: sc, keys: hk, tol: tol}, v}, nil
+	return eitherVerifier{sc.verifier(hk, tol), v}, nil
 }
 
 // newAsymSigner signs v1a with each private key priv, after v1 with each
@@ -52,7 +53,7 @@ func (c Config) newAsymSigner(sc *scheme, secrets, priv []string) (Signer, error
 		}
 		ks = append(ks, sk)
 	}
-	s := &headerSigner{scheme: asc, keys: ks}
+	s := asc.signer(ks)
 	if len(secrets) == 0 {
 		return s, nil
 	}
@@ -60,7 +61,7 @@ func (c Config) newAsymSigner(sc *scheme, secrets, priv []string) (Signer, error
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	return bothSigner{&headerSigner{scheme: sc, keys: hs}, s}, nil
+	return bothSigner{sc.signer(hs), s}, nil
 }
 
 // PublicKeys returns the public keys, as whpk_<base64>, of the private keys
@@ -116,16 +117,16 @@ func rank(err error) int {
 }
 
 // bothSigner signs v1 then v1a, and joins their signatures in one header.
-type bothSigner [2]*headerSigner
+type bothSigner [2]*header.Signer
 
 func (b bothSigner) Sign(h http.Header, target *url.URL, id string, body []byte, now time.Time) error {
 	if err := b[0].Sign(h, target, id, body, now); err != nil {
 		return err
 	}
-	v1 := h.Get(b[0].header)
+	v1 := h.Get(b[0].Header)
 	if err := b[1].Sign(h, target, id, body, now); err != nil {
 		return err
 	}
-	h.Set(b[1].header, v1+" "+h.Get(b[1].header))
+	h.Set(b[1].Header, v1+" "+h.Get(b[1].Header))
 	return nil
 }

@@ -36,9 +36,9 @@ type Fields struct {
 }
 
 func (f Fields) spec(p primitive) Scheme {
-	return Scheme{spec{prim: p, header: f.Header, alg: f.Algorithm, enc: f.Encoding, prefix: f.Prefix,
-		content: f.SignedContent, tsHeader: f.TimestampHeader, tsFormat: f.TimestampFormat, idHeader: f.IDHeader,
-		bodyHash: f.BodyHashParam, urlFix: f.URLFix, urlAlt: f.URLAlt}}
+	return Scheme{spec{prim: p, Spec: headerSpec{Header: f.Header, Alg: f.Algorithm, Enc: f.Encoding, Prefix: f.Prefix,
+		Content: f.SignedContent, TSHeader: f.TimestampHeader, TSFormat: f.TimestampFormat, IDHeader: f.IDHeader,
+		BodyHash: f.BodyHashParam, URLFix: f.URLFix, URLAlt: f.URLAlt}}}
 }
 
 // HMAC is an HMAC of f's signed content under the shared secrets.
@@ -55,36 +55,36 @@ func ECDSA(f Fields) Scheme { return f.spec(primECDSA) }
 // BodyHMAC is the most common scheme: an HMAC of the raw body in one
 // header, after prefix.
 func BodyHMAC(header, alg string, enc framing.Encoding, prefix string) Scheme {
-	return Scheme{spec{prim: primHMAC, header: header, alg: alg, enc: enc, prefix: prefix, content: "{body}"}}
+	return Scheme{spec{prim: primHMAC, Spec: headerSpec{Header: header, Alg: alg, Enc: enc, Prefix: prefix, Content: "{body}"}}}
 }
 
 // TimedHMAC is a hex HMAC-SHA256 over content that includes a timestamp
 // sent in its own header (Slack, Zoom).
 func TimedHMAC(header, prefix, content, tsHeader string) Scheme {
-	return Scheme{spec{prim: primHMAC, header: header, alg: "sha256", enc: framing.Hex, prefix: prefix, content: content, tsHeader: tsHeader}}
+	return Scheme{spec{prim: primHMAC, Spec: headerSpec{Header: header, Alg: "sha256", Enc: framing.Hex, Prefix: prefix, Content: content, TSHeader: tsHeader}}}
 }
 
 // ListHMAC is a hex HMAC-SHA256 of content in a key=value list separated
 // by sep, which may carry several signatures (rotation) under sigKey and
 // the timestamp under tsKey ("" for none): framing.KV.
 func ListHMAC(header string, sep byte, tsKey, sigKey, content string) Scheme {
-	return Scheme{spec{prim: primHMAC, header: header, alg: "sha256", enc: framing.Hex, content: content,
-		frame: framing.KV{Sep: sep, TSKey: tsKey, SigKey: sigKey}}}
+	return Scheme{spec{prim: primHMAC, Spec: headerSpec{Header: header, Alg: "sha256", Enc: framing.Hex, Content: content,
+		Frame: framing.KV{Sep: sep, TSKey: tsKey, SigKey: sigKey}}}}
 }
 
 // StandardWebhooks is the Standard Webhooks scheme under a header prefix
 // ("webhook" or "svix"): "v1,<base64>" signatures (framing.Versioned) of
 // "{id}.{timestamp}.{body}" under whsec_ keys.
 func StandardWebhooks(prefix string) Scheme {
-	return Scheme{spec{prim: primHMAC, alg: "sha256", enc: framing.Base64, keyFmt: keys.Whsec,
-		header: prefix + "-signature", tsHeader: prefix + "-timestamp", idHeader: prefix + "-id",
-		content: "{id}.{timestamp}.{body}", frame: framing.Versioned{Version: "v1"}}}
+	return Scheme{spec{prim: primHMAC, Spec: headerSpec{Alg: "sha256", Enc: framing.Base64, KeyFmt: keys.Whsec,
+		Header: prefix + "-signature", TSHeader: prefix + "-timestamp", IDHeader: prefix + "-id",
+		Content: "{id}.{timestamp}.{body}", Frame: framing.Versioned{Version: "v1"}}}}
 }
 
 // Token is a shared token sent as is in header, compared in constant
 // time; it covers nothing (GitLab, Telegram).
 func Token(header string) Scheme {
-	return Scheme{spec{prim: primToken, header: header, enc: framing.Raw}}
+	return Scheme{spec{prim: primToken, Spec: headerSpec{Header: header, Enc: framing.Raw}}}
 }
 
 // None is the scheme of senders that sign nothing: guard their routes with
@@ -93,7 +93,7 @@ func None() Scheme { return Scheme{spec{prim: primNone}} }
 
 // Mailgun is Mailgun's HMAC-SHA256 of timestamp and token, carried inside
 // the body (see package mailgun).
-func Mailgun() Scheme { return Scheme{spec{prim: primMailgun, alg: "sha256"}} }
+func Mailgun() Scheme { return Scheme{spec{prim: primMailgun, Spec: headerSpec{Alg: "sha256"}}} }
 
 // ExternalSpec is a scheme whose verifier lives in a sub-package (awssns,
 // oidc, plaid, adyen, microsoft): certificates, tokens and fields that no
@@ -123,7 +123,7 @@ func External(e ExternalSpec) Scheme {
 // WithBodyTimestamp makes s check the unix-milliseconds timestamp at the
 // JSON path in its signed body against the tolerance (Linear).
 func (s Scheme) WithBodyTimestamp(path string) Scheme {
-	s.sp.bodyTS = path
+	s.sp.BodyTS = path
 	return s
 }
 
@@ -142,13 +142,13 @@ func (s Scheme) WithAsym(version string) Scheme {
 
 // WithFraming lays s's signatures out in its header with f.
 func (s Scheme) WithFraming(f framing.Framing) Scheme {
-	s.sp.frame = f
+	s.sp.Frame = f
 	return s
 }
 
 // WithKeyFormat sets how s's HMAC secrets become keys (keys.Whsec: base64,
 // with or without a whsec_ prefix).
 func (s Scheme) WithKeyFormat(f keys.Format) Scheme {
-	s.sp.keyFmt = f
+	s.sp.KeyFmt = f
 	return s
 }

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/signature/framing"
+	"github.com/hookgate/hookgate/signature/header"
 	"github.com/hookgate/hookgate/signature/keys"
+	"github.com/hookgate/hookgate/signature/mailgun"
 	"github.com/hookgate/hookgate/signature/template"
 )
 
@@ -92,7 +93,7 @@ type Config struct {
 }
 
 // genericSpec is the "hmac" scheme before overrides.
-var genericSpec = spec{prim: primHMAC, alg: "sha256", enc: framing.Hex, content: "{body}"}
+var genericSpec = spec{prim: primHMAC, Spec: headerSpec{Alg: "sha256", Enc: framing.Hex, Content: "{body}"}}
 
 // Validate checks the configuration: scheme, algorithm, encoding, template,
 // and that each set field applies to the scheme. It does not look at the
@@ -158,7 +159,7 @@ func (c Config) resolveAsym() (*scheme, error) {
 	if sp.asym == "" {
 		return nil, c.errorf("keys apply to standard_webhooks only (its v1a signatures)")
 	}
-	sp.prim, sp.enc, sp.frame = primEd25519, framing.Base64, framing.Versioned{Version: sp.asym}
+	sp.prim, sp.Enc, sp.Frame = primEd25519, framing.Base64, framing.Versioned{Version: sp.asym}
 	return c.compile(sp)
 }
 
@@ -180,7 +181,7 @@ func (c Config) overridden() (spec, error) {
 // nothing for the scheme's kind.
 func (c Config) override(sp *spec) error {
 	signsContent := sp.prim == primHMAC || sp.prim == primEd25519 || sp.prim == primECDSA
-	plain := sp.frame == nil
+	plain := sp.Frame == nil
 	set := func(field, val string, applies bool, dst *string) error {
 		if val == "" {
 			return nil
@@ -197,14 +198,14 @@ func (c Config) override(sp *spec) error {
 		applies    bool
 		dst        *string
 	}{
-		{"header", c.Header, sp.prim != primNone && sp.prim != primMailgun && (sp.prim != primExternal || sp.ext.Header), &sp.header},
-		{"algorithm", c.Algorithm, sp.prim == primHMAC, &sp.alg},
+		{"header", c.Header, sp.prim != primNone && sp.prim != primMailgun && (sp.prim != primExternal || sp.ext.Header), &sp.Header},
+		{"algorithm", c.Algorithm, sp.prim == primHMAC, &sp.Alg},
 		{"encoding", c.Encoding, sp.prim == primHMAC && plain, &enc},
-		{"prefix", c.Prefix, signsContent && plain, &sp.prefix},
-		{"signed_content", c.SignedContent, signsContent, &sp.content},
-		{"timestamp_header", c.TimestampHeader, signsContent && (plain || !sp.frame.CarriesTimestamp()), &sp.tsHeader},
-		{"id_header", c.IDHeader, signsContent, &sp.idHeader},
-		{"url", c.URL, signsContent, &sp.url},
+		{"prefix", c.Prefix, signsContent && plain, &sp.Prefix},
+		{"signed_content", c.SignedContent, signsContent, &sp.Content},
+		{"timestamp_header", c.TimestampHeader, signsContent && (plain || !sp.Frame.CarriesTimestamp()), &sp.TSHeader},
+		{"id_header", c.IDHeader, signsContent, &sp.IDHeader},
+		{"url", c.URL, signsContent, &sp.URL},
 	} {
 		if err := set(o.field, o.val, o.applies, o.dst); err != nil {
 			return err
@@ -215,7 +216,7 @@ func (c Config) override(sp *spec) error {
 		if !ok {
 			return c.errorf("unknown encoding %q: want hex or base64", enc)
 		}
-		sp.enc = e
+		sp.Enc = e
 	}
 	return nil
 }
@@ -225,56 +226,12 @@ func (c Config) compile(sp spec) (*scheme, error) {
 	if sp.prim == primNone || sp.prim == primMailgun || sp.prim == primExternal {
 		return sp.ext.compile(&scheme{spec: sp, timed: sp.prim == primMailgun}), nil
 	}
-	if sp.header == "" {
-		return nil, c.errorf("header is required")
-	}
-	for _, h := range []*string{&sp.header, &sp.tsHeader, &sp.idHeader} {
-		if *h == "" {
-			continue
-		}
-		if !template.ValidHeaderName(*h) {
-			return nil, c.errorf("invalid header name %q", *h)
-		}
-		*h = http.CanonicalHeaderKey(*h)
-	}
-	if sp.prim == primHMAC {
-		sp.alg = strings.ToLower(sp.alg)
-		if !keys.HasAlgorithm(sp.alg) {
-			return nil, c.errorf("unknown algorithm %q: want sha1, sha256 or sha512", sp.alg)
-		}
-	}
-	if sp.frame == nil {
-		sp.frame = framing.Plain{Prefix: sp.prefix}
-	}
-	if sp.content == "" {
-		sp.content = "{body}"
-	}
-	tmpl, err := template.Compile(sp.content)
+	h, err := header.Compile(sp.Spec, sp.prim == primHMAC)
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	headerTS := sp.tsHeader != "" || sp.frame.CarriesTimestamp()
-	sc := &scheme{spec: sp, tmpl: tmpl, headerTS: headerTS, timed: headerTS || sp.bodyTS != ""}
-	switch {
-	case tmpl.Uses(template.Timestamp) && !headerTS:
-		return nil, c.errorf("signed_content uses {timestamp} but no timestamp_header is set")
-	case headerTS && !tmpl.Uses(template.Timestamp):
-		return nil, c.errorf("the timestamp is not in signed_content, so it would not be authenticated: add {timestamp}")
-	case tmpl.Uses(template.ID) && sp.idHeader == "":
-		return nil, c.errorf("signed_content uses {id} but no id_header is set")
-	case sp.url != "" && !sc.needsURL():
-		return nil, c.errorf("url is set but signed_content does not use {url}")
-	}
-	if sp.url != "" {
-		u, err := url.Parse(sp.url)
-		switch {
-		case err != nil || !u.IsAbs() || u.Host == "":
-			return nil, c.errorf("url must be an absolute url")
-		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-			return nil, c.errorf("url gives the public scheme, host and path only: the query signed is the request's own")
-		}
-	}
-	return sc, nil
+	sp.Spec = h.Spec
+	return &scheme{spec: sp, hdr: h, tmpl: h.Tmpl, timed: h.Timed}, nil
 }
 
 // errNoSecret is returned when rotation slots are all empty.
@@ -328,9 +285,9 @@ func (c Config) NewVerifier(secrets []string, tolerance time.Duration) (Verifier
 		return nil, c.errorf("%v", err)
 	}
 	if sc.prim == primMailgun {
-		return &mailgunVerifier{keys: vk, tol: tolerance}, nil
+		return extVerifier{&mailgun.Verifier{Keys: vk, Tol: tolerance}}, nil
 	}
-	return withHandshake(&headerVerifier{scheme: sc, keys: vk, tol: tolerance}, sc, vk, c.VerifyToken), nil
+	return withHandshake(sc.verifier(vk, tolerance), sc, vk, c.VerifyToken), nil
 }
 
 // SignsContent reports whether the signature of c covers request content,
@@ -345,7 +302,7 @@ func (c Config) SignsContent() bool {
 // called (Twilio, Square, HubSpot), so that URL applies.
 func (c Config) SignsURL() bool {
 	sc, err := c.resolve()
-	return err == nil && sc.tmpl != nil && sc.needsURL()
+	return err == nil && sc.hdr != nil && sc.hdr.NeedsURL()
 }
 
 // BodyHashParam is the query parameter in which the sender puts the hex
@@ -356,7 +313,7 @@ func (c Config) BodyHashParam() string {
 	if err != nil {
 		return ""
 	}
-	return sc.bodyHash
+	return sc.BodyHash
 }
 
 // SignedHeaders returns the canonical names of the request headers the
@@ -372,10 +329,10 @@ func (c Config) SignedHeaders() []string {
 	var out []string
 	for _, p := range sc.tmpl.Parts() {
 		switch {
-		case p.Kind == template.Timestamp && sc.tsHeader != "":
-			out = append(out, sc.tsHeader)
+		case p.Kind == template.Timestamp && sc.TSHeader != "":
+			out = append(out, sc.TSHeader)
 		case p.Kind == template.ID:
-			out = append(out, sc.idHeader)
+			out = append(out, sc.IDHeader)
 		case p.Kind == template.Header:
 			out = append(out, p.Arg)
 		}
@@ -424,14 +381,14 @@ func (c Config) NewSigner(secrets []string) (Signer, error) {
 	if err != nil {
 		return nil, c.errorf("%v", err)
 	}
-	return &headerSigner{scheme: sc, keys: signers}, nil
+	return sc.signer(signers), nil
 }
 
 // verifyKeys parses the secrets into the keys the scheme verifies with.
 func (s *scheme) verifyKeys(secrets []string) (keys.Verifier, error) {
 	switch s.prim {
 	case primHMAC, primMailgun:
-		return keys.NewHMAC(s.alg, s.keyFmt, secrets)
+		return keys.NewHMAC(s.Alg, s.KeyFmt, secrets)
 	case primToken:
 		return keys.Tokens(secrets), nil
 	case primEd25519:
@@ -446,7 +403,7 @@ func (s *scheme) verifyKeys(secrets []string) (keys.Verifier, error) {
 func (s *scheme) signKeys(secrets []string) ([]keys.Signer, error) {
 	var out []keys.Signer
 	if s.prim == primHMAC {
-		hk, err := keys.NewHMAC(s.alg, s.keyFmt, secrets)
+		hk, err := keys.NewHMAC(s.Alg, s.KeyFmt, secrets)
 		if err != nil {
 			return nil, err
 		}

@@ -214,6 +214,4 @@ func TestTolerance(t *testing.T) {
 	v, err := cfg.NewVerifier([]string{"k"}, time.Hour)
 	require.NoError(t, err)
 	requireReason(t, ReasonMismatch, v.Verify(r, []byte("b"), t0))
-	assert.False(t, Within(time.Unix(0, 0), time.Unix(1<<62, 0), time.Hour))
-	assert.False(t, Within(time.Unix(1<<62, 0), time.Unix(-1<<62, 0), time.Hour))
 }

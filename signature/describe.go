@@ -44,11 +44,11 @@ func (sp spec) describe() Summary {
 		return Summary{Header: "none: guard the route", Algorithm: "—", Signed: "—"}
 	}
 	enc := "<hex>"
-	if sp.enc == framing.Base64 {
+	if sp.Enc == framing.Base64 {
 		enc = "<base64>"
 	}
 	var h string
-	switch f := sp.frame.(type) {
+	switch f := sp.Frame.(type) {
 	case framing.KV:
 		h = f.SigKey + "=" + enc
 		if f.TSKey != "" {
@@ -58,14 +58,14 @@ func (sp spec) describe() Summary {
 	case framing.Versioned:
 		h = f.Version + "," + enc + " [" + f.Version + ",…]"
 	default:
-		h = sp.prefix + enc
+		h = sp.Prefix + enc
 	}
 	if sp.prim == primToken {
 		h = "<secret>"
 	}
-	h = sp.header + ": " + h
+	h = sp.Header + ": " + h
 	var also []string
-	for _, x := range []string{sp.idHeader, sp.tsHeader} {
+	for _, x := range []string{sp.IDHeader, sp.TSHeader} {
 		if x != "" {
 			also = append(also, x)
 		}
@@ -73,14 +73,14 @@ func (sp spec) describe() Summary {
 	if len(also) > 0 {
 		h += " + " + strings.Join(also, ", ")
 	}
-	if sp.tsFormat == UnixMillis {
+	if sp.TSFormat == UnixMillis {
 		h += " (ms)"
 	}
 	var alg string
 	switch sp.prim {
 	case primHMAC, primMailgun:
-		alg = "HMAC-" + strings.ToUpper(strings.Replace(sp.alg, "sha", "SHA", 1))
-		if sp.keyFmt == keys.Whsec {
+		alg = "HMAC-" + strings.ToUpper(strings.Replace(sp.Alg, "sha", "SHA", 1))
+		if sp.KeyFmt == keys.Whsec {
 			alg += ", base64 key"
 		}
 	case primToken:
@@ -94,12 +94,12 @@ func (sp spec) describe() Summary {
 	}
 	signed := "—"
 	if sp.prim != primToken {
-		signed = strings.ReplaceAll(sp.content, "{timestamp}", "{ts}")
+		signed = strings.ReplaceAll(sp.Content, "{timestamp}", "{ts}")
 		if signed == "" {
 			signed = "{body}"
 		}
-		if sp.bodyTS != "" {
-			signed += ", with its " + sp.bodyTS + " (ms)"
+		if sp.BodyTS != "" {
+			signed += ", with its " + sp.BodyTS + " (ms)"
 		}
 	}
 	return Summary{Header: h, Algorithm: alg, Signed: signed}

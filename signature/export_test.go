@@ -1,8 +1,6 @@
 package signature
 
 import (
-	"time"
-
 	"github.com/hookgate/hookgate/signature/framing"
 	"github.com/hookgate/hookgate/signature/keys"
 	"github.com/hookgate/hookgate/signature/template"
@@ -22,8 +20,8 @@ type View struct {
 }
 
 func viewOf(sp spec) View {
-	return View{Header: sp.header, TSHeader: sp.tsHeader, IDHeader: sp.idHeader, Token: sp.prim == primToken, Ed25519: sp.prim == primEd25519,
-		ECDSA: sp.prim == primECDSA, Whsec: sp.keyFmt == keys.Whsec}
+	return View{Header: sp.Header, TSHeader: sp.TSHeader, IDHeader: sp.IDHeader, Token: sp.prim == primToken, Ed25519: sp.prim == primEd25519,
+		ECDSA: sp.prim == primECDSA, Whsec: sp.KeyFmt == keys.Whsec}
 }
 
 // PresetSpec is the named preset's scheme.
@@ -39,19 +37,6 @@ func Resolve(c Config) (View, error) {
 		return View{}, err
 	}
 	v := viewOf(sc.spec)
-	v.Template, v.Framing, v.Timed = sc.tmpl, sc.frame, sc.timed
+	v.Template, v.Framing, v.Timed = sc.tmpl, sc.Frame, sc.timed
 	return v, nil
 }
-
-var Within = within
-
-func CheckWindow(now, t time.Time, tol time.Duration) error {
-	if err := checkWindow(now, t, tol); err != nil {
-		return err
-	}
-	return nil
-}
-
-func (f TimeFormat) Parse(s string) (time.Time, bool) { return f.parse(s) }
-
-func (f TimeFormat) Format(t time.Time) string { return f.format(t) }

@@ -76,7 +76,7 @@ func Presets() []string {
 
 // BodyTimestamp is the JSON path of the unix-milliseconds timestamp the
 // sender signs inside its body (Linear's webhookTimestamp), "" for none.
-func (p Preset) BodyTimestamp() string { return p.Scheme.sp.bodyTS }
+func (p Preset) BodyTimestamp() string { return p.Scheme.sp.BodyTS }
 
 // LookupPreset returns the named preset.
 func LookupPreset(name string) (Preset, bool) {

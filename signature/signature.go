@@ -7,17 +7,20 @@
 //
 // This package holds the Config, the preset registry with the scheme
 // builders presets are written with (Register, BodyHMAC, StandardWebhooks,
-// Token, External, …) and the verifier and signer of header schemes. The
-// presets themselves are data, in package presets, which every binary and
-// test that looks presets up imports (blank if need be). Each part a scheme
-// is made of has its own sub-package:
+// Token, External, …) and the adapters that turn what the sub-packages
+// build into a Verifier or a Signer, and their *ext.Error into an *Error.
+// The presets themselves are data, in package presets, which every binary
+// and test that looks presets up imports (blank if need be). Each part a
+// scheme is made of has its own sub-package:
 //
 //	presets    the named schemes of senders (github, stripe, aws_sns, …)
+//	header     the verifier and signer of schemes whose signature is in a header
 //	template   the signed-content template ({timestamp}.{body}, …)
 //	framing    how signatures are encoded and laid out in their header
 //	keys       secrets turned into keys: HMAC, shared token, Ed25519, ECDSA
 //	handshake  the answers to senders' endpoint checks (Slack, Zoom, Meta, …)
-//	mailgun    the signature Mailgun puts inside the body
+//	mailgun    the signature Mailgun puts inside the body, and its verifier
+//	ext        what the schemes of their own share (awssns, oidc, plaid, adyen, microsoft)
 //
 // The sub-packages never import this one.
 package signature
@@ -83,8 +86,4 @@ func ReasonOf(err error) Reason {
 		return e.Reason
 	}
 	return ""
-}
-
-func fail(r Reason, format string, args ...any) *Error {
-	return &Error{Reason: r, Detail: fmt.Sprintf(format, args...)}
 }

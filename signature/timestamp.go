@@ -1,73 +1,21 @@
 package signature
 
 import (
-	"strconv"
 	"time"
+
+	"github.com/hookgate/hookgate/signature/header"
 )
 
 // DefaultTolerance is the replay window of timestamped schemes when neither
 // the caller nor the preset sets one.
 const DefaultTolerance = 5 * time.Minute
 
-// TimeFormat is how a scheme writes its timestamp.
-type TimeFormat uint8
+// TimeFormat is how a scheme writes its timestamp (see package header).
+type TimeFormat = header.TimeFormat
 
+// The timestamp formats.
 const (
-	UnixSeconds TimeFormat = iota // decimal unix seconds (most senders)
-	UnixMillis                    // decimal unix milliseconds (HubSpot)
-	RFC3339                       // RFC 3339 (Twitch)
+	UnixSeconds = header.UnixSeconds // decimal unix seconds (most senders)
+	UnixMillis  = header.UnixMillis  // decimal unix milliseconds (HubSpot)
+	RFC3339     = header.RFC3339     // RFC 3339 (Twitch)
 )
-
-// parse reads a timestamp. Only plain decimal digits are accepted for the unix
-// forms (no sign, no spaces, at most 18 digits, so no overflow).
-func (f TimeFormat) parse(s string) (time.Time, bool) {
-	if f == RFC3339 {
-		if len(s) > 64 {
-			return time.Time{}, false
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		return t, err == nil
-	}
-	if s == "" || len(s) > 18 {
-		return time.Time{}, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return time.Time{}, false
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	if f == UnixMillis {
-		return time.UnixMilli(n), true
-	}
-	return time.Unix(n, 0), true
-}
-
-func (f TimeFormat) format(t time.Time) string {
-	switch f {
-	case UnixMillis:
-		return strconv.FormatInt(t.UnixMilli(), 10)
-	case RFC3339:
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	return strconv.FormatInt(t.Unix(), 10)
-}
-
-// within reports whether t is no further than tol from now, either way.
-// Written without negating a duration, which may saturate.
-func within(now, t time.Time, tol time.Duration) bool {
-	d := now.Sub(t)
-	return d <= tol && d >= -tol
-}
-
-// checkWindow fails with ReasonStale when t is beyond tol from now; a
-// negative tol disables the check.
-func checkWindow(now, t time.Time, tol time.Duration) *Error {
-	if tol < 0 || within(now, t, tol) {
-		return nil
-	}
-	return fail(ReasonStale, "timestamp is %s from now, beyond the %s tolerance", now.Sub(t).Round(time.Second), tol)
-}

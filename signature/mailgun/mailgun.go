@@ -1,5 +1,5 @@
-// Package mailgun reads the signature Mailgun puts inside the body of its
-// webhooks.
+// Package mailgun reads and verifies the signature Mailgun puts inside the
+// body of its webhooks.
 //
 // Mailgun signs inside the body: HMAC-SHA256, keyed with the account's HTTP
 // webhook signing key, of timestamp+token, hex-encoded in "signature". Three
