@@ -27,7 +27,8 @@ func init() {
 //	GET    /webhooks/attempts          the latest delivery attempts
 //
 // Answers describe messages but never hold their header values or bodies,
-// which may carry credentials.
+// which may carry credentials, but for GET /webhooks/messages/{id} of a
+// route with inspect on: its body and headers, credentials redacted.
 type adminAPI struct {
 	view View
 }
@@ -148,13 +149,23 @@ func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return httpx.WriteJSON(w, http.StatusOK, api.view.message(m))
+	v := api.view.message(m)
+	if show := a.inspectOf(m.Queue); show != nil && r.Method == http.MethodGet {
+		inspected(&v, m, show)
+	}
+	return httpx.WriteJSON(w, http.StatusOK, v)
 }
 
 // messageView is what the admin API shows of a message.
 type messageView struct {
 	*queue.Message
 	Header []string `json:"header_names,omitempty"`
+	// Body and the Message's header are shown for a route with inspect
+	// on only: the body as text (valid UTF-8) or base64, cut to 64 KiB.
+	Inspected     bool   `json:"inspected,omitempty"`
+	Body          string `json:"body,omitempty"`
+	BodyEncoding  string `json:"body_encoding,omitempty"`
+	BodyTruncated bool   `json:"body_truncated,omitempty"`
 }
 
 func (show View) message(m *queue.Message) messageView {

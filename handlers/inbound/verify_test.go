@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -30,7 +31,7 @@ type fakeBackend struct {
 	now          delivery.NowResult // what DeliverNow returns
 }
 
-func (f *fakeBackend) RegisterQueue(q string, _ *delivery.Policy) error {
+func (f *fakeBackend) RegisterQueue(q string, _ *delivery.Policy, _ *redact.Headers) error {
 	f.queues = append(f.queues, q)
 	return nil
 }
