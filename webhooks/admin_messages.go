@@ -25,6 +25,7 @@ func init() {
 //	POST   /webhooks/messages/{id}/replay
 //	DELETE /webhooks/messages/{id}
 //	GET    /webhooks/attempts          the latest delivery attempts
+//	GET    /webhooks/series            per queue, the last hour by minute
 //
 // Answers describe messages but never hold their header values or bodies,
 // which may carry credentials, but for GET /webhooks/messages/{id} of a
@@ -45,6 +46,7 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/webhooks/messages", Handler: caddy.AdminHandlerFunc(a.list)},
 		{Pattern: "/webhooks/messages/", Handler: caddy.AdminHandlerFunc(a.message)},
 		{Pattern: "/webhooks/attempts", Handler: caddy.AdminHandlerFunc(a.attempts)},
+		{Pattern: "/webhooks/series", Handler: caddy.AdminHandlerFunc(a.series)},
 	}
 }
 
@@ -109,6 +111,17 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 		views[i] = attemptView{at.ID, at.Queue, string(at.Outcome), at.Status, at.At, float64(at.Took.Microseconds()) / 1000}
 	}
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"attempts": views})
+}
+
+// series serves /webhooks/series: this instance's counts per minute of
+// received, delivered and failed messages, and queue depth, over the last
+// hour (see package series).
+func (adminAPI) series(w http.ResponseWriter, r *http.Request) error {
+	_, a, err := adminStore(r, http.MethodGet)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, a.shared.series.Snapshot())
 }
 
 // message serves /webhooks/messages/{id} and /webhooks/messages/{id}/replay.

@@ -20,6 +20,7 @@ import (
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/webhooks/metrics"
 	"github.com/hookgate/hookgate/webhooks/notify"
+	"github.com/hookgate/hookgate/webhooks/series"
 )
 
 func init() {
@@ -140,6 +141,7 @@ func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
 	id, err := s.Enqueue(m, key)
 	if err == nil {
 		a.shared.wake(m.Queue)
+		a.shared.series.Add(m.Queue, series.Received, 1)
 	}
 	return id, err
 }
@@ -159,6 +161,7 @@ func (a *App) EnqueueAll(ms []*queue.Message, key queue.Key) (string, error) {
 	if err == nil {
 		for _, m := range ms {
 			a.shared.wake(m.Queue)
+			a.shared.series.Add(m.Queue, series.Received, 1)
 		}
 	}
 	return id, err
