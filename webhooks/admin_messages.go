@@ -115,12 +115,13 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 
 // series serves /webhooks/series: this instance's counts per minute of
 // received, delivered and failed messages, and queue depth, over the last
-// hour (see package series).
+// hour (see package series). The current minute's depth is sampled anew.
 func (adminAPI) series(w http.ResponseWriter, r *http.Request) error {
-	_, a, err := adminStore(r, http.MethodGet)
+	s, a, err := adminStore(r, http.MethodGet)
 	if err != nil {
 		return err
 	}
+	a.shared.sample(s)
 	return httpx.WriteJSON(w, http.StatusOK, a.shared.series.Snapshot())
 }
 

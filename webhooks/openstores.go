@@ -170,19 +170,20 @@ func (e *openStore) purgeLoop(st queue.Store, stop chan struct{}) {
 }
 
 // sampleLoop records the depth of every queue in the series, at once and
-// then each minute.
+// then each minute (and the series' reader, when it reads).
 func (e *openStore) sampleLoop(st queue.Store, stop chan struct{}) {
-	sample := func() {
-		if stats, err := st.Stats(); err == nil {
-			depths := make(map[string]int, len(stats))
-			for q, s := range stats {
-				depths[q] = s.Queued // in flight included
-			}
-			e.series.Depth(depths)
+	e.sample(st)
+	every(time.Minute, stop, func() { e.sample(st) })
+}
+
+func (e *openStore) sample(st queue.Store) {
+	if stats, err := st.Stats(); err == nil {
+		depths := make(map[string]int, len(stats))
+		for q, s := range stats {
+			depths[q] = s.Queued // in flight included
 		}
+		e.series.Depth(depths)
 	}
-	sample()
-	every(time.Minute, stop, sample)
 }
 
 // Destruct stops the workers and closes the store; deliveries in flight
