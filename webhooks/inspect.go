@@ -1,9 +1,7 @@
 package webhooks
 
 import (
-	"encoding/base64"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
@@ -41,22 +39,9 @@ func (a *App) inspectOf(q string) *redact.Headers {
 	return best.Inspect
 }
 
-// inspected fills in v, the view of m, with m's redacted headers and its
-// body, of a route that inspects them: as text when it is valid UTF-8,
-// else base64, cut to maxShownBody.
+// inspected fills in v, the view of m, with m's body and its headers
+// redacted through show, for a route that inspects them.
 func inspected(v *messageView, m *queue.Message, show *redact.Headers) {
 	v.Inspected, v.Message.Header = true, show.Apply(m.Header)
-	body := m.Body
-	v.BodyTruncated = len(body) > maxShownBody
-	if v.BodyTruncated {
-		body = body[:maxShownBody]
-	}
-	if utf8.Valid(m.Body) {
-		for len(body) > 0 && len(body) < len(m.Body) && !utf8.RuneStart(m.Body[len(body)]) {
-			body = body[:len(body)-1]
-		}
-		v.Body, v.BodyEncoding = string(body), "text"
-		return
-	}
-	v.Body, v.BodyEncoding = base64.StdEncoding.EncodeToString(body), "base64"
+	v.Body, v.BodyEncoding, v.BodyTruncated = redact.Body(m.Body, maxShownBody)
 }
