@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,14 +12,17 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookgate/hookgate/internal/redistest"
 )
 
 // inspectCaddyfile has two routes to one upstream, "seen" with inspect on
-// and "hidden" without, and the dashboard.
+// and "hidden" without, an outbound route with inspect on, and the
+// dashboard.
 const inspectCaddyfile = `{
 	admin {{.Admin}}
 	webhooks {
-		storage embedded
+		storage {{.Storage}}
 	}
 }
 :{{.Port}} {
@@ -43,6 +48,18 @@ const inspectCaddyfile = `{
 			upstream {{.Upstream}}
 		}
 	}
+	route /emit {
+		webhook_outbound {
+			name emit
+			to {{.Upstream}}/out
+			allow_http
+			allow_private 127.0.0.0/8
+			sign standard_webhooks {
+				secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+			}
+			inspect on
+		}
+	}
 	route /hookgate/* {
 		webhook_dashboard
 	}
@@ -63,10 +80,20 @@ type inspectedMessage struct {
 // inspect on shows its body and headers, the signature, Authorization and
 // any key-like header redacted, on the admin API and the dashboard's api/
 // and page; one of a route without shows neither body nor header values.
+// On the embedded store and on Redis.
 func TestInspectShowsBodiesAndRedactedHeaders(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testInspect(t, "embedded", true) })
+	t.Run("redis", func(t *testing.T) {
+		srv := redistest.Shared(t)
+		prefix := fmt.Sprintf("inspect%d:", time.Now().UnixNano()) // the server is shared: a run of its own
+		testInspect(t, "redis "+srv.URL()+" {\n\t\t\tkey_prefix "+prefix+"\n\t\t}", false)
+	})
+}
+
+func testInspect(t *testing.T, storage string, page bool) {
 	rc := newReceiver(t)
 	rc.setAnswer(func(int, *http.Request, http.ResponseWriter) int { return http.StatusUnprocessableEntity })
-	c := startCaddy(t, inspectCaddyfile, map[string]any{"Upstream": rc.URL})
+	c := startCaddy(t, inspectCaddyfile, map[string]any{"Upstream": rc.URL, "Storage": storage})
 	header := map[string]string{"Authorization": "Bearer tok_PRIVATE", "X-Api-Key": "key_PRIVATE", "X-Custom": "kept"}
 	ids := map[string]string{}
 	for _, route := range []string{"seen", "hidden"} {
@@ -74,9 +101,12 @@ func TestInspectShowsBodiesAndRedactedHeaders(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, code, ack)
 		ids[route] = decodeAck(t, ack).ID
 	}
-	waitFor(t, 5*time.Second, "two dead letters", func() bool {
+	code, out := emit(t, c, "/emit", "\xff\x00binary", map[string]string{"X-Partner-Token": "ptk_PRIVATE", "X-Trace": "t1"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	emitted, _ := out["id"].(string)
+	waitFor(t, 5*time.Second, "three dead letters", func() bool {
 		q := c.stats().Queues
-		return q["seen"].Dead == 1 && q["hidden"].Dead == 1
+		return q["seen"].Dead == 1 && q["hidden"].Dead == 1 && q["outbound:emit"].Dead == 1
 	})
 
 	read := func(t *testing.T, url string) (inspectedMessage, string) {
@@ -111,7 +141,17 @@ func TestInspectShowsBodiesAndRedactedHeaders(t *testing.T) {
 			}
 			_, list := read(t, base+"messages?state=dead")
 			assert.NotContains(t, list, "ada@example.com", "a list never shows bodies")
+
+			m, raw = read(t, base+"messages/"+emitted)
+			assert.True(t, m.Inspected, "outbound: %s", raw)
+			assert.Equal(t, "base64", m.BodyEncoding)
+			assert.Equal(t, base64.StdEncoding.EncodeToString([]byte("\xff\x00binary")), m.Body)
+			assert.Equal(t, http.Header{"Content-Type": {"application/json"}}, m.Header, "an outbound message keeps only its Content-Type")
+			assert.NotContains(t, raw, "PRIVATE")
 		})
+	}
+	if !page {
+		return
 	}
 
 	t.Run("the page", func(t *testing.T) {
