@@ -44,6 +44,7 @@ func init() {
 //		max_body      <size>
 //		order_by      <template>
 //		ack           async | within <duration>
+//		inspect       on|off             # default off: show bodies and headers (redacted)
 //		max_rate      <events>/<period> [burst <n>]
 //		bad_signatures <limit> [per <window>] [block <duration>]
 //		drop          <CEL expression>   # the rest of the line
@@ -99,6 +100,8 @@ func parseInbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 			hd.MaxRate, err = parseRate(d)
 		case "bad_signatures":
 			hd.BadSignatures, err = parseStrikes(d)
+		case "inspect":
+			hd.Inspect, err = onOffArg(d)
 		default:
 			return nil, d.Errf("unrecognized webhook_inbound option %q", d.Val())
 		}
@@ -476,6 +479,22 @@ func durationArgs(d *caddyfile.Dispenser) ([]caddy.Duration, error) {
 		out[i] = caddy.Duration(dur)
 	}
 	return out, nil
+}
+
+// onOffArg reads the one argument "on" or "off" of the option.
+func onOffArg(d *caddyfile.Dispenser) (bool, error) {
+	opt := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return false, err
+	}
+	switch v {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, d.Errf("%s: want on or off, got %q", opt, v)
 }
 
 func intArg(d *caddyfile.Dispenser) (int, error) {

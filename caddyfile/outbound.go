@@ -39,6 +39,7 @@ func init() {
 //		allow_private <cidr>...
 //		max_body      <size>
 //		idempotency_window <duration>
+//		inspect       on|off              # default off: show bodies and headers (redacted)
 //	}
 func parseOutbound(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	hd := new(outbound.Handler)
@@ -112,6 +113,8 @@ func parseOutboundOption(d *caddyfile.Dispenser, hd *outbound.Handler) error {
 		}
 	case "max_body":
 		hd.MaxBody, err = sizeArg(d)
+	case "inspect":
+		hd.Inspect, err = onOffArg(d)
 	case "idempotency_window":
 		hd.IdempotencyWindow, err = durationArg(d)
 	default:

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -68,7 +69,8 @@ func artifact(t *testing.T, name string) string {
 }
 
 // TestDashboardReplaysADeadLetter loads the dashboard with a queued and two
-// dead messages, clicks Replay on one, and expects it delivered.
+// dead messages and some delivered load, sees the last hour charted,
+// clicks Replay on one, and expects it delivered.
 func TestDashboardReplaysADeadLetter(t *testing.T) {
 	ctx := browser(t)
 	rc := newReceiver(t)
@@ -79,6 +81,9 @@ func TestDashboardReplaysADeadLetter(t *testing.T) {
 		case <-healed:
 			return http.StatusOK
 		default:
+		}
+		if strings.Contains(string(body), "evt_load") {
+			return http.StatusOK
 		}
 		if strings.Contains(string(body), "evt_wait") {
 			return http.StatusServiceUnavailable // retried in an hour: stays queued
@@ -94,13 +99,52 @@ func TestDashboardReplaysADeadLetter(t *testing.T) {
 			dead = append(dead, decodeAck(t, resp).ID)
 		}
 	}
+	for i := range 20 {
+		code, _ := c.post("/hooks/contextfile", fmt.Sprintf(`{"id":"evt_load_%d"}`, i), nil)
+		require.Equal(t, http.StatusAccepted, code)
+	}
 	waitFor(t, 5*time.Second, "two dead letters", func() bool { return c.stats().Queues[rc.URL].Dead == 2 })
+	waitFor(t, 5*time.Second, "the load delivered", func() bool { return len(rc.deliveries()) >= 20 })
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate("http://"+c.HTTP+"/hookgate/"),
 		chromedp.WaitVisible(chromedp.CSS("#replay-"+dead[0])),
 		chromedp.WaitVisible(chromedp.CSS("#attempts tbody tr")),
+		chromedp.WaitVisible(chromedp.CSS("#charts svg.chart rect.bar.delivered")),
 	))
+	// The charts: bars of non-zero height for each kind of count, and the
+	// sampled depth as a dot.
+	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`(() => {
+		const out = {};
+		for (const k of ["received", "delivered", "failed"]) {
+			out[k] = [...document.querySelectorAll("#charts svg.chart rect.bar." + k)]
+				.reduce((s, r) => s + r.getBBox().height, 0);
+		}
+		out.depth = document.querySelectorAll("#charts svg.chart circle.depth").length;
+		out.charts = document.querySelectorAll("#charts svg.chart").length;
+		return out;
+	})()`))
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, drawn["charts"], "one chart per queue")
+	for _, k := range []string{"received", "delivered", "failed", "depth"} {
+		assert.Positive(t, drawn[k], k)
+	}
+	var series struct {
+		Minutes int
+		Queues  map[string]struct{ Received, Delivered, Failed []int }
+	}
+	require.NoError(t, json.Unmarshal([]byte(dashboardGet(t, c, "series")), &series))
+	q := series.Queues[rc.URL]
+	require.Len(t, q.Received, 60)
+	sum := func(s []int) (n int) {
+		for _, v := range s {
+			n += v
+		}
+		return n
+	}
+	assert.Equal(t, 23, sum(q.Received))
+	assert.GreaterOrEqual(t, sum(q.Delivered), 20)
+	assert.GreaterOrEqual(t, sum(q.Failed), 3, "two dead, one to retry")
 	queues, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#queues tbody")))
 	require.NoError(t, err)
 	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#status")))

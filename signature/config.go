@@ -340,6 +340,18 @@ func (c Config) SignedHeaders() []string {
 	return out
 }
 
+// CredentialHeaders returns the canonical names of the request headers
+// from which c reads a signature or a shared token, for a view of a
+// message that must not show them. Nil when c reads none (unsigned
+// presets, signatures carried in the body).
+func (c Config) CredentialHeaders() []string {
+	sc, err := c.resolve()
+	if err != nil || sc.header == "" {
+		return nil
+	}
+	return []string{http.CanonicalHeaderKey(sc.header)}
+}
+
 // Preset returns the preset c names, if it names one.
 func (c Config) Preset() (Preset, bool) { return LookupPreset(c.Scheme) }
 

@@ -25,9 +25,11 @@ func init() {
 //	POST   /webhooks/messages/{id}/replay
 //	DELETE /webhooks/messages/{id}
 //	GET    /webhooks/attempts          the latest delivery attempts
+//	GET    /webhooks/series            per queue, the last hour by minute
 //
 // Answers describe messages but never hold their header values or bodies,
-// which may carry credentials.
+// which may carry credentials, but for GET /webhooks/messages/{id} of a
+// route with inspect on: its body and headers, credentials redacted.
 type adminAPI struct {
 	view View
 }
@@ -44,6 +46,7 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/webhooks/messages", Handler: caddy.AdminHandlerFunc(a.list)},
 		{Pattern: "/webhooks/messages/", Handler: caddy.AdminHandlerFunc(a.message)},
 		{Pattern: "/webhooks/attempts", Handler: caddy.AdminHandlerFunc(a.attempts)},
+		{Pattern: "/webhooks/series", Handler: caddy.AdminHandlerFunc(a.series)},
 	}
 }
 
@@ -110,6 +113,18 @@ func (adminAPI) attempts(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"attempts": views})
 }
 
+// series serves /webhooks/series: this instance's counts per minute of
+// received, delivered and failed messages, and queue depth, over the last
+// hour (see package series). The current minute's depth is sampled anew.
+func (adminAPI) series(w http.ResponseWriter, r *http.Request) error {
+	s, a, err := adminStore(r, http.MethodGet)
+	if err != nil {
+		return err
+	}
+	a.shared.sample(s)
+	return httpx.WriteJSON(w, http.StatusOK, a.shared.series.Snapshot())
+}
+
 // message serves /webhooks/messages/{id} and /webhooks/messages/{id}/replay.
 func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 	rest := strings.TrimPrefix(r.URL.Path, "/webhooks/messages/")
@@ -148,13 +163,23 @@ func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return httpx.WriteJSON(w, http.StatusOK, api.view.message(m))
+	v := api.view.message(m)
+	if show := a.inspectOf(m.Queue); show != nil && r.Method == http.MethodGet {
+		inspected(&v, m, show)
+	}
+	return httpx.WriteJSON(w, http.StatusOK, v)
 }
 
 // messageView is what the admin API shows of a message.
 type messageView struct {
 	*queue.Message
 	Header []string `json:"header_names,omitempty"`
+	// Body and the Message's header are shown for a route with inspect
+	// on only: the body as text (valid UTF-8) or base64, cut to 64 KiB.
+	Inspected     bool   `json:"inspected,omitempty"`
+	Body          string `json:"body,omitempty"`
+	BodyEncoding  string `json:"body_encoding,omitempty"`
+	BodyTruncated bool   `json:"body_truncated,omitempty"`
 }
 
 func (show View) message(m *queue.Message) messageView {

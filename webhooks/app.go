@@ -16,9 +16,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/webhooks/metrics"
 	"github.com/hookgate/hookgate/webhooks/notify"
+	"github.com/hookgate/hookgate/webhooks/series"
 )
 
 func init() {
@@ -50,7 +52,8 @@ type App struct {
 	storage  queue.Storage
 	shared   *openStore
 	policies map[string]*delivery.Policy
-	routes   map[string]*OutboundRoute // of webhook_outbound handlers
+	routes   map[string]*OutboundRoute  // of webhook_outbound handlers
+	inspect  map[string]*redact.Headers // queues whose messages are shown whole
 	metrics  *metrics.Metrics
 	log      *zap.Logger
 }
@@ -86,12 +89,15 @@ func (a *App) Provision(ctx caddy.Context) error {
 }
 
 // RegisterQueue declares a queue and its delivery policy. Two handlers may
-// share a queue only with the same policy.
-func (a *App) RegisterQueue(name string, p *delivery.Policy) error {
+// share a queue only with the same policy. inspect is nil unless the route
+// has inspect on: then the admin API shows its messages' bodies and
+// headers, these redacted through it.
+func (a *App) RegisterQueue(name string, p *delivery.Policy, inspect *redact.Headers) error {
 	if old, ok := a.policies[name]; ok && !old.SameConfig(p) {
 		return fmt.Errorf("queue %q is configured twice with different upstream settings: give one route its own queue name", name)
 	}
 	a.policies[name] = p
+	a.setInspect(name, inspect)
 	return nil
 }
 
@@ -135,6 +141,7 @@ func (a *App) Enqueue(m *queue.Message, key queue.Key) (string, error) {
 	id, err := s.Enqueue(m, key)
 	if err == nil {
 		a.shared.wake(m.Queue)
+		a.shared.series.Add(m.Queue, series.Received, 1)
 	}
 	return id, err
 }
@@ -154,6 +161,7 @@ func (a *App) EnqueueAll(ms []*queue.Message, key queue.Key) (string, error) {
 	if err == nil {
 		for _, m := range ms {
 			a.shared.wake(m.Queue)
+			a.shared.series.Add(m.Queue, series.Received, 1)
 		}
 	}
 	return id, err

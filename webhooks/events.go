@@ -25,7 +25,7 @@ func (a *App) provisionEvents(ctx caddy.Context) error {
 		if err := a.Notify.Provision(); err != nil {
 			return err
 		}
-		if err := a.RegisterQueue(notify.Queue, a.Notify); err != nil {
+		if err := a.RegisterQueue(notify.Queue, a.Notify, nil); err != nil {
 			return err
 		}
 		url = a.Notify.URL

@@ -13,6 +13,7 @@ import (
 	"github.com/hookgate/hookgate/webhooks/endpointstate"
 	"github.com/hookgate/hookgate/webhooks/metrics"
 	"github.com/hookgate/hookgate/webhooks/notify"
+	"github.com/hookgate/hookgate/webhooks/series"
 )
 
 // openStores is the pool of open stores, one per storage key, shared by the
@@ -34,6 +35,7 @@ type openStore struct {
 	log       *zap.Logger
 	metrics   *metrics.Metrics
 	recent    recentAttempts    // for the dashboard
+	series    *series.Ring      // its charts
 	endpoints endpointstate.Set // outbound endpoints' state
 
 	mu         sync.Mutex
@@ -49,7 +51,7 @@ type openStore struct {
 
 func loadOpenStore(s queue.Storage, log *zap.Logger, m *metrics.Metrics) (*openStore, error) {
 	v, _, err := openStores.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
-		return &openStore{storage: s, log: log, metrics: m}, nil
+		return &openStore{storage: s, log: log, metrics: m, series: series.New(nil)}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -72,6 +74,7 @@ func (e *openStore) open() (queue.Store, error) {
 	e.dispatcher = delivery.NewDispatcher(st, delivery.Options{Log: e.log.Named("delivery"), Reporter: e})
 	e.stopLoops = make(chan struct{})
 	go e.purgeLoop(st, e.stopLoops)
+	go e.sampleLoop(st, e.stopLoops)
 	go notify.WatchStale(st, e.stopLoops, runningStale)
 	e.refreshEndpoints(st)
 	go e.watchEndpoints(st, e.stopLoops)
@@ -113,6 +116,11 @@ func (e *openStore) stop(a *App) {
 func (e *openStore) Attempted(a delivery.Attempt) {
 	e.metrics.Attempt(a)
 	e.recent.add(a)
+	if a.Outcome == delivery.Delivered {
+		e.series.Add(a.Queue, series.Delivered, 1)
+	} else {
+		e.series.Add(a.Queue, series.Failed, 1)
+	}
 	e.endpointAttempt(a)
 	if app := e.latest.Load(); app != nil {
 		app.notify.Attempted(a)
@@ -159,6 +167,23 @@ func (e *openStore) purgeLoop(st queue.Store, stop chan struct{}) {
 			e.log.Debug("purged expired records", zap.Int("count", n))
 		}
 	})
+}
+
+// sampleLoop records the depth of every queue in the series, at once and
+// then each minute (and the series' reader, when it reads).
+func (e *openStore) sampleLoop(st queue.Store, stop chan struct{}) {
+	e.sample(st)
+	every(time.Minute, stop, func() { e.sample(st) })
+}
+
+func (e *openStore) sample(st queue.Store) {
+	if stats, err := st.Stats(); err == nil {
+		depths := make(map[string]int, len(stats))
+		for q, s := range stats {
+			depths[q] = s.Queued // in flight included
+		}
+		e.series.Depth(depths)
+	}
 }
 
 // Destruct stops the workers and closes the store; deliveries in flight

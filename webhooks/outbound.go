@@ -6,6 +6,7 @@ import (
 
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/webhooks/metrics"
 )
@@ -31,6 +32,10 @@ type OutboundRoute struct {
 	// DisableAfter disables an endpoint after that many consecutive failed
 	// attempts; 0: never.
 	DisableAfter int
+	// Inspect, when not nil, shows the bodies and headers of the messages
+	// of the route's endpoints on the admin API, the headers redacted
+	// through it (see App.RegisterQueue).
+	Inspect *redact.Headers
 }
 
 // RegisterOutbound declares an outbound route. Route names and endpoint

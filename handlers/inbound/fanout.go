@@ -12,6 +12,7 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/filter"
 	"github.com/hookgate/hookgate/internal/httpx"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -109,8 +110,14 @@ func (h *Handler) provisionUpstreams() error {
 		}
 		h.drop, h.filtered = e, true
 	}
+	var inspect *redact.Headers
+	if h.Inspect && h.Verify != nil {
+		inspect = redact.NewHeaders(h.Verify.CredentialHeaders()...)
+	} else if h.Inspect {
+		inspect = redact.NewHeaders()
+	}
 	for _, u := range h.ups {
-		if err := h.backend.RegisterQueue(u.queue, &u.Policy); err != nil {
+		if err := h.backend.RegisterQueue(u.queue, &u.Policy, inspect); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/internal/limit"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	_ "github.com/hookgate/hookgate/signature/presets" // the named schemes Configs resolve
@@ -125,6 +126,13 @@ type Handler struct {
 	// a provider's shared addresses cannot cut off its real webhooks.
 	// Off by default.
 	BadSignatures *limit.Strikes `json:"bad_signatures,omitempty"`
+	// Inspect shows the bodies and headers of the route's messages on the
+	// admin API (GET /webhooks/messages/{id}) and the dashboard, with the
+	// credential headers redacted: Authorization, Cookie, the header the
+	// scheme reads its signature or token from, and every header whose
+	// name says signature, token, secret, key or auth. Off by default,
+	// since bodies hold customer data: then no body is ever shown.
+	Inspect bool `json:"inspect,omitempty"`
 
 	backend     Backend
 	verifier    signature.Verifier
@@ -144,7 +152,7 @@ type Handler struct {
 
 // Backend is what the handler needs of the webhooks app.
 type Backend interface {
-	RegisterQueue(name string, p *delivery.Policy) error
+	RegisterQueue(name string, p *delivery.Policy, inspect *redact.Headers) error
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
 	EnqueueAll(ms []*queue.Message, key queue.Key) (string, error)
 	Claim(key queue.Key, id string) (string, error)

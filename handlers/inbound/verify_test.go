@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -32,7 +33,7 @@ type fakeBackend struct {
 	tracer       trace.TracerProvider // of Traced
 }
 
-func (f *fakeBackend) RegisterQueue(q string, _ *delivery.Policy) error {
+func (f *fakeBackend) RegisterQueue(q string, _ *delivery.Policy, _ *redact.Headers) error {
 	f.queues = append(f.queues, q)
 	return nil
 }

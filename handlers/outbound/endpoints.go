@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
@@ -26,7 +27,7 @@ func (h *Handler) register() error {
 		if err := p.Provision(); err != nil {
 			return err
 		}
-		return h.backend.RegisterQueue(h.routeQueue(), p)
+		return h.backend.RegisterQueue(h.routeQueue(), p, h.inspection())
 	}
 	eps, err := h.configEndpoints()
 	if err != nil {
@@ -39,8 +40,23 @@ func (h *Handler) register() error {
 	}
 	return h.backend.RegisterOutbound(&webhooks.OutboundRoute{
 		Name: h.Name, Endpoints: eps, FanOut: h.To == "", Policy: h.policy,
-		Guard: h.guard, DisableAfter: h.DisableAfter,
+		Guard: h.guard, DisableAfter: h.DisableAfter, Inspect: h.inspection(),
 	})
+}
+
+// inspection is how the route's messages are shown with inspect on (the
+// headers of its schemes redacted), nil with it off.
+func (h *Handler) inspection() *redact.Headers {
+	if !h.Inspect {
+		return nil
+	}
+	names := h.routeSign().CredentialHeaders()
+	for _, e := range h.Endpoints {
+		if e.Sign != nil {
+			names = append(names, e.Sign.CredentialHeaders()...)
+		}
+	}
+	return redact.NewHeaders(names...)
 }
 
 // configEndpoints are the endpoints of the config: To's (named after the

@@ -22,6 +22,7 @@ import (
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/internal/limit"
 	"github.com/hookgate/hookgate/internal/netguard"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	_ "github.com/hookgate/hookgate/signature/presets" // the named schemes Configs resolve
@@ -90,6 +91,10 @@ type Handler struct {
 	// remembered: a resubmission within it gets the first answer's ids
 	// and queues nothing. Default: 24h.
 	IdempotencyWindow caddy.Duration `json:"idempotency_window,omitempty"`
+	// Inspect shows the bodies and headers of the route's messages on the
+	// admin API and the dashboard, credential headers redacted (as
+	// webhook_inbound's inspect). Off by default: no body is ever shown.
+	Inspect bool `json:"inspect,omitempty"`
 
 	backend   Backend
 	load      caddy.Context // loads Delivery's transport
@@ -119,7 +124,7 @@ type Endpoint struct {
 
 // Backend is what the handler needs of the webhooks app.
 type Backend interface {
-	RegisterQueue(name string, p *delivery.Policy) error
+	RegisterQueue(name string, p *delivery.Policy, inspect *redact.Headers) error
 	RegisterOutbound(r *webhooks.OutboundRoute) error
 	Endpoints(route string) ([]queue.Endpoint, error)
 	Enqueue(m *queue.Message, key queue.Key) (string, error)

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/delivery"
+	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/webhooks"
@@ -35,7 +36,7 @@ func newFake() *fakeBackend {
 	return &fakeBackend{queues: map[string]*delivery.Policy{}, disabled: map[string]string{}, keys: map[string]string{}}
 }
 
-func (f *fakeBackend) RegisterQueue(name string, p *delivery.Policy) error {
+func (f *fakeBackend) RegisterQueue(name string, p *delivery.Policy, _ *redact.Headers) error {
 	f.queues[name] = p
 	return nil
 }

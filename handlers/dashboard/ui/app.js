@@ -104,12 +104,42 @@ function showQueues(stats, attempts) {
 	}));
 }
 
+// showMessage shows one message: its headers and body when its route has
+// inspect on (credential headers come redacted), else a note saying why not.
+async function showMessage(id) {
+	const m = await call("GET", "/messages/" + encodeURIComponent(id));
+	const section = document.getElementById("message-section");
+	section.hidden = false;
+	document.getElementById("message-title").textContent = "Message " + m.id + " (" + m.queue + ")";
+	const note = document.getElementById("message-note");
+	const headers = Object.entries(m.header || {}).sort(([a], [b]) => a.localeCompare(b));
+	fill("message-headers", headers.map(([k, vs]) => row("", cell(k), cell(vs.join(", ")))));
+	const body = document.getElementById("message-body");
+	body.hidden = !m.inspected;
+	if (!m.inspected) {
+		note.textContent = "inspect is off for this route: body and header values are not shown (" +
+			m.size + " bytes; headers: " + (m.header_names || []).join(", ") + ").";
+		return;
+	}
+	note.textContent = m.size + " bytes" + (m.body_encoding === "base64" ? ", binary: shown as base64" : "") +
+		(m.body_truncated ? ", cut to the first 64 KiB" : "") + ".";
+	body.textContent = m.body || "";
+}
+
 function showDead(messages) {
 	fill("dead", messages.map((m) => {
+		// A link, not a button: reading is allowed when read-only too.
+		const show = document.createElement("a");
+		show.textContent = "Show";
+		show.id = "show-" + m.id;
+		show.href = "#message-section";
+		show.className = "show";
+		show.addEventListener("click", () => showMessage(m.id).catch((e) => setStatus(e.message, true)));
 		const tr = row("", cell(m.id, "id"), cell(m.queue), cell(m.attempts, "num"),
 			cell(m.last_status || "", "num"), cell(m.last_error), cell(ago(m.dead_at) + " ago"), actions(() => [
 				button("Replay", "replay-" + m.id, () => call("POST", "/messages/" + encodeURIComponent(m.id) + "/replay")),
 				button("Delete", "delete-" + m.id, () => call("DELETE", "/messages/" + encodeURIComponent(m.id)), "danger")]));
+		tr.lastChild.prepend(show);
 		tr.dataset.id = m.id;
 		return tr;
 	}));
@@ -137,11 +167,69 @@ async function showEndpoints() {
 	}));
 }
 
+const svgNS = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs, text) {
+	const el = document.createElementNS(svgNS, tag);
+	for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+	if (text !== undefined) el.textContent = text;
+	return el;
+}
+
+// chart draws one queue's hour: received, delivered and failed per minute
+// as bars side by side, and below them the sampled depth as a line with a
+// dot per sample. Drawn as inline SVG: nothing is fetched from elsewhere.
+function chart(name, q, minutes) {
+	const w = 600, h = 110, dh = 50, pad = 28, slot = (w - pad) / minutes, bw = Math.max(1, slot / 3 - 0.5);
+	const kinds = ["received", "delivered", "failed"];
+	const top = Math.max(1, ...kinds.flatMap((k) => q[k]));
+	const root = svg("svg", { viewBox: `0 0 ${w} ${h + dh + 16}`, class: "chart", role: "img" });
+	root.dataset.queue = name;
+	root.append(svg("title", {}, name + ": received, delivered and failed per minute, and queue depth, over the last hour"));
+	root.append(svg("text", { x: 0, y: 10, class: "axis" }, String(top)), svg("text", { x: 0, y: h, class: "axis" }, "0"));
+	root.append(svg("line", { x1: pad, y1: h, x2: w, y2: h, class: "base" }));
+	kinds.forEach((k, j) => {
+		q[k].forEach((n, i) => {
+			if (!n) return;
+			const bh = Math.max(1, (n / top) * (h - 12));
+			const bar = svg("rect", { x: pad + i * slot + j * (bw + 0.5), y: h - bh, width: bw, height: bh, class: "bar " + k });
+			bar.append(svg("title", {}, n + " " + k));
+			root.append(bar);
+		});
+	});
+	const samples = q.depth.map((d, i) => [d, i]).filter(([d]) => d !== null);
+	const dtop = Math.max(1, ...samples.map(([d]) => d));
+	const y = (d) => h + dh + 4 - (d / dtop) * (dh - 8);
+	const x = (i) => pad + i * slot + slot / 2;
+	root.append(svg("text", { x: 0, y: h + 14, class: "axis" }, String(dtop)), svg("text", { x: 0, y: h + dh + 4, class: "axis" }, "depth"));
+	if (samples.length > 1) {
+		root.append(svg("polyline", { points: samples.map(([d, i]) => x(i) + "," + y(d)).join(" "), class: "depth" }));
+	}
+	for (const [d, i] of samples) root.append(svg("circle", { cx: x(i), cy: y(d), r: 2.5, class: "depth" }));
+	root.append(svg("text", { x: pad, y: h + dh + 16, class: "axis" }, minutes + " min ago"),
+		svg("text", { x: w, y: h + dh + 16, class: "axis end" }, "now"));
+	return root;
+}
+
+function showCharts(series) {
+	const names = Object.keys(series.queues || {}).sort();
+	const figures = names.map((name) => {
+		const fig = document.createElement("figure");
+		const cap = document.createElement("figcaption");
+		cap.textContent = name;
+		fig.append(cap, chart(name, series.queues[name], series.minutes));
+		return fig;
+	});
+	document.getElementById("charts").replaceChildren(...figures);
+	document.getElementById("charts-empty").hidden = figures.length > 0;
+}
+
 async function refresh() {
 	try {
-		const [stats, dead, recent] = await Promise.all([
-			call("GET", "/stats"), call("GET", "/messages?state=dead&limit=100"), call("GET", "/attempts")]);
+		const [stats, dead, recent, series] = await Promise.all([
+			call("GET", "/stats"), call("GET", "/messages?state=dead&limit=100"), call("GET", "/attempts"), call("GET", "/series")]);
 		showQueues(stats, recent.attempts);
+		showCharts(series);
 		showDead(dead.messages || []);
 		showAttempts(recent.attempts);
 		await showEndpoints();
