@@ -346,10 +346,10 @@ func (c Config) SignedHeaders() []string {
 // presets, signatures carried in the body).
 func (c Config) CredentialHeaders() []string {
 	sc, err := c.resolve()
-	if err != nil || sc.header == "" {
+	if err != nil || sc.Header == "" {
 		return nil
 	}
-	return []string{http.CanonicalHeaderKey(sc.header)}
+	return []string{http.CanonicalHeaderKey(sc.Header)}
 }
 
 // Preset returns the preset c names, if it names one.
