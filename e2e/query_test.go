@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -167,4 +168,44 @@ func adminPost(t *testing.T, c *caddy, path, body string) (int, string) {
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	return do(t, req)
+}
+
+// TestDashboardReplaysMatching: the dead letters' filter narrows the list;
+// "Count matching" shows the count first (a dry run), then "Replay N
+// matching" starts the job and shows its progress to the end.
+func TestDashboardReplaysMatching(t *testing.T) {
+	c, rc, id := startDashboard(t, "")
+	ctx := browser(t)
+	text := func(sel string) string {
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		require.NoError(t, err)
+		return v
+	}
+	filter := func(status string) {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const el = document.getElementById("filter-status");
+			el.value = "`+status+`"; el.dispatchEvent(new Event("input")); return true })()`))
+		require.NoError(t, err)
+	}
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate("http://"+c.HTTP+"/hookgate/"),
+		chromedp.WaitVisible(chromedp.CSS(`#dead tr[data-id="`+id+`"]`)),
+	))
+	filter("5xx")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.WaitNotPresent(chromedp.CSS(`#dead tr[data-id="`+id+`"]`)), // it died of a 422
+		chromedp.Click(chromedp.CSS("#replay-matching")),
+	))
+	waitFor(t, 5*time.Second, "the count shown", func() bool { return text("#replay-matching") == "Replay 0 matching" })
+
+	rc.setAnswer(nil)
+	filter("4xx")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`#dead tr[data-id="`+id+`"]`)),
+		chromedp.Click(chromedp.CSS("#replay-matching")),
+	))
+	waitFor(t, 5*time.Second, "the count shown", func() bool { return text("#replay-matching") == "Replay 1 matching" })
+	assert.Equal(t, 1, c.stats().Queues[rc.URL].Dead, "counting changes nothing")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#replay-matching"))))
+	waitFor(t, 10*time.Second, "the replayed message delivered", func() bool { return len(rc.deliveries()) == 2 })
+	waitFor(t, 10*time.Second, "the job's end shown", func() bool { return text("#replay-progress") == "replayed 1 of 1" })
 }
