@@ -37,11 +37,16 @@ func (f *adminFlags) call(method, uri string, out any) error {
 
 // do is call that also returns the answer's headers.
 func (f *adminFlags) do(method, uri string, out any) (http.Header, error) {
+	return f.doBody(method, uri, nil, out)
+}
+
+// doBody is do with a request body (JSON).
+func (f *adminFlags) doBody(method, uri string, body io.Reader, out any) (http.Header, error) {
 	addr, err := caddycmd.DetermineAdminAPIAddress(f.address, nil, f.config, f.adapter)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := caddycmd.AdminAPIRequest(addr, method, uri, nil, nil)
+	resp, err := caddycmd.AdminAPIRequest(addr, method, uri, nil, body)
 	if err != nil {
 		return nil, err
 	}
@@ -150,15 +155,23 @@ func replayCommand() *cobra.Command {
 	var f adminFlags
 	var allDead bool
 	var route string
+	var qf queryFlags
 	cmd := &cobra.Command{
-		Use:   "replay <id> | --all-dead [--route <name>]",
-		Short: "Queue a dead message again, or every dead message",
+		Use:   "replay <id> | --all-dead [--route <name>] | --since 2h --status 5xx [--queue q] [--state dead] [--dry-run] [--rate 50/s]",
+		Short: "Queue a dead message again, every dead message, or those a query matches",
 		Args:  cobra.MaximumNArgs(1),
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&allDead, "all-dead", false, "replay the whole dead-letter queue")
 	cmd.Flags().StringVar(&route, "route", "", "with --all-dead: only this route's queue")
+	qf.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if qf.set(cmd) {
+			if allDead || len(args) > 0 {
+				return fmt.Errorf("a query (--since, --status, ...) takes no message id nor --all-dead")
+			}
+			return f.byQuery(cmd.OutOrStdout(), "replay", qf)
+		}
 		switch {
 		case allDead == (len(args) == 1):
 			return fmt.Errorf("give a message id or --all-dead")

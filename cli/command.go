@@ -23,7 +23,7 @@ Tools for Hookgate, the webhook gateway built into this Caddy.
   presets    list every preset: header, scheme, dedupe key, tolerance, max_body
   keygen     write an Ed25519 key pair for Standard Webhooks v1a signing
   messages   list queued or dead messages (through the admin API)
-  replay     queue a dead message again, or every dead message
+  replay     queue a dead message again, every dead message, or those a query matches
   endpoints  list outbound endpoints (through the admin API)
   enable     enable an outbound endpoint that was disabled
   keys       list the public keys that sign deliveries, by route

@@ -26,6 +26,9 @@ func init() {
 //	DELETE /webhooks/messages/{id}
 //	GET    /webhooks/attempts          the latest delivery attempts
 //	GET    /webhooks/series            per queue, the last hour by minute
+//	POST   /webhooks/messages/replay   replay by query (admin_jobs.go)
+//	POST   /webhooks/messages/delete   delete by query
+//	GET    /webhooks/jobs/{id}         a replay or delete job's progress
 //
 // Answers describe messages but never hold their header values or bodies,
 // which may carry credentials, but for GET /webhooks/messages/{id} of a
@@ -41,13 +44,13 @@ func (adminAPI) CaddyModule() caddy.ModuleInfo {
 
 // Routes returns the admin routes.
 func (a adminAPI) Routes() []caddy.AdminRoute {
-	return []caddy.AdminRoute{
+	return append([]caddy.AdminRoute{
 		{Pattern: "/webhooks/stats", Handler: caddy.AdminHandlerFunc(a.stats)},
 		{Pattern: "/webhooks/messages", Handler: caddy.AdminHandlerFunc(a.list)},
 		{Pattern: "/webhooks/messages/", Handler: caddy.AdminHandlerFunc(a.message)},
 		{Pattern: "/webhooks/attempts", Handler: caddy.AdminHandlerFunc(a.attempts)},
 		{Pattern: "/webhooks/series", Handler: caddy.AdminHandlerFunc(a.series)},
-	}
+	}, a.jobRoutes()...)
 }
 
 const (

@@ -127,7 +127,7 @@ async function showMessage(id) {
 }
 
 function showDead(messages) {
-	fill("dead", messages.map((m) => {
+	fill("dead", messages.filter(matches).map((m) => {
 		// A link, not a button: reading is allowed when read-only too.
 		const show = document.createElement("a");
 		show.textContent = "Show";
@@ -241,6 +241,99 @@ async function refresh() {
 	}
 }
 
+// The dead letters' filter: it narrows the list shown, and "Replay N
+// matching" replays what it matches, all of it, through a job of the
+// server: the first click counts (a dry run), the second starts the job.
+function deadFilter() {
+	const f = {};
+	for (const k of ["status", "error", "since"]) {
+		const v = document.getElementById("filter-" + k).value.trim();
+		if (v) f[k] = v;
+	}
+	return f;
+}
+
+// sinceTime reads "2h", "90m", "1h30m", "45s" or an RFC 3339 time.
+function sinceTime(v) {
+	const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+	if (parts.length && parts.map((p) => p[0]).join("") === v) {
+		const unit = { h: 3600000, m: 60000, s: 1000 };
+		return Date.now() - parts.reduce((ms, p) => ms + parseFloat(p[1]) * unit[p[2]], 0);
+	}
+	return Date.parse(v);
+}
+
+function matches(m) {
+	const f = deadFilter();
+	if (f.error && !(m.last_error || "").includes(f.error)) return false;
+	if (f.status) {
+		const st = String(m.last_status || "");
+		if (/^[1-5]xx$/i.test(f.status) ? st[0] !== f.status[0] || st.length !== 3 : st !== f.status) return false;
+	}
+	if (f.since) {
+		const t = sinceTime(f.since);
+		if (!isNaN(t) && Date.parse(m.received_at) < t) return false;
+	}
+	return true;
+}
+
+async function post(path, body) {
+	const headers = { Accept: "application/json", "Content-Type": "application/json", "X-Hookgate-Dashboard": "1" };
+	const resp = await fetch(api + path, { method: "POST", headers, body: JSON.stringify(body) });
+	const text = await resp.text();
+	if (!resp.ok) throw new Error("POST " + path + ": " + resp.status + " " + text.trim());
+	return JSON.parse(text);
+}
+
+let counted = null; // the count of the last dry run, for the filter it ran on
+
+function resetReplay() {
+	counted = null;
+	const b = document.getElementById("replay-matching");
+	b.textContent = "Count matching";
+	b.disabled = false;
+}
+
+async function replayMatching() {
+	const b = document.getElementById("replay-matching");
+	const progress = document.getElementById("replay-progress");
+	b.disabled = true;
+	try {
+		if (counted === null) {
+			const dry = await post("/messages/replay", { ...deadFilter(), state: "dead", dry_run: true });
+			counted = dry.count;
+			b.textContent = "Replay " + dry.count + " matching";
+			b.disabled = dry.count === 0;
+			return;
+		}
+		const started = await post("/messages/replay", { ...deadFilter(), state: "dead" });
+		for (;;) {
+			const job = await call("GET", "/jobs/" + encodeURIComponent(started.job));
+			progress.textContent = "replaying " + (job.done + job.failed) + "/" + job.total +
+				(job.failed ? " (" + job.failed + " failed)" : "");
+			if (job.state !== "running") {
+				progress.textContent = job.state === "done" ? "replayed " + job.done + " of " + job.total : "replay failed: " + job.error;
+				break;
+			}
+			await new Promise((r) => setTimeout(r, 500));
+		}
+		resetReplay();
+		refresh();
+	} catch (e) {
+		setStatus(e.message, true);
+		resetReplay();
+	}
+}
+
+for (const k of ["status", "error", "since"]) {
+	document.getElementById("filter-" + k).addEventListener("input", () => { resetReplay(); refresh(); });
+}
+document.getElementById("dead-filter").addEventListener("submit", (e) => e.preventDefault());
+if (readOnly) document.getElementById("replay-matching").remove();
+else {
+	document.getElementById("replay-matching").hidden = false;
+	document.getElementById("replay-matching").addEventListener("click", replayMatching);
+}
 document.getElementById("read-only").hidden = !readOnly;
 refresh();
 setInterval(() => {
