@@ -3,11 +3,8 @@ package delivery
 import (
 	"errors"
 	"net"
-	"net/url"
 	"sync"
 	"time"
-
-	"github.com/hookgate/hookgate/queue"
 )
 
 // A queue's breaker opens after breakerThreshold consecutive attempts that
@@ -98,45 +95,10 @@ func (b *breaker) observe(result int, retryAt, now time.Time) {
 	}
 }
 
-// observeAttempt feeds the breaker an attempt's result. Only failures to
-// reach the queue's own upstream count: a queue whose messages name their
-// own destinations (outbound destination_header) must not hold every
-// destination back for one that is down.
-func (r *runner) observeAttempt(p *Policy, m *queue.Message, outcome Outcome, err error) {
-	result, retryAt := attemptResult(m, outcome, err)
-	if result == refused && !ownUpstream(p, m) {
-		result = unrelated
-	}
-	r.breaker.observe(result, retryAt, r.d.now())
-}
-
-// attemptResult is what an attempt tells a breaker about the destination
-// it went to, and when its message is due again (zero if it is not).
-func attemptResult(m *queue.Message, outcome Outcome, err error) (result int, retryAt time.Time) {
-	result = reached
-	if err != nil && dialFailed(err) {
-		result = refused
-	}
-	if outcome == Retry {
-		retryAt = m.NextAttempt
-	}
-	return result, retryAt
-}
-
 // dialFailed reports whether err is a failure to connect (refused,
 // unreachable, name not resolved, dial timeout, or refused by the guard),
 // as opposed to a connection that failed later.
 func dialFailed(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// ownUpstream reports whether m goes to the host of the queue's policy.
-func ownUpstream(p *Policy, m *queue.Message) bool {
-	if m.URL == "" {
-		return true
-	}
-	mu, err1 := url.Parse(m.URL)
-	pu, err2 := url.Parse(p.URL)
-	return err1 == nil && err2 == nil && mu.Host == pu.Host
 }

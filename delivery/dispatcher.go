@@ -8,6 +8,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,3 +262,38 @@ func (r *runner) target(p *Policy, m *queue.Message) string {
 // leaseMargin is added to the attempt timeout so that a lease outlives the
 // attempt it covers.
 const leaseMargin = 10 * time.Second
+
+// observeAttempt feeds the breaker an attempt's result. Only failures to
+// reach the queue's own upstream count: a queue whose messages name their
+// own destinations (outbound destination_header) must not hold every
+// destination back for one that is down.
+func (r *runner) observeAttempt(p *Policy, m *queue.Message, outcome Outcome, err error) {
+	result, retryAt := attemptResult(m, outcome, err)
+	if result == refused && !ownUpstream(p, m) {
+		result = unrelated
+	}
+	r.breaker.observe(result, retryAt, r.d.now())
+}
+
+// attemptResult is what an attempt tells a breaker about the destination
+// it went to, and when its message is due again (zero if it is not).
+func attemptResult(m *queue.Message, outcome Outcome, err error) (result int, retryAt time.Time) {
+	result = reached
+	if err != nil && dialFailed(err) {
+		result = refused
+	}
+	if outcome == Retry {
+		retryAt = m.NextAttempt
+	}
+	return result, retryAt
+}
+
+// ownUpstream reports whether m goes to the host of the queue's policy.
+func ownUpstream(p *Policy, m *queue.Message) bool {
+	if m.URL == "" {
+		return true
+	}
+	mu, err1 := url.Parse(m.URL)
+	pu, err2 := url.Parse(p.URL)
+	return err1 == nil && err2 == nil && mu.Host == pu.Host
+}
