@@ -79,14 +79,14 @@ func (d *Dispatcher) DeliverNow(m *queue.Message, budget time.Duration) NowResul
 // startNow takes a delivery slot and a token of the rate for an attempt
 // outside the loop, if there are and the queue's breaker is closed.
 func (r *runner) startNow() bool {
-	if !r.breaker.closed() {
+	if !r.breaker.Closed() {
 		return false // the upstream is refusing connections: the message waits in its queue
 	}
 	if int(r.inflight.Add(1)) > r.policy.Load().Concurrency {
 		r.inflight.Add(-1)
 		return false
 	}
-	if n, _ := r.pace.allow(1, r.d.now()); n == 0 {
+	if n, _ := r.pace.Allow(1, r.d.now()); n == 0 {
 		r.inflight.Add(-1)
 		return false
 	}

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery/pacing"
 	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/delivery/upstreamauth"
 	"github.com/hookgate/hookgate/internal/netguard"
@@ -90,14 +91,14 @@ func EndToEnd(h http.Header) http.Header {
 	return out
 }
 
-func (r *runner) deliver(m *queue.Message, dst *destination) { r.attempt(m, 0, dst) }
+func (r *runner) deliver(m *queue.Message, dst *pacing.Destination) { r.attempt(m, 0, dst) }
 
 // attempt makes one delivery attempt of m, records its result and returns
 // the upstream's answer, with up to keep bytes of its body (nil when the
 // upstream did not answer, or when shutting down). dst, when not nil, is
 // the destination's slot that start took for it, and learns the result
 // in place of the queue's pacer and breaker.
-func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply, Outcome) {
+func (r *runner) attempt(m *queue.Message, keep int64, dst *pacing.Destination) (*Reply, Outcome) {
 	defer func() {
 		r.inflight.Add(-1)
 		r.poke()
@@ -112,11 +113,11 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 	end := r.d.now()
 	took := end.Sub(start)
 	if dst == nil {
-		r.pace.observe(reply.status(), retryAfter, end)
+		r.pace.Observe(reply.status(), retryAfter, end)
 	}
 	if r.d.ctx.Err() != nil {
 		if dst != nil {
-			r.dests.done(dst, 0, 0, took, unrelated, time.Time{}, r.d.now())
+			r.dests.Done(dst, 0, 0, took, pacing.Unrelated, time.Time{}, r.d.now())
 		}
 		endSpan(span, reply.status(), "", err)
 		return nil, "" // shutting down: the message stays queued, this attempt uncounted
@@ -126,7 +127,7 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *destination) (*Reply
 	endSpan(span, status, outcome, err)
 	if dst != nil {
 		result, retryAt := attemptResult(m, outcome, err)
-		r.dests.done(dst, status, retryAfter, took, result, retryAt, r.d.now())
+		r.dests.Done(dst, status, retryAfter, took, result, retryAt, r.d.now())
 	} else {
 		r.observeAttempt(p, m, outcome, err)
 	}

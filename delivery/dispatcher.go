@@ -1,8 +1,9 @@
 // Package delivery is Hookgate's delivery engine: the dispatcher that runs
 // one loop per queue over a queue.Store, the attempt (send, settle,
-// retry or dead-letter), the delivery Policy and its retry schedule,
-// pacing (rate, 429/503 slow-down), the connection breaker, per-destination
-// pacing, the signing of attempts, and ack-within (DeliverNow).
+// retry or dead-letter), the delivery Policy and its retry schedule, the
+// signing of attempts, and ack-within (DeliverNow). Pacing (rate, 429/503
+// slow-down, the connection breaker, per-destination limits) is in
+// delivery/pacing, which the runners drive with the dispatcher's clock.
 package delivery
 
 import (
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/delivery/pacing"
 	"github.com/hookgate/hookgate/delivery/spans"
 	"github.com/hookgate/hookgate/queue"
 )
@@ -128,9 +130,9 @@ type runner struct {
 	policy   atomic.Pointer[Policy]
 	client   atomic.Pointer[client]
 	inflight atomic.Int32
-	pace     pacer
-	breaker  breaker
-	dests    destinations // of a PerDestination queue
+	pace     pacing.Pacer
+	breaker  pacing.Breaker
+	dests    pacing.Destinations // of a PerDestination queue
 	wake     chan struct{}
 	ctx      context.Context // the loop; deliveries use d.ctx
 	stop     context.CancelFunc
@@ -145,7 +147,7 @@ func newRunner(d *Dispatcher, name string, p *Policy) *runner {
 
 func (r *runner) setPolicy(p *Policy) {
 	r.policy.Store(p)
-	r.pace.setRate(p.Rate)
+	r.pace.SetRate(p.Rate)
 	if c := r.client.Load(); c == nil || !c.fits(p) {
 		r.client.Store(newClient(p))
 	}
@@ -185,22 +187,22 @@ func (r *runner) fill() time.Duration {
 	now := r.d.now()
 	if !p.PerDestination {
 		var wait time.Duration
-		if free, wait = r.breaker.allow(free, now); free == 0 {
+		if free, wait = r.breaker.Allow(free, now); free == 0 {
 			return min(wait, pollInterval)
 		}
 	}
-	allowed, wait := r.pace.allow(free, now)
+	allowed, wait := r.pace.Allow(free, now)
 	if allowed == 0 {
 		return min(wait, pollInterval)
 	}
 	msgs, next, err := r.d.store.Lease(r.name, now, allowed, time.Duration(p.Timeout)+leaseMargin)
 	if err != nil {
-		r.pace.refund(allowed)
+		r.pace.Refund(allowed)
 		r.d.log.Error("leasing due messages", zap.String("queue", r.name), zap.Error(err))
 		return pollInterval
 	}
 	started := r.start(p, msgs, now)
-	r.pace.refund(allowed - started)
+	r.pace.Refund(allowed - started)
 	switch {
 	case len(msgs) == allowed && started < len(msgs):
 		return 0 // some were put back for their destination: there may be more due for others
@@ -215,15 +217,15 @@ func (r *runner) fill() time.Duration {
 // cap is put back, due when its destination may take it, uncounted.
 func (r *runner) start(p *Policy, msgs []*queue.Message, now time.Time) int {
 	if !p.PerDestination {
-		r.breaker.started(len(msgs))
+		r.breaker.Started(len(msgs))
 		for _, m := range msgs {
 			r.launch(m, nil)
 		}
 		return len(msgs)
 	}
-	started, limit := 0, DestinationCap(p.Concurrency)
+	started, limit := 0, pacing.DestinationCap(p.Concurrency)
 	for _, m := range msgs {
-		dst, later := r.dests.start(destinationKey(r.target(p, m)), limit, now)
+		dst, later := r.dests.Start(pacing.DestinationKey(r.target(p, m)), limit, now)
 		if dst == nil {
 			r.putBack(m, later)
 			continue
@@ -234,7 +236,7 @@ func (r *runner) start(p *Policy, msgs []*queue.Message, now time.Time) int {
 	return started
 }
 
-func (r *runner) launch(m *queue.Message, dst *destination) {
+func (r *runner) launch(m *queue.Message, dst *pacing.Destination) {
 	r.inflight.Add(1)
 	r.d.wg.Add(1)
 	go r.deliver(m, dst)
@@ -269,18 +271,18 @@ const leaseMargin = 10 * time.Second
 // destination back for one that is down.
 func (r *runner) observeAttempt(p *Policy, m *queue.Message, outcome Outcome, err error) {
 	result, retryAt := attemptResult(m, outcome, err)
-	if result == refused && !ownUpstream(p, m) {
-		result = unrelated
+	if result == pacing.Refused && !ownUpstream(p, m) {
+		result = pacing.Unrelated
 	}
-	r.breaker.observe(result, retryAt, r.d.now())
+	r.breaker.Observe(result, retryAt, r.d.now())
 }
 
 // attemptResult is what an attempt tells a breaker about the destination
 // it went to, and when its message is due again (zero if it is not).
-func attemptResult(m *queue.Message, outcome Outcome, err error) (result int, retryAt time.Time) {
-	result = reached
-	if err != nil && dialFailed(err) {
-		result = refused
+func attemptResult(m *queue.Message, outcome Outcome, err error) (result pacing.Result, retryAt time.Time) {
+	result = pacing.Reached
+	if err != nil && pacing.DialFailed(err) {
+		result = pacing.Refused
 	}
 	if outcome == Retry {
 		retryAt = m.NextAttempt

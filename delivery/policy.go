@@ -88,7 +88,7 @@ type Policy struct {
 	Guard *netguard.Rules `json:"-"`
 	// PerDestination: the queue's messages name their own destinations
 	// (outbound destination_header), which are paced and capped apart (see
-	// DestinationCap). Set by the outbound handler, not part of the JSON
+	// pacing.DestinationCap). Set by the outbound handler, not part of the JSON
 	// config.
 	PerDestination bool `json:"-"`
 

@@ -1,4 +1,9 @@
-package delivery
+// Package pacing holds a delivery queue's attempts back: to its rate and
+// after a 429 or 503 (Pacer), while its upstream refuses connections
+// (Breaker), and, for a queue whose messages name their own destinations,
+// per destination with an in-flight cap each (Destinations). It has no
+// clock of its own: every call takes the caller's now.
+package pacing
 
 import (
 	"net/http"
@@ -16,9 +21,9 @@ const (
 	maxPause = time.Minute
 )
 
-// pacer holds a queue's attempts back: to its policy's rate, and while the
-// upstream asked for less (429 or 503).
-type pacer struct {
+// Pacer holds a queue's attempts back: to its policy's rate, and while the
+// upstream asked for less (429 or 503). Its zero value paces nothing.
+type Pacer struct {
 	mu     sync.Mutex
 	rate   *limit.Rate
 	bucket *limit.Bucket
@@ -26,8 +31,8 @@ type pacer struct {
 	pause  time.Duration // the next slow-down without Retry-After
 }
 
-// setRate applies a policy's rate; an unchanged rate keeps its bucket.
-func (p *pacer) setRate(r *limit.Rate) {
+// SetRate applies a policy's rate; an unchanged rate keeps its bucket.
+func (p *Pacer) SetRate(r *limit.Rate) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if reflect.DeepEqual(p.rate, r) {
@@ -39,9 +44,9 @@ func (p *pacer) setRate(r *limit.Rate) {
 	}
 }
 
-// allow returns how many of n attempts may start at now; when none, how
+// Allow returns how many of n attempts may start at now; when none, how
 // long until one may.
-func (p *pacer) allow(n int, now time.Time) (int, time.Duration) {
+func (p *Pacer) Allow(n int, now time.Time) (int, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if now.Before(p.until) {
@@ -53,8 +58,8 @@ func (p *pacer) allow(n int, now time.Time) (int, time.Duration) {
 	return p.bucket.TakeUpTo(n, now)
 }
 
-// refund gives back n allowed attempts that did not start.
-func (p *pacer) refund(n int) {
+// Refund gives back n allowed attempts that did not start.
+func (p *Pacer) Refund(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bucket != nil && n > 0 {
@@ -62,8 +67,9 @@ func (p *pacer) refund(n int) {
 	}
 }
 
-// observe adapts to an attempt's answer.
-func (p *pacer) observe(status int, retryAfter time.Duration, now time.Time) {
+// Observe adapts to an attempt's answer: its status (0 for none) and
+// Retry-After (0 for none), at now.
+func (p *Pacer) Observe(status int, retryAfter time.Duration, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {

@@ -1,4 +1,4 @@
-package delivery
+package pacing
 
 import (
 	"net/url"
@@ -38,26 +38,28 @@ const (
 // its concurrency.
 func DestinationCap(concurrency int) int { return max(1, concurrency/4) }
 
-// destination is the delivery state of one scheme://host[:port].
-type destination struct {
-	pace     pacer   // its pause only: the rate is the queue's
-	breaker  breaker // its connection failures
+// Destination is the delivery state of one scheme://host[:port]: a slot
+// of it that Destinations.Start took for an attempt.
+type Destination struct {
+	pace     Pacer   // its pause only: the rate is the queue's
+	breaker  Breaker // its connection failures
 	inflight int
 	used     time.Time     // last attempt started or ended
 	took     time.Duration // moving average of its attempts
 	cursor   time.Time     // when the last put-back message is due
 }
 
-// destinations is the bounded table of a queue's destinations.
-type destinations struct {
+// Destinations is the bounded table of a queue's destinations. Its zero
+// value is empty.
+type Destinations struct {
 	mu    sync.Mutex
-	m     map[string]*destination
+	m     map[string]*Destination
 	swept time.Time
 }
 
-// destinationKey names the destination of raw: scheme and host (with the
+// DestinationKey names the destination of raw: scheme and host (with the
 // port when it is not the scheme's default), lowercased.
-func destinationKey(raw string) string {
+func DestinationKey(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
@@ -75,25 +77,25 @@ func destinationKey(raw string) string {
 	return scheme + "://" + host
 }
 
-// start takes an in-flight slot of key's destination for an attempt at
+// Start takes an in-flight slot of key's destination for an attempt at
 // now, if its cap, pause and breaker allow one. Otherwise it returns nil
 // and when the message should be tried again: the end of the pause, or a
 // slot later after those already put back.
-func (t *destinations) start(key string, limit int, now time.Time) (*destination, time.Time) {
+func (t *Destinations) Start(key string, limit int, now time.Time) (*Destination, time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweep(now)
 	d := t.get(key, now)
-	if n, wait := d.breaker.allow(1, now); n == 0 {
+	if n, wait := d.breaker.Allow(1, now); n == 0 {
 		return nil, now.Add(max(wait, minCapStep))
 	}
-	if n, wait := d.pace.allow(1, now); n == 0 {
+	if n, wait := d.pace.Allow(1, now); n == 0 {
 		return nil, now.Add(wait)
 	}
 	if d.inflight >= limit {
 		return nil, d.putBack(limit, now)
 	}
-	d.breaker.started(1)
+	d.breaker.Started(1)
 	d.inflight++
 	d.used = now
 	return d, time.Time{}
@@ -103,7 +105,7 @@ func (t *destinations) start(key string, limit int, now time.Time) (*destination
 // again: one average attempt per limit messages after the last one put
 // back, so that a backlog for a slow destination is spread over the time
 // it takes rather than leased again and again.
-func (d *destination) putBack(limit int, now time.Time) time.Time {
+func (d *Destination) putBack(limit int, now time.Time) time.Time {
 	step := max(d.took/time.Duration(limit), minCapStep)
 	if d.cursor.Before(now) {
 		d.cursor = now
@@ -115,29 +117,30 @@ func (d *destination) putBack(limit int, now time.Time) time.Time {
 	return d.cursor
 }
 
-// done records the end of an attempt that start allowed.
-func (t *destinations) done(d *destination, status int, retryAfter, took time.Duration, result int, retryAt, now time.Time) {
+// Done records the end of an attempt that Start allowed: as Pacer.Observe
+// and Breaker.Observe take it, and how long it took.
+func (t *Destinations) Done(d *Destination, status int, retryAfter, took time.Duration, result Result, retryAt, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	d.inflight--
 	d.used = now
 	d.took += (took - d.took) / 4
-	d.pace.observe(status, retryAfter, now)
-	d.breaker.observe(result, retryAt, now)
+	d.pace.Observe(status, retryAfter, now)
+	d.breaker.Observe(result, retryAt, now)
 }
 
 // get returns key's entry, making room for it if needed. t.mu is held.
-func (t *destinations) get(key string, now time.Time) *destination {
+func (t *Destinations) get(key string, now time.Time) *Destination {
 	if d := t.m[key]; d != nil {
 		return d
 	}
 	if t.m == nil {
-		t.m = map[string]*destination{}
+		t.m = map[string]*Destination{}
 	}
 	if len(t.m) >= maxDestinations {
 		t.evict()
 	}
-	d := &destination{used: now, took: time.Second}
+	d := &Destination{used: now, took: time.Second}
 	t.m[key] = d
 	return d
 }
@@ -145,8 +148,8 @@ func (t *destinations) get(key string, now time.Time) *destination {
 // evict forgets the least recently used destination with nothing in
 // flight. (With a concurrency over maxDestinations there may be none: the
 // table then outgrows its bound by at most the concurrency.)
-func (t *destinations) evict() {
-	var oldest *destination
+func (t *Destinations) evict() {
+	var oldest *Destination
 	var key string
 	for k, d := range t.m {
 		if d.inflight == 0 && (oldest == nil || d.used.Before(oldest.used)) {
@@ -160,7 +163,7 @@ func (t *destinations) evict() {
 
 // sweep forgets, at most every sweepEvery, the destinations idle for
 // destinationIdle that hold nothing back any more. t.mu is held.
-func (t *destinations) sweep(now time.Time) {
+func (t *Destinations) sweep(now time.Time) {
 	if now.Sub(t.swept) < sweepEvery {
 		return
 	}
@@ -172,8 +175,8 @@ func (t *destinations) sweep(now time.Time) {
 	}
 }
 
-// len is the number of destinations tracked.
-func (t *destinations) len() int {
+// Len is the number of destinations tracked.
+func (t *Destinations) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.m)
