@@ -95,7 +95,7 @@ func encodeHeader(b []byte, m *Message) []byte {
 	b = binary.AppendUvarint(b, uint64(m.Attempts))
 	b = binary.AppendUvarint(b, uint64(m.LastStatus))
 	b = binary.AppendUvarint(b, uint64(m.Size))
-	return appendHeader(b, m.Header)
+	return appendExtension(appendHeader(b, m.Header), m)
 }
 
 // appendHeader writes the number of names and of values first, so that
@@ -221,6 +221,7 @@ func decodeHeader(hdr string, v2 bool) (*Message, error) {
 	m.Method, m.URL, m.DedupeKey, m.LastError = r.str(), r.str(), r.str(), r.str()
 	m.Attempts, m.LastStatus, m.Size = r.int(), r.int(), r.int()
 	m.Header = readHeader(&r)
+	readExtension(&r, m)
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errCorrupt
 	}
@@ -252,7 +253,7 @@ func readHeader(r *reader[string]) http.Header {
 
 // DecodePlacement reads the fields of a stored record (body included, as
 // EncodeRecord writes it) that place the message in a store's indexes —
-// Queue, ID, OrderKey, State, NextAttempt and DeadAt, and Group — without
+// Queue, ID, OrderKey, State, NextAttempt, DeadAt, KeepUntil and Group — without
 // decoding the rest. Other fields may be left zero.
 func DecodePlacement(rec []byte) (Message, error) {
 	if len(rec) == 0 || (rec[0] != formatV1 && rec[0] != formatV2) {
@@ -278,6 +279,13 @@ func DecodePlacement(rec []byte) (Message, error) {
 	m.NextAttempt, m.DeadAt = r.time(flags, hasNext), r.time(flags, hasDead)
 	if r.err != nil {
 		return Message{}, r.err
+	}
+	if m.State == StateDelivered { // KeepUntil is in the extension, at the end
+		full, err := decodeHeader(string(hdr), rec[0] == formatV2)
+		if err != nil {
+			return Message{}, err
+		}
+		m.DeliveredAt, m.KeepUntil = full.DeliveredAt, full.KeepUntil
 	}
 	return m, nil
 }
