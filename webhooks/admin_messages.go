@@ -20,8 +20,8 @@ func init() {
 // adminAPI serves /webhooks/… on Caddy's admin endpoint:
 //
 //	GET    /webhooks/stats
-//	GET    /webhooks/messages?state=queued|dead&queue=Q&limit=N
-//	GET    /webhooks/messages/{id}
+//	GET    /webhooks/messages?state=queued|dead|delivered&queue=Q&limit=N
+//	GET    /webhooks/messages/{id}     with its attempts
 //	POST   /webhooks/messages/{id}/replay
 //	DELETE /webhooks/messages/{id}
 //	GET    /webhooks/attempts          the latest delivery attempts
@@ -74,9 +74,9 @@ func (a adminAPI) list(w http.ResponseWriter, r *http.Request) error {
 	switch state {
 	case "":
 		state = queue.StateQueued
-	case queue.StateQueued, queue.StateDead:
+	case queue.StateQueued, queue.StateDead, queue.StateDelivered:
 	default:
-		return apiError(http.StatusBadRequest, "state must be queued or dead")
+		return apiError(http.StatusBadRequest, "state must be queued, dead or delivered")
 	}
 	limit := defaultListLimit
 	if v := q.Get("limit"); v != "" {
@@ -148,7 +148,27 @@ func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+	if r.Method == http.MethodGet {
+		return httpx.WriteJSON(w, http.StatusOK, api.view.detail(m))
+	}
 	return httpx.WriteJSON(w, http.StatusOK, api.view.message(m))
+}
+
+// messageDetail is what the admin API shows of one message: its view, with
+// its last attempts (queue.MaxHistory at most, oldest first) as attempts
+// and their number as attempt_count.
+type messageDetail struct {
+	messageView
+	History []queue.Attempt `json:"attempts"`
+	Count   int             `json:"attempt_count"`
+}
+
+func (show View) detail(m *queue.Message) messageDetail {
+	h := m.History
+	if h == nil {
+		h = []queue.Attempt{}
+	}
+	return messageDetail{show.message(m), h, m.Attempts}
 }
 
 // messageView is what the admin API shows of a message.

@@ -1,0 +1,57 @@
+package webhooks
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+// TestAdminDeliveredAndAttempts: kept delivered messages are listed with
+// state=delivered; one message's view holds its attempts, and a message
+// without any shows an empty list.
+func TestAdminDeliveredAndAttempts(t *testing.T) {
+	now := time.Now().UTC()
+	kept := &queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, State: queue.StateDelivered,
+		Attempts: 2, DeliveredAt: now, KeepUntil: now.Add(time.Hour)}
+	kept.Record(queue.Attempt{At: now.Add(-time.Second), Status: 503, LatencyMS: 3.25, Error: "upstream answered 503"})
+	kept.Record(queue.Attempt{At: now, Status: 200, LatencyMS: 1.5, Response: `{"ok":true}`})
+	plain := &queue.Message{ID: queue.NewID(now), Queue: "q", Method: http.MethodPost, State: queue.StateQueued}
+	runningApp(t, &fakeStore{messages: []*queue.Message{kept, plain}})
+	routes := adminAPI{}.Routes()
+
+	code, body := serveRoutes(t, routes, http.MethodGet, "/webhooks/messages?state=delivered", "")
+	require.Equal(t, http.StatusOK, code, body)
+	var list struct{ Messages []map[string]any }
+	require.NoError(t, json.Unmarshal([]byte(body), &list))
+	require.Len(t, list.Messages, 1)
+	assert.Equal(t, kept.ID, list.Messages[0]["id"])
+	assert.Equal(t, "delivered", list.Messages[0]["state"])
+	assert.EqualValues(t, 2, list.Messages[0]["attempts"], "lists keep the count")
+	assert.NotEmpty(t, list.Messages[0]["delivered_at"])
+
+	code, body = serveRoutes(t, routes, http.MethodGet, "/webhooks/messages/"+kept.ID, "")
+	require.Equal(t, http.StatusOK, code, body)
+	var one struct {
+		Attempts []queue.Attempt
+		Count    int `json:"attempt_count"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &one))
+	assert.Equal(t, 2, one.Count)
+	require.Len(t, one.Attempts, 2)
+	assert.Equal(t, 503, one.Attempts[0].Status)
+	assert.Equal(t, "upstream answered 503", one.Attempts[0].Error)
+	assert.Equal(t, 3.25, one.Attempts[0].LatencyMS)
+	assert.Equal(t, `{"ok":true}`, one.Attempts[1].Response)
+
+	_, body = serveRoutes(t, routes, http.MethodGet, "/webhooks/messages/"+plain.ID, "")
+	assert.Contains(t, body, `"attempts":[]`)
+
+	code, _ = serveRoutes(t, routes, http.MethodGet, "/webhooks/messages?state=gone", "")
+	assert.Equal(t, http.StatusBadRequest, code)
+}
