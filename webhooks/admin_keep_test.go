@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -54,4 +56,19 @@ func TestAdminDeliveredAndAttempts(t *testing.T) {
 
 	code, _ = serveRoutes(t, routes, http.MethodGet, "/webhooks/messages?state=gone", "")
 	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+// TestPurgeFollowsTheShortestKeep: a queue keeping delivered messages for
+// a short time has them swept soon after; otherwise the purge runs every
+// purgeEvery.
+func TestPurgeFollowsTheShortestKeep(t *testing.T) {
+	var e openStore
+	t0 := time.Now()
+	assert.False(t, e.purgeDue(t0, t0.Add(30*time.Second)))
+	assert.True(t, e.purgeDue(t0, t0.Add(purgeEvery)))
+	e.noteKeep(map[string]*delivery.Policy{"a": {KeepDelivered: caddy.Duration(24 * time.Hour)}, "b": {KeepDelivered: caddy.Duration(2 * time.Second)}, "c": {}})
+	assert.True(t, e.purgeDue(t0, t0.Add(time.Second)))
+	e.noteKeep(map[string]*delivery.Policy{"a": {KeepDelivered: caddy.Duration(20 * time.Minute)}})
+	assert.False(t, e.purgeDue(t0, t0.Add(30*time.Second)))
+	assert.True(t, e.purgeDue(t0, t0.Add(time.Minute)))
 }
