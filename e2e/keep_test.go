@@ -46,14 +46,14 @@ type keptMessage struct {
 
 type keptDetail struct {
 	keptMessage
-	Count    int `json:"attempt_count"`
-	Attempts []struct {
+	Count   int `json:"attempts"`
+	History []struct {
 		At        time.Time `json:"at"`
 		Status    int       `json:"status"`
 		LatencyMS float64   `json:"latency_ms"`
 		Error     string    `json:"error"`
 		Response  string    `json:"response"`
-	} `json:"attempts"`
+	} `json:"history"`
 }
 
 // TestKeepDelivered: on the embedded store and on Redis, a route with
@@ -100,8 +100,8 @@ func testKeepDelivered(t *testing.T, storage string) {
 	var one keptDetail
 	require.Equal(t, http.StatusOK, c.admin(http.MethodGet, "/webhooks/messages/"+m.ID, &one))
 	assert.Equal(t, 1, one.Count)
-	require.Len(t, one.Attempts, 1)
-	a := one.Attempts[0]
+	require.Len(t, one.History, 1)
+	a := one.History[0]
 	assert.Equal(t, 200, a.Status)
 	assert.Empty(t, a.Error)
 	assert.Positive(t, a.LatencyMS)
@@ -117,7 +117,7 @@ func testKeepDelivered(t *testing.T, storage string) {
 		one = keptDetail{}
 		return c.admin(http.MethodGet, "/webhooks/messages/"+m.ID, &one) == http.StatusOK && one.State == "delivered"
 	})
-	assert.Len(t, one.Attempts, 2, "both attempts, oldest first")
+	assert.Len(t, one.History, 2, "both attempts, oldest first")
 
 	// Swept after its window.
 	waitFor(t, 10*time.Second, "the kept message swept", func() bool {

@@ -15,7 +15,7 @@ import (
 )
 
 // TestAdminDeliveredAndAttempts: kept delivered messages are listed with
-// state=delivered; one message's view holds its attempts, and a message
+// state=delivered; one message's view holds its attempts (history), and a message
 // without any shows an empty list.
 func TestAdminDeliveredAndAttempts(t *testing.T) {
 	now := time.Now().UTC()
@@ -40,19 +40,19 @@ func TestAdminDeliveredAndAttempts(t *testing.T) {
 	code, body = serveRoutes(t, routes, http.MethodGet, "/webhooks/messages/"+kept.ID, "")
 	require.Equal(t, http.StatusOK, code, body)
 	var one struct {
-		Attempts []queue.Attempt
-		Count    int `json:"attempt_count"`
+		History  []queue.Attempt
+		Attempts int
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &one))
-	assert.Equal(t, 2, one.Count)
-	require.Len(t, one.Attempts, 2)
-	assert.Equal(t, 503, one.Attempts[0].Status)
-	assert.Equal(t, "upstream answered 503", one.Attempts[0].Error)
-	assert.Equal(t, 3.25, one.Attempts[0].LatencyMS)
-	assert.Equal(t, `{"ok":true}`, one.Attempts[1].Response)
+	assert.Equal(t, 2, one.Attempts, "attempts stays the count")
+	require.Len(t, one.History, 2)
+	assert.Equal(t, 503, one.History[0].Status)
+	assert.Equal(t, "upstream answered 503", one.History[0].Error)
+	assert.Equal(t, 3.25, one.History[0].LatencyMS)
+	assert.Equal(t, `{"ok":true}`, one.History[1].Response)
 
 	_, body = serveRoutes(t, routes, http.MethodGet, "/webhooks/messages/"+plain.ID, "")
-	assert.Contains(t, body, `"attempts":[]`)
+	assert.Contains(t, body, `"history":[]`)
 
 	code, _ = serveRoutes(t, routes, http.MethodGet, "/webhooks/messages?state=gone", "")
 	assert.Equal(t, http.StatusBadRequest, code)

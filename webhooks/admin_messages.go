@@ -21,7 +21,7 @@ func init() {
 //
 //	GET    /webhooks/stats
 //	GET    /webhooks/messages?state=queued|dead|delivered&queue=Q&limit=N
-//	GET    /webhooks/messages/{id}     with its attempts
+//	GET    /webhooks/messages/{id}     with its attempts' history
 //	POST   /webhooks/messages/{id}/replay
 //	DELETE /webhooks/messages/{id}
 //	GET    /webhooks/attempts          the latest delivery attempts
@@ -155,12 +155,11 @@ func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 }
 
 // messageDetail is what the admin API shows of one message: its view, with
-// its last attempts (queue.MaxHistory at most, oldest first) as attempts
-// and their number as attempt_count.
+// its last attempts (queue.MaxHistory at most, oldest first) as history.
+// ("attempts" stays their number, as in every view before it.)
 type messageDetail struct {
 	messageView
-	History []queue.Attempt `json:"attempts"`
-	Count   int             `json:"attempt_count"`
+	History []queue.Attempt `json:"history"`
 }
 
 func (show View) detail(m *queue.Message) messageDetail {
@@ -168,7 +167,7 @@ func (show View) detail(m *queue.Message) messageDetail {
 	if h == nil {
 		h = []queue.Attempt{}
 	}
-	return messageDetail{show.message(m), h, m.Attempts}
+	return messageDetail{show.message(m), h}
 }
 
 // messageView is what the admin API shows of a message.
