@@ -89,6 +89,15 @@ func suiteKeepDelivered(t *testing.T, b Backend) {
 	for _, what := range []Record{Messages, Due, Dead} {
 		assert.Zero(t, s.Count(t, what), string(what))
 	}
+
+	// Delete drops a kept message at once.
+	m = NewMessage("q", T0)
+	Enqueue(t, s, m, queue.Key{})
+	Keep(t, s, m, T0, time.Hour)
+	require.NoError(t, s.Delete(m.ID))
+	list, err = s.List(queue.StateDelivered, "q", 10)
+	require.NoError(t, err)
+	assert.Empty(t, list)
 	st, err = Counts(s)
 	require.NoError(t, err)
 	assert.Zero(t, st["q"].Delivered)
