@@ -2,6 +2,7 @@ package queue
 
 import (
 	"encoding/binary"
+	"math"
 	"time"
 )
 
@@ -70,9 +71,13 @@ func appendExtension(b []byte, m *Message) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(m.History)))
 	for _, a := range m.History {
-		b = binary.BigEndian.AppendUint64(b, uint64(a.At.UnixNano()))
+		at := int64(0) // the zero time, not 1754's nanoseconds
+		if !a.At.IsZero() {
+			at = a.At.UnixNano()
+		}
+		b = binary.BigEndian.AppendUint64(b, uint64(at))
 		b = binary.AppendUvarint(b, uint64(max(a.Status, 0)))
-		b = binary.AppendUvarint(b, uint64(max(a.LatencyMS*1000, 0)))
+		b = binary.AppendUvarint(b, uint64(max(math.Round(a.LatencyMS*1000), 0))) // µs: exact again after decoding
 		b = appendStr(b, a.Error)
 		b = appendStr(b, a.Response)
 	}
@@ -96,7 +101,9 @@ func readExtension(r *reader[string], m *Message) {
 	}
 	for i := range m.History {
 		a := &m.History[i]
-		a.At = r.time(1, 1)
+		if a.At = r.time(1, 1); a.At.UnixNano() == 0 {
+			a.At = time.Time{}
+		}
 		a.Status = r.int()
 		a.LatencyMS = float64(r.uvarint()) / 1000
 		a.Error, a.Response = r.str(), r.str()

@@ -53,6 +53,20 @@ func TestRecordWithoutHistoryIsUnchanged(t *testing.T) {
 	assert.Equal(t, appendHeader(nil, m.Header), hdr[len(hdr)-len(appendHeader(nil, m.Header)):])
 }
 
+// Latencies survive any number of rewrites (each Update re-encodes them).
+func TestHistoryLatencyStable(t *testing.T) {
+	m := sampleMessage()
+	for us := range 2000 {
+		m.History = nil
+		m.Record(Attempt{LatencyMS: float64(us) / 1000})
+		got, err := DecodeRecord(EncodeRecord(&m))
+		require.NoError(t, err)
+		again, err := DecodeRecord(EncodeRecord(got))
+		require.NoError(t, err)
+		require.Equal(t, m.History, again.History, "%d µs", us)
+	}
+}
+
 func TestHistoryKeepsTheLastAttempts(t *testing.T) {
 	var m Message
 	for i := range MaxHistory + 5 {
