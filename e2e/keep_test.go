@@ -128,3 +128,54 @@ func testKeepDelivered(t *testing.T, storage string) {
 	assert.Empty(t, list.Messages)
 	c.assertNoSecretInLogs()
 }
+
+// keepFanoutCaddyfile fans out to two upstreams, one of which keeps what it
+// delivered.
+const keepFanoutCaddyfile = `{
+	admin {{.Admin}}
+	webhooks {
+		storage embedded
+	}
+}
+http://{{.HTTP}} {
+	route /hooks/keep {
+		webhook_inbound {
+			name fan
+			verify hmac {
+				header X-Webhook-Signature
+				secret {env.HOOKGATE_SECRET}
+			}
+			dedupe {json.id}
+			upstream {{.Kept}} {
+				name kept
+				keep_delivered 1h
+			}
+			upstream {{.Plain}} {
+				name plain
+			}
+		}
+	}
+}
+`
+
+// TestKeepDeliveredFanout: a kept delivery of a fan-out group keeps the
+// group's one body after the other delivery went: its replay sends it.
+func TestKeepDeliveredFanout(t *testing.T) {
+	kept, plain := newReceiver(t), newReceiver(t)
+	c := startCaddy(t, keepFanoutCaddyfile, map[string]any{"Kept": kept.URL, "Plain": plain.URL})
+	body := `{"id":"evt_fan_1","data":"` + strings.Repeat("x", 300) + `"}`
+	code, answer := c.post("/hooks/keep", body, nil)
+	require.Equal(t, http.StatusAccepted, code, answer)
+	waitFor(t, 10*time.Second, "both deliveries", func() bool {
+		return len(kept.deliveries()) == 1 && len(plain.deliveries()) == 1
+	})
+	var list struct{ Messages []keptMessage }
+	waitFor(t, 5*time.Second, "the kept delivery listed", func() bool {
+		list.Messages = nil
+		return c.admin(http.MethodGet, "/webhooks/messages?state=delivered", &list) == http.StatusOK && len(list.Messages) == 1
+	})
+	require.Equal(t, http.StatusOK, c.admin(http.MethodPost, "/webhooks/messages/"+list.Messages[0].ID+"/replay", nil))
+	waitFor(t, 10*time.Second, "the replay", func() bool { return len(kept.deliveries()) == 2 })
+	assert.Equal(t, body, kept.deliveries()[1].Body, "the shared body stayed with the kept delivery")
+	assert.Len(t, plain.deliveries(), 1, "only the kept delivery is replayed")
+}
