@@ -59,6 +59,8 @@ func init() {
 //			max_age      <duration>
 //			concurrency  <n>
 //			rate         <events>/<period> [burst <n>]
+//			keep_delivered <duration>     # keep delivered messages, replayable; default off
+//			keep_responses                # keep the first 1 KiB of each answer; default off
 //			sign         standard_webhooks { secret <secret> }
 //		}
 //	}
@@ -314,7 +316,7 @@ func parseUpstream(d *caddyfile.Dispenser) (*delivery.Policy, error) {
 
 // parsePolicyOption parses the delivery option at d into p, if it is one
 // (timeout, retry, backoff, max_attempts, max_age, concurrency, rate,
-// transport, auth); ok
+// keep_delivered, keep_responses, transport, auth); ok
 // is false for any other option. Upstreams and outbound routes share them.
 func parsePolicyOption(d *caddyfile.Dispenser, p *delivery.Policy) (ok bool, err error) {
 	switch d.Val() {
@@ -338,6 +340,12 @@ func parsePolicyOption(d *caddyfile.Dispenser, p *delivery.Policy) (ok bool, err
 		p.Concurrency, err = intArg(d)
 	case "rate":
 		p.Rate, err = parseRate(d)
+	case "keep_delivered":
+		p.KeepDelivered, err = durationArg(d)
+	case "keep_responses":
+		if p.KeepResponses = true; d.NextArg() {
+			err = d.ArgErr()
+		}
 	case "transport":
 		err = parseTransport(d, p)
 	case "auth":

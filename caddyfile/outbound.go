@@ -32,7 +32,8 @@ func init() {
 //			secret <secret>               # repeat for rotation
 //		}
 //		timeout       <duration>          # and retry, backoff, max_attempts,
-//		retry         <duration>...       # max_age, concurrency, rate:
+//		retry         <duration>...       # max_age, concurrency, rate,
+//		                                  # keep_delivered, keep_responses:
 //		                                  # as in upstream
 //		disable_after <n>
 //		allow_http

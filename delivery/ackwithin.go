@@ -14,6 +14,8 @@ type Reply struct {
 	Status int
 	Header http.Header
 	Body   []byte // up to the bytes the caller asked to keep
+
+	kept []byte // the start of the body kept with the attempt (keep_responses)
 }
 
 func (r *Reply) status() int {

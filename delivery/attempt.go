@@ -123,7 +123,11 @@ func (r *runner) attempt(m *queue.Message, keep int64, dst *pacing.Destination) 
 		return nil, "" // shutting down: the message stays queued, this attempt uncounted
 	}
 	status := reply.status()
-	outcome := r.settle(p, m, status, retryAfter, err)
+	rec := queue.Attempt{At: start, Status: status, LatencyMS: float64(took.Microseconds()) / 1000}
+	if reply != nil && p.KeepResponses {
+		rec.Response = string(reply.kept)
+	}
+	outcome := r.settle(p, m, status, retryAfter, err, rec)
 	endSpan(span, status, outcome, err)
 	if dst != nil {
 		result, retryAt := attemptResult(m, outcome, err)
@@ -168,8 +172,18 @@ func (r *runner) send(ctx context.Context, p *Policy, m *queue.Message, keep int
 	}
 	defer resp.Body.Close()
 	reply := &Reply{Status: resp.StatusCode, Header: resp.Header}
-	if keep > 0 {
-		reply.Body, _ = io.ReadAll(io.LimitReader(resp.Body, keep))
+	read := keep
+	if p.KeepResponses {
+		read = max(keep, queue.MaxResponse)
+	}
+	if read > 0 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, read))
+		if p.KeepResponses {
+			reply.kept = body[:min(len(body), queue.MaxResponse)]
+		}
+		if keep > 0 {
+			reply.Body = body[:min(int64(len(body)), keep)]
+		}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	return reply, retryAfter(resp.Header.Get("Retry-After"), r.d.now()), nil
@@ -192,8 +206,9 @@ func redactURLs(err error) error {
 	return &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: inner}
 }
 
-// settle records the attempt's result in the store and names the outcome.
-func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Duration, err error) Outcome {
+// settle records the attempt's result in the store, with the attempt in
+// the message's history, and names the outcome.
+func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Duration, err error, rec queue.Attempt) Outcome {
 	now := r.d.now()
 	m.LastStatus, m.LastError = status, ""
 	if err != nil {
@@ -201,8 +216,14 @@ func (r *runner) settle(p *Policy, m *queue.Message, status int, wait time.Durat
 	} else if status < 200 || status > 299 {
 		m.LastError = fmt.Sprintf("upstream answered %d", status)
 	}
+	rec.Error = m.LastError
+	m.Record(rec)
 	outcome := Delivered
 	switch {
+	case err == nil && status >= 200 && status <= 299 && p.KeepDelivered > 0:
+		m.State, m.DeliveredAt, m.NextAttempt = queue.StateDelivered, now, time.Time{}
+		m.KeepUntil = now.Add(time.Duration(p.KeepDelivered))
+		err = r.d.store.Update(m)
 	case err == nil && status >= 200 && status <= 299:
 		err = r.d.store.Delivered(m.ID)
 	case retryable(status, err):

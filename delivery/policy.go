@@ -82,6 +82,15 @@ type Policy struct {
 	// placeholders, resolved at provisioning and never stored with the
 	// messages. Default: none.
 	HeaderUp http.Header `json:"header_up,omitempty"`
+	// KeepDelivered keeps a delivered message, with its attempts, for this
+	// long instead of removing it: the admin API lists it (state
+	// "delivered") and replays it like a dead letter, and the store's purge
+	// removes it afterwards. Default: 0, a delivered message is removed.
+	KeepDelivered caddy.Duration `json:"keep_delivered,omitempty"`
+	// KeepResponses stores the first 1 KiB of each answer's body with the
+	// attempt, in the message's attempts (which may hold customer data).
+	// Default: off, attempts keep status, latency and error only.
+	KeepResponses bool `json:"keep_responses,omitempty"`
 	// Guard, when set, refuses connections to the addresses it blocks,
 	// checked on the address dialled (outbound SSRF guard). Set by the
 	// outbound handler, not part of the JSON config.
@@ -139,6 +148,9 @@ func (p *Policy) Provision() error {
 	}
 	if p.Auth != nil && p.auth == nil {
 		return errors.New("upstream auth: not loaded (LoadTransport)")
+	}
+	if p.KeepDelivered < 0 {
+		return fmt.Errorf("keep_delivered %s is negative", time.Duration(p.KeepDelivered))
 	}
 	for _, d := range p.Retry {
 		if d < 0 {

@@ -251,7 +251,7 @@ func readHeader(r *reader[string]) http.Header {
 
 // DecodePlacement reads the fields of a stored record (body included, as
 // EncodeRecord writes it) that place the message in a store's indexes —
-// Queue, ID, OrderKey, State, NextAttempt and DeadAt, and Group — without
+// Queue, ID, OrderKey, State, NextAttempt, DeadAt, KeepUntil and Group — without
 // decoding the rest. Other fields may be left zero.
 func DecodePlacement(rec []byte) (Message, error) {
 	if len(rec) == 0 || (rec[0] != formatV1 && rec[0] != formatV2) {
@@ -277,6 +277,13 @@ func DecodePlacement(rec []byte) (Message, error) {
 	m.NextAttempt, m.DeadAt = r.time(flags, hasNext), r.time(flags, hasDead)
 	if r.err != nil {
 		return Message{}, r.err
+	}
+	if m.State == StateDelivered { // KeepUntil is in the extension, at the end
+		full, err := decodeHeader(string(hdr), rec[0] == formatV2)
+		if err != nil {
+			return Message{}, err
+		}
+		m.DeliveredAt, m.KeepUntil = full.DeliveredAt, full.KeepUntil
 	}
 	return m, nil
 }

@@ -16,6 +16,9 @@ import "encoding/binary"
 const (
 	// extTraceParent: Message.TraceParent, the W3C traceparent string.
 	extTraceParent = 1
+	// extHistory: the delivery time, keep time and attempts of a message
+	// (history.go), written only when it has any of them.
+	extHistory = 2
 )
 
 // maxTraceParent bounds a stored traceparent: version 00 is 55
@@ -27,6 +30,10 @@ func appendExtensions(b []byte, m *Message) []byte {
 	if m.TraceParent != "" {
 		b = binary.AppendUvarint(b, extTraceParent)
 		b = appendStr(b, m.TraceParent)
+	}
+	if hasExtension(m) {
+		b = binary.AppendUvarint(b, extHistory)
+		b = appendStr(b, string(appendExtension(nil, m)))
 	}
 	return b
 }
@@ -42,6 +49,13 @@ func readExtensions(r *reader[string], m *Message) {
 				return
 			}
 			m.TraceParent = v
+		case extHistory:
+			h := reader[string]{b: v}
+			readExtension(&h, m)
+			if h.err != nil || len(h.b) != 0 {
+				r.fail()
+				return
+			}
 		}
 	}
 }

@@ -112,6 +112,9 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(rec)
 	f.Add(rec[:len(rec)/2])
 	f.Add([]byte{formatV1, 0})
+	m.State, m.DeliveredAt, m.KeepUntil = StateDelivered, m.ReceivedAt, m.ReceivedAt.Add(time.Hour)
+	m.Record(Attempt{At: m.ReceivedAt, Status: 200, LatencyMS: 0.003, Error: "e", Response: "r"})
+	f.Add(EncodeRecord(&m))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = DecodePlacement(b)
 		_, _ = DecodeMeta(string(b))

@@ -19,10 +19,13 @@ import (
 // State is where a message is in its life.
 type State string
 
-// The states a stored message can be in. A delivered message is removed.
+// The states a stored message can be in. A delivered message is removed,
+// unless its upstream keeps delivered messages (keep_delivered): then it
+// stays as delivered until KeepUntil, listable and replayable.
 const (
-	StateQueued State = "queued"
-	StateDead   State = "dead"
+	StateQueued    State = "queued"
+	StateDead      State = "dead"
+	StateDelivered State = "delivered"
 )
 
 // Message is one webhook waiting for delivery. Body and Header are the
@@ -60,6 +63,13 @@ type Message struct {
 	// attempt is a span of that trace, a child of the request's span.
 	// Empty without tracing. See codec_ext.go for how it is stored.
 	TraceParent string `json:"traceparent,omitempty"`
+	// DeliveredAt is when a kept delivered message was delivered, and
+	// KeepUntil when it goes (the store's Purge removes it after).
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	KeepUntil   time.Time `json:"keep_until,omitzero"`
+	// History is the message's last attempts (at most MaxHistory), oldest
+	// first. The admin API shows it on its own (see Attempt).
+	History []Attempt `json:"-"`
 }
 
 // Key is a dedupe record to claim: Value within Scope, held until Expires.

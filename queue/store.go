@@ -57,8 +57,10 @@ type Store interface {
 	Lease(queue string, now time.Time, limit int, d time.Duration) (msgs []*Message, next time.Time, err error)
 	// Delivered removes a delivered message and its lease.
 	Delivered(id string) error
-	// Update stores m after a failed attempt, as queued for m.NextAttempt or
-	// as dead (m.State), and drops its lease. It returns ErrNotFound if the
+	// Update stores m after an attempt, as queued for m.NextAttempt, as
+	// dead (m.State) or, for an upstream that keeps what it delivered, as
+	// delivered until m.KeepUntil (its group's body stays while it does),
+	// and drops its lease. It returns ErrNotFound if the
 	// message was deleted meanwhile.
 	Update(m *Message) error
 
@@ -67,14 +69,17 @@ type Store interface {
 	// List returns messages in state, of queue if not empty, oldest first,
 	// without bodies.
 	List(state State, queue string, limit int) ([]*Message, error)
-	// Replay queues a dead message again, due at now, its attempts reset.
+	// Replay queues a dead or kept delivered message again, due at now,
+	// its attempts reset (its History stays). Other messages are returned
+	// unchanged.
 	Replay(id string, now time.Time) (*Message, error)
 	// Delete removes a message, queued or dead. Its dedupe record stays.
 	Delete(id string) error
 	// Stats counts messages per queue.
 	Stats() (map[string]Stats, error)
-	// Purge drops expired dedupe records and dead messages that died
-	// before deadBefore. It returns how many records it removed.
+	// Purge drops expired dedupe records, dead messages that died
+	// before deadBefore and delivered messages kept until before now, in
+	// bounded chunks. It returns how many records it removed.
 	Purge(now, deadBefore time.Time) (int, error)
 
 	Close() error
@@ -90,6 +95,8 @@ type Stats struct {
 	Queued int `json:"queued"`
 	Leased int `json:"in_flight"`
 	Dead   int `json:"dead"`
+	// Delivered counts the delivered messages kept (keep_delivered).
+	Delivered int `json:"delivered"`
 	// Oldest is when the oldest queued message was received (zero if the
 	// queue is empty or the store does not know).
 	Oldest time.Time `json:"oldest_queued,omitzero"`

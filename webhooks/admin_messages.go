@@ -20,8 +20,8 @@ func init() {
 // adminAPI serves /webhooks/… on Caddy's admin endpoint:
 //
 //	GET    /webhooks/stats
-//	GET    /webhooks/messages?state=queued|dead&queue=Q&limit=N
-//	GET    /webhooks/messages/{id}
+//	GET    /webhooks/messages?state=queued|dead|delivered&queue=Q&limit=N
+//	GET    /webhooks/messages/{id}     with its attempts' history
 //	POST   /webhooks/messages/{id}/replay
 //	DELETE /webhooks/messages/{id}
 //	GET    /webhooks/attempts          the latest delivery attempts
@@ -80,9 +80,9 @@ func (a adminAPI) list(w http.ResponseWriter, r *http.Request) error {
 	switch state {
 	case "":
 		state = queue.StateQueued
-	case queue.StateQueued, queue.StateDead:
+	case queue.StateQueued, queue.StateDead, queue.StateDelivered:
 	default:
-		return apiError(http.StatusBadRequest, "state must be queued or dead")
+		return apiError(http.StatusBadRequest, "state must be queued, dead or delivered")
 	}
 	limit := defaultListLimit
 	if v := q.Get("limit"); v != "" {
@@ -166,11 +166,30 @@ func (api adminAPI) message(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	v := api.view.message(m)
-	if show := a.inspectOf(m.Queue); show != nil && r.Method == http.MethodGet {
-		inspected(&v, m, show)
+	if r.Method != http.MethodGet {
+		return httpx.WriteJSON(w, http.StatusOK, api.view.message(m))
+	}
+	v := api.view.detail(m)
+	if show := a.inspectOf(m.Queue); show != nil {
+		inspected(&v.messageView, m, show)
 	}
 	return httpx.WriteJSON(w, http.StatusOK, v)
+}
+
+// messageDetail is what the admin API shows of one message: its view, with
+// its last attempts (queue.MaxHistory at most, oldest first) as history.
+// ("attempts" stays their number, as in every view before it.)
+type messageDetail struct {
+	messageView
+	History []queue.Attempt `json:"history"`
+}
+
+func (show View) detail(m *queue.Message) messageDetail {
+	h := m.History
+	if h == nil {
+		h = []queue.Attempt{}
+	}
+	return messageDetail{show.message(m), h}
 }
 
 // messageView is what the admin API shows of a message.

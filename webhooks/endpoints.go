@@ -53,7 +53,9 @@ func (e *openStore) policies(a *App) map[string]*delivery.Policy {
 // e.mu is held.
 func (e *openStore) apply() {
 	if n := len(e.owners); n > 0 && e.dispatcher != nil {
-		e.dispatcher.Apply(e.policies(e.owners[n-1]))
+		ps := e.policies(e.owners[n-1])
+		e.noteKeep(ps)
+		e.dispatcher.Apply(ps)
 	}
 }
 

@@ -44,6 +44,10 @@ type openStore struct {
 	owners     []*App // started configs, latest last: its queues are delivered
 	stopLoops  chan struct{}
 
+	// shortestKeep is the shortest keep_delivered of the queues delivered
+	// (0: none), which shortens the purge's period (see purgeDue).
+	shortestKeep atomic.Int64
+
 	// latest is owners' last, read without mu by Attempted, which runs in
 	// deliveries that Destruct waits for while holding mu.
 	latest atomic.Pointer[App]
@@ -158,8 +162,13 @@ func (e *openStore) retention() time.Duration {
 }
 
 func (e *openStore) purgeLoop(st queue.Store, stop chan struct{}) {
-	every(purgeEvery, stop, func() {
+	var last time.Time
+	every(purgeTick, stop, func() {
 		now := time.Now()
+		if !e.purgeDue(last, now) {
+			return
+		}
+		last = now
 		n, err := st.Purge(now, now.Add(-e.retention()))
 		if err != nil {
 			e.log.Error("purging expired records", zap.Error(err))

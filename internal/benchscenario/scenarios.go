@@ -127,6 +127,19 @@ const queuedRoute = `webhook_inbound {
 	}
 }`
 
+// keptRoute is queuedRoute keeping what it delivers for a day: each
+// delivery rewrites its message as delivered, with its attempt, instead of
+// removing it.
+const keptRoute = `webhook_inbound {
+	{{template "verify" .}}
+	dedupe {json.id}
+	upstream {{.UpstreamURL}} {
+		timeout 30s
+		concurrency 64
+		keep_delivered 24h
+	}
+}`
+
 // fanoutRoute is queuedRoute fanned out to three upstreams (the same
 // receiver under three names, so the upstream's cost is the only change):
 // one verify, one dedupe claim, one body and three deliveries in one commit.
@@ -229,6 +242,18 @@ var Scenarios = []Scenario{
 		Upstream: FastUpstream,
 		Baseline: "inbound",
 		Goals:    []Goal{{RateRatioMin, 0.5}},
+	},
+	{
+		// Against the same row without keep_delivered, deliveries running:
+		// the ack rate when every delivered message is kept.
+		Name:     "keep-delivered",
+		Title:    "inbound with `keep_delivered 24h` (deliveries kept, not removed) + 202",
+		Route:    keptRoute,
+		Store:    EmbeddedStore,
+		Needs:    []string{WebhookModule},
+		Upstream: FastUpstream,
+		Baseline: "inbound",
+		Goals:    []Goal{{RateRatioMin, 0.9}},
 	},
 	{
 		// The p99 goal, judged where it means something: the closed loop

@@ -24,6 +24,7 @@ var (
 	bucketMessages = []byte("messages") // id → encoded message
 	bucketDue      = []byte("due")      // queue 0 nanos id → ∅: queued messages by next attempt
 	bucketDead     = []byte("dead")     // queue 0 nanos id → ∅: dead messages by time of death
+	bucketKept     = []byte("kept")     // queue 0 nanos id → ∅: delivered messages kept, by end of keep
 	bucketOrder    = []byte("order")    // queue 0 order key 0 id → ∅: queued messages with an OrderKey
 	bucketKeys     = []byte("dedupe")   // scope 0 value → nanos id: dedupe records
 	bucketExpiry   = []byte("expiry")   // nanos scope 0 value → ∅: dedupe records by expiry
@@ -34,7 +35,7 @@ var (
 // sort by time.
 const nanosLen = 8
 
-// splitIndexKey splits a key of the due or dead index (queue 0 nanos id)
+// splitIndexKey splits a key of the due, dead or kept index (queue 0 nanos id)
 // into its queue, its time and its message id.
 func splitIndexKey(k []byte) (q []byte, nanos int64, id []byte) {
 	i := bytes.IndexByte(k, 0)
@@ -104,7 +105,7 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry, bucketOrder, bucketBodies, bucketGroups} {
+		for _, b := range [][]byte{bucketMessages, bucketDue, bucketDead, bucketKeys, bucketExpiry, bucketOrder, bucketBodies, bucketGroups, bucketKept} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -313,11 +314,14 @@ func be64(n int64) []byte {
 	return b
 }
 
-// indexKey is m's entry in the due or dead index.
+// indexKey is m's entry in the due, dead or kept index.
 func indexKey(m *queue.Message) (bucket, key []byte) {
 	bucket, at := bucketDue, m.NextAttempt
-	if m.State == queue.StateDead {
+	switch m.State {
+	case queue.StateDead:
 		bucket, at = bucketDead, m.DeadAt
+	case queue.StateDelivered:
+		bucket, at = bucketKept, m.KeepUntil
 	}
 	k := append([]byte(m.Queue+"\x00"), be64(at.UnixNano())...)
 	return bucket, append(k, m.ID...)
@@ -366,9 +370,9 @@ func appendBucket(tx *bbolt.Tx, name []byte) *bbolt.Bucket {
 }
 
 // orderKey is m's entry in the order index: queued messages with an
-// OrderKey, by id within it. Dead messages have none.
+// OrderKey, by id within it. Dead and delivered messages have none.
 func orderKey(m *queue.Message) []byte {
-	if m.OrderKey == "" || m.State == queue.StateDead {
+	if m.OrderKey == "" || m.State != queue.StateQueued {
 		return nil
 	}
 	return []byte(m.Queue + "\x00" + m.OrderKey + "\x00" + m.ID)
@@ -542,8 +546,11 @@ func (s *Store) Get(id string) (*queue.Message, error) {
 // List implements Store.
 func (s *Store) List(state queue.State, q string, limit int) ([]*queue.Message, error) {
 	index := bucketDue
-	if state == queue.StateDead {
+	switch state {
+	case queue.StateDead:
 		index = bucketDead
+	case queue.StateDelivered:
+		index = bucketKept
 	}
 	var out []*queue.Message
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -576,10 +583,11 @@ func (s *Store) Replay(id string, now time.Time) (*queue.Message, error) {
 			return queue.ErrNotFound
 		}
 		var err error
-		if m, err = decode(tx, rec); err != nil || m.State != queue.StateDead {
+		if m, err = decode(tx, rec); err != nil || (m.State != queue.StateDead && m.State != queue.StateDelivered) {
 			return err
 		}
 		m.State, m.Attempts, m.NextAttempt, m.DeadAt = queue.StateQueued, 0, now, time.Time{}
+		m.DeliveredAt, m.KeepUntil = time.Time{}, time.Time{}
 		return s.put(tx, m, queue.EncodeRecord(m))
 	})
 	return m, err
@@ -624,7 +632,10 @@ func (s *Store) Purge(now, deadBefore time.Time) (int, error) {
 				}
 				n++
 			}
-			return s.purgeDead(tx, deadBefore, &n)
+			if err := s.purgeIndex(tx, bucketDead, deadBefore, &n); err != nil {
+				return err
+			}
+			return s.purgeIndex(tx, bucketKept, now, &n)
 		})
 		total += n
 		if err != nil || n < purgeChunk {
@@ -633,14 +644,22 @@ func (s *Store) Purge(now, deadBefore time.Time) (int, error) {
 	}
 }
 
-func (s *Store) purgeDead(tx *bbolt.Tx, before time.Time, n *int) error {
+// purgeIndex removes the messages of the dead or kept index whose time is
+// before before, up to the chunk's bound. Each queue's entries are in time
+// order: it reads the expired ones and skips to the next queue, so a large
+// index that has little to purge costs a seek per queue, not a scan.
+func (s *Store) purgeIndex(tx *bbolt.Tx, index []byte, before time.Time, n *int) error {
 	var ids []string
-	_ = tx.Bucket(bucketDead).ForEach(func(k, _ []byte) error {
-		if _, at, id := splitIndexKey(k); *n+len(ids) < purgeChunk && at < before.UnixNano() {
+	c := tx.Bucket(index).Cursor()
+	for k, _ := c.First(); k != nil && *n+len(ids) < purgeChunk; {
+		q, at, id := splitIndexKey(k)
+		if at < before.UnixNano() {
 			ids = append(ids, string(id))
+			k, _ = c.Next()
+			continue
 		}
-		return nil
-	})
+		k, _ = c.Seek(append(q[:len(q):len(q)], 1)) // past "q\x00…": the next queue
+	}
 	for _, id := range ids {
 		if _, err := s.remove(tx, id); err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 // counts are one queue's figures, kept on write so that Stats (each
 // scrape, each dashboard poll) reads memory instead of scanning indexes.
 type counts struct {
-	queued, dead int
+	queued, dead, kept int
 	// oldest is the smallest (oldest) id in the due index, "" when unknown:
 	// an insert can only lower it; removing it leaves it unknown until
 	// Stats next looks (gen tells that look whether a write raced it).
@@ -23,8 +23,8 @@ type counts struct {
 // indexChange is one write to the due or dead index, noted by the
 // committer while its transaction runs and counted once it commits.
 type indexChange struct {
-	dead, add bool
-	queue, id string
+	dead, kept, add bool
+	queue, id       string
 }
 
 // tally holds the counts of every queue and the changes of the transaction
@@ -41,7 +41,7 @@ type tally struct {
 func (t *tally) note(bucket, key []byte, add bool) {
 	q, _, id := splitIndexKey(key)
 	t.pending = append(t.pending, indexChange{
-		dead: bytes.Equal(bucket, bucketDead), add: add, queue: string(q), id: string(id),
+		dead: bytes.Equal(bucket, bucketDead), kept: bytes.Equal(bucket, bucketKept), add: add, queue: string(q), id: string(id),
 	})
 }
 
@@ -73,6 +73,10 @@ func (t *tally) apply(ch indexChange) {
 		c.dead += n
 		return
 	}
+	if ch.kept {
+		c.kept += n
+		return
+	}
 	c.queued += n
 	c.gen++
 	switch {
@@ -88,7 +92,7 @@ func (t *tally) apply(ch indexChange) {
 // load counts the indexes of a newly opened file, once.
 func (t *tally) load(tx *bbolt.Tx) {
 	t.queues = map[string]*counts{}
-	for _, b := range [][]byte{bucketDue, bucketDead} {
+	for _, b := range [][]byte{bucketDue, bucketDead, bucketKept} {
 		_ = tx.Bucket(b).ForEach(func(k, _ []byte) error {
 			t.note(b, k, true)
 			return nil
@@ -106,7 +110,7 @@ func (t *tally) snapshot() (map[string]counts, map[string]uint64) {
 	out := make(map[string]counts, len(t.queues))
 	unknown := map[string]uint64{}
 	for q, c := range t.queues {
-		if c.queued == 0 && c.dead == 0 {
+		if c.queued == 0 && c.dead == 0 && c.kept == 0 {
 			delete(t.queues, q)
 			continue
 		}
@@ -149,7 +153,7 @@ func (s *Store) Stats() (map[string]queue.Stats, error) {
 	leased := s.leasedPerQueue()
 	out := make(map[string]queue.Stats, len(all))
 	for q, c := range all {
-		st := queue.Stats{Queued: c.queued, Dead: c.dead, Leased: min(leased[q], c.queued)}
+		st := queue.Stats{Queued: c.queued, Dead: c.dead, Delivered: c.kept, Leased: min(leased[q], c.queued)}
 		if c.oldest != "" {
 			st.Oldest = queue.IDTime(c.oldest)
 		}

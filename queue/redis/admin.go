@@ -59,8 +59,11 @@ func (s *Store) List(state queue.State, q string, limit int) ([]*queue.Message, 
 func (s *Store) list(ctx context.Context, state queue.State, q string, limit int) ([]*queue.Message, error) {
 	k := s.keys(q)
 	index := k.due
-	if state == queue.StateDead {
+	switch state {
+	case queue.StateDead:
 		index = k.dead
+	case queue.StateDelivered:
+		index = k.kept
 	}
 	res, err := s.eval(ctx, listScript, false, []string{index}, limit, k.tag+"m:")
 	if err != nil {
@@ -82,13 +85,14 @@ func (s *Store) list(ctx context.Context, state queue.State, q string, limit int
 // Replay implements Store.
 func (s *Store) Replay(id string, now time.Time) (*queue.Message, error) {
 	m, err := s.Get(id)
-	if err != nil || m.State != queue.StateDead {
+	if err != nil || (m.State != queue.StateDead && m.State != queue.StateDelivered) {
 		return m, err
 	}
 	m.State, m.Attempts, m.NextAttempt, m.DeadAt = queue.StateQueued, 0, now, time.Time{}
+	m.DeliveredAt, m.KeepUntil = time.Time{}, time.Time{}
 	meta := queue.EncodeMeta(m)
 	k := s.keys(m.Queue)
-	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead, k.ids}, id, meta, micros(now), k.order)
+	res, err := s.eval(context.Background(), replayScript, false, []string{k.msg(id), k.due, k.dead, k.ids, k.kept}, id, meta, micros(now), k.order)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -117,14 +121,14 @@ func (s *Store) Stats() (map[string]queue.Stats, error) {
 	}
 	now := micros(s.now())
 	type counts struct {
-		queued, leased, dead *goredis.IntCmd
-		oldest               *goredis.StringSliceCmd
+		queued, leased, dead, kept *goredis.IntCmd
+		oldest                     *goredis.StringSliceCmd
 	}
 	cmds := make([]counts, len(names))
 	_, err = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, q := range names {
 			k := s.keys(q)
-			cmds[i] = counts{p.ZCard(ctx, k.due), p.ZCount(ctx, k.lease, "("+now, "+inf"), p.ZCard(ctx, k.dead), p.ZRange(ctx, k.ids, 0, 0)}
+			cmds[i] = counts{p.ZCard(ctx, k.due), p.ZCount(ctx, k.lease, "("+now, "+inf"), p.ZCard(ctx, k.dead), p.ZCard(ctx, k.kept), p.ZRange(ctx, k.ids, 0, 0)}
 		}
 		return nil
 	})
@@ -133,7 +137,7 @@ func (s *Store) Stats() (map[string]queue.Stats, error) {
 	}
 	out := map[string]queue.Stats{}
 	for i, c := range cmds {
-		st := queue.Stats{Queued: int(c.queued.Val()), Leased: int(c.leased.Val()), Dead: int(c.dead.Val())}
+		st := queue.Stats{Queued: int(c.queued.Val()), Leased: int(c.leased.Val()), Dead: int(c.dead.Val()), Delivered: int(c.kept.Val())}
 		if ids := c.oldest.Val(); len(ids) > 0 {
 			st.Oldest = queue.IDTime(ids[0])
 		}
@@ -149,7 +153,8 @@ func (s *Store) Stats() (map[string]queue.Stats, error) {
 const purgeChunk = 1000
 
 // Purge implements Store. Redis forgets expired dedupe records by itself
-// (their TTL), so only dead messages are purged here.
+// (their TTL), so only dead messages and kept delivered ones are purged
+// here, each script a bounded chunk.
 func (s *Store) Purge(now, deadBefore time.Time) (int, error) {
 	ctx := context.Background()
 	names, err := s.queueNames(ctx)
@@ -159,15 +164,20 @@ func (s *Store) Purge(now, deadBefore time.Time) (int, error) {
 	total := 0
 	for _, q := range names {
 		k := s.keys(q)
-		for {
-			res, err := s.eval(ctx, purgeScript, false, []string{k.dead}, micros(deadBefore), purgeChunk, k.tag+"m:", k.bodies())
-			if err != nil {
-				return total, s.wrap(err)
-			}
-			n, _ := res.(int64)
-			total += int(n)
-			if n < purgeChunk {
-				break
+		for _, ix := range [...]struct {
+			key    string
+			before time.Time
+		}{{k.dead, deadBefore}, {k.kept, now}} {
+			for {
+				res, err := s.eval(ctx, purgeScript, false, []string{ix.key}, micros(ix.before), purgeChunk, k.tag+"m:", k.bodies())
+				if err != nil {
+					return total, s.wrap(err)
+				}
+				n, _ := res.(int64)
+				total += int(n)
+				if n < purgeChunk {
+					break
+				}
 			}
 		}
 	}

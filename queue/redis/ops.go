@@ -157,7 +157,7 @@ func (s *Store) remove(id string) (bool, error) {
 		return false, s.wrap(err)
 	}
 	k := s.keys(q)
-	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids}, id, k.order, k.bodies())
+	res, err := s.eval(ctx, removeScript, false, []string{k.msg(id), k.due, k.dead, k.lease, k.owner, k.ids, k.kept}, id, k.order, k.bodies())
 	if err != nil {
 		return false, s.wrap(err)
 	}
@@ -170,14 +170,17 @@ func (s *Store) Update(m *queue.Message) error {
 	defer s.unhold(m.ID)
 	meta := queue.EncodeMeta(m)
 	state, at := "queued", m.NextAttempt
-	if m.State == queue.StateDead {
+	switch m.State {
+	case queue.StateDead:
 		state, at = "dead", m.DeadAt
+	case queue.StateDelivered:
+		state, at = "delivered", m.KeepUntil
 	}
 	if err := s.register(context.Background(), m.Queue); err != nil {
 		return s.wrap(err)
 	}
 	k := s.keys(m.Queue)
-	keys := []string{k.msg(m.ID), k.due, k.dead, k.lease, k.owner, k.ids}
+	keys := []string{k.msg(m.ID), k.due, k.dead, k.lease, k.owner, k.ids, k.kept}
 	args := []any{m.ID, meta, state, micros(at), s.token, micros(s.now()), k.order}
 	res, err := s.eval(context.Background(), updateScript, false, keys, args...)
 	switch {

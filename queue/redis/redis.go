@@ -205,12 +205,12 @@ func (s *Store) tag(q string) string {
 
 // queueKeys are the keys of a queue; route is the start of its route's
 // keys (its own tag for a route's own queue).
-type queueKeys struct{ tag, route, due, dead, lease, owner, order, ids string }
+type queueKeys struct{ tag, route, due, dead, lease, owner, order, ids, kept string }
 
 func (s *Store) keys(q string) queueKeys {
 	t := s.tag(q)
 	return queueKeys{tag: t, route: s.tag(queue.QueueRoute(q)), due: t + "due", dead: t + "dead",
-		lease: t + "lease", owner: t + "owner", order: t + "o:", ids: t + "ids"}
+		lease: t + "lease", owner: t + "owner", order: t + "o:", ids: t + "ids", kept: t + "kept"}
 }
 
 func (k queueKeys) msg(id string) string { return k.tag + "m:" + id }

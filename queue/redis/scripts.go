@@ -105,7 +105,7 @@ local function unref(bodies, msg)
 end
 `
 
-// removeScript: KEYS msg, due, dead, lease, owner, ids; ARGV id, order
+// removeScript: KEYS msg, due, dead, lease, owner, ids, kept; ARGV id, order
 // index prefix, body key prefix. Returns 1 if the message existed.
 var removeScript = goredis.NewScript(orderLua + unrefLua + `
 order(ARGV[2], false)
@@ -113,11 +113,11 @@ unref(ARGV[3], KEYS[1])
 local existed = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
-redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1]); redis.call('ZREM', KEYS[7], ARGV[1])
 return existed
 `)
 
-// updateScript: KEYS msg, due, dead, lease, owner, ids; ARGV id, meta, state,
+// updateScript: KEYS msg, due, dead, lease, owner, ids, kept; ARGV id, meta, state,
 // score, token, now µs, order index prefix. Returns 0 if the message is
 // gone, -1 if another instance holds an unexpired lease on it, else 1.
 var updateScript = goredis.NewScript(orderLua + `
@@ -129,10 +129,12 @@ if owner and owner ~= ARGV[5] then
 end
 redis.call('HSET', KEYS[1], 'meta', ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[1]); redis.call('HDEL', KEYS[5], ARGV[1])
-order(ARGV[7], ARGV[3] ~= 'dead')
-if ARGV[3] == 'dead' then
-  redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-  redis.call('ZREM', KEYS[6], ARGV[1])
+order(ARGV[7], ARGV[3] == 'queued')
+if ARGV[3] ~= 'queued' then
+  local to, other = KEYS[3], KEYS[7]
+  if ARGV[3] == 'delivered' then to, other = KEYS[7], KEYS[3] end
+  redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', other, ARGV[1])
+  redis.call('ZADD', to, ARGV[4], ARGV[1]); redis.call('ZREM', KEYS[6], ARGV[1])
 else
   redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
   redis.call('ZADD', KEYS[6], 0, ARGV[1])
@@ -140,14 +142,14 @@ end
 return 1
 `)
 
-// replayScript: KEYS msg, due, dead, ids; ARGV id, meta, score, order index
-// prefix. Queues a dead message again; returns 0 if it is not (or no
-// longer) dead.
+// replayScript: KEYS msg, due, dead, ids, kept; ARGV id, meta, score, order
+// index prefix. Queues a dead or kept delivered message again; returns 0 if
+// it is not (or no longer) either.
 var replayScript = goredis.NewScript(orderLua + `
-if not redis.call('ZSCORE', KEYS[3], ARGV[1]) or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if not (redis.call('ZSCORE', KEYS[3], ARGV[1]) or redis.call('ZSCORE', KEYS[5], ARGV[1])) or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 order(ARGV[4], true)
 redis.call('HSET', KEYS[1], 'meta', ARGV[2])
-redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1]); redis.call('ZREM', KEYS[5], ARGV[1]); redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[4], 0, ARGV[1])
 return 1
 `)
@@ -189,8 +191,9 @@ end
 return out
 `)
 
-// purgeScript: KEYS dead; ARGV before µs, chunk, message key prefix, body
-// key prefix. Removes up to chunk messages that died before ARGV[1].
+// purgeScript: KEYS dead (or kept); ARGV before µs, chunk, message key
+// prefix, body key prefix. Removes up to chunk messages that died (or were
+// kept until) before ARGV[1].
 var purgeScript = goredis.NewScript(unrefLua + `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do

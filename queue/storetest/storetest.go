@@ -95,6 +95,9 @@ func Run(t *testing.T, b Backend) {
 		"FanoutBadGroup":             suiteFanoutBadGroup,
 		"FanoutReopen":               suiteFanoutReopen,
 		"FanoutBodyStoredOnce":       suiteFanoutSize,
+		"KeepDelivered":              suiteKeepDelivered,
+		"KeepDeliveredFanout":        suiteKeepFanout,
+		"History":                    suiteHistory,
 	} {
 		t.Run(name, func(t *testing.T) { test(t, b) })
 	}
