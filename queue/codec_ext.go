@@ -19,6 +19,8 @@ const (
 	// extHistory: the delivery time, keep time and attempts of a message
 	// (history.go), written only when it has any of them.
 	extHistory = 2
+	// extEventType: Message.EventType, an outbound message's event type.
+	extEventType = 3
 )
 
 // maxTraceParent bounds a stored traceparent: version 00 is 55
@@ -35,6 +37,10 @@ func appendExtensions(b []byte, m *Message) []byte {
 		b = binary.AppendUvarint(b, extHistory)
 		b = appendStr(b, string(appendExtension(nil, m)))
 	}
+	if m.EventType != "" {
+		b = binary.AppendUvarint(b, extEventType)
+		b = appendStr(b, m.EventType)
+	}
 	return b
 }
 
@@ -49,6 +55,8 @@ func readExtensions(r *reader[string], m *Message) {
 				return
 			}
 			m.TraceParent = v
+		case extEventType:
+			m.EventType = v
 		case extHistory:
 			h := reader[string]{b: v}
 			readExtension(&h, m)

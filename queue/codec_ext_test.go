@@ -80,3 +80,19 @@ func TestTraceParentJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, sampleTraceParent, got.TraceParent)
 }
+
+// The three extensions together (traceparent, history, event type) read
+// back whole, in records and Redis metas alike.
+func TestAllExtensionsTogether(t *testing.T) {
+	m := sampleMessage()
+	m.TraceParent, m.EventType = sampleTraceParent, "invoice.paid"
+	m.Record(Attempt{At: m.ReceivedAt, Status: 503, LatencyMS: 12.5, Error: "upstream answered 503"})
+	got, err := DecodeRecord(EncodeRecord(&m))
+	require.NoError(t, err)
+	assert.Equal(t, m, *got)
+	meta, err := DecodeMeta(EncodeMeta(&m))
+	require.NoError(t, err)
+	assert.Equal(t, "invoice.paid", meta.EventType)
+	assert.Equal(t, sampleTraceParent, meta.TraceParent)
+	assert.Len(t, meta.History, 1)
+}

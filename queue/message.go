@@ -63,6 +63,10 @@ type Message struct {
 	// attempt is a span of that trace, a child of the request's span.
 	// Empty without tracing. See codec_ext.go for how it is stored.
 	TraceParent string `json:"traceparent,omitempty"`
+	// EventType is the event type of an outbound route's message (its
+	// event_type template), so that replays and deletes can select by it.
+	// Empty elsewhere. Stored as a header extension (codec_ext.go).
+	EventType string `json:"event_type,omitempty"`
 	// DeliveredAt is when a kept delivered message was delivered, and
 	// KeepUntil when it goes (the store's Purge removes it after).
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`

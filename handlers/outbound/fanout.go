@@ -75,7 +75,9 @@ func (h *Handler) fanOut(w http.ResponseWriter, r *http.Request, s *submission, 
 		}
 	}
 	for _, ep := range active {
-		id, err := h.backend.Enqueue(s.message(ep.Queue(), ""), s.key(ep.Queue(), window))
+		m := s.message(ep.Queue(), "")
+		m.EventType = eventType
+		id, err := h.backend.Enqueue(m, s.key(ep.Queue(), window))
 		if err != nil && !errors.Is(err, queue.ErrDuplicate) {
 			return h.unavailable(w, err)
 		}

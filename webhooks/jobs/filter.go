@@ -8,7 +8,6 @@
 package jobs
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,17 +41,6 @@ type Filter struct {
 	Rate string `json:"rate,omitempty"`
 }
 
-// ErrDeliveredNeedsKeep answers state delivered while the stores keep no
-// delivered messages.
-var ErrDeliveredNeedsKeep = errors.New("state delivered needs keep_delivered")
-
-// StateDelivered is the state of a delivered message kept by
-// keep_delivered. Until the stores keep them, Compile refuses it.
-const StateDelivered queue.State = "delivered"
-
-// deliveredKept reports whether stores list delivered messages.
-var deliveredKept = false
-
 // Query is a compiled Filter.
 type Query struct {
 	Queue        string
@@ -78,11 +66,8 @@ func (f Filter) Compile(now time.Time) (*Query, error) {
 		q.State = queue.StateDead
 	case queue.StateQueued:
 		q.State = queue.StateQueued
-	case StateDelivered:
-		if !deliveredKept {
-			return nil, ErrDeliveredNeedsKeep
-		}
-		q.State = StateDelivered
+	case queue.StateDelivered:
+		q.State = queue.StateDelivered
 	default:
 		return nil, fmt.Errorf("state must be dead, delivered or queued")
 	}
@@ -104,11 +89,6 @@ func (f Filter) Compile(now time.Time) (*Query, error) {
 	}
 	if len(f.Error) > maxErrorLen {
 		return nil, fmt.Errorf("error: longer than %d bytes", maxErrorLen)
-	}
-	if f.EventType != "" {
-		// queue.Message does not record its event type yet: refusing is
-		// better than matching nothing, or everything.
-		return nil, fmt.Errorf("event_type: messages do not record their event type yet")
 	}
 	if f.Rate != "" {
 		r, err := limit.ParseRate(f.Rate)
@@ -164,6 +144,8 @@ func (q *Query) Match(m *queue.Message) bool {
 	case q.statusHi != 0 && (m.LastStatus < q.statusLo || m.LastStatus > q.statusHi):
 		return false
 	case q.Error != "" && !strings.Contains(m.LastError, q.Error):
+		return false
+	case q.EventType != "" && m.EventType != q.EventType:
 		return false
 	}
 	return true

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -17,7 +16,6 @@ func TestCompileRefuses(t *testing.T) {
 		want string
 	}{
 		{"unknown state", Filter{State: "leased"}, "state must be dead, delivered or queued"},
-		{"delivered before keep_delivered", Filter{State: "delivered"}, "state delivered needs keep_delivered"},
 		{"since not a time", Filter{Since: "yesterday"}, `since: "yesterday" is neither an RFC 3339 time nor a positive duration`},
 		{"negative duration", Filter{Since: "-2h"}, `since: "-2h" is neither an RFC 3339 time nor a positive duration`},
 		{"until before since", Filter{Since: "1h", Until: "2h"}, "until must be after since"},
@@ -25,7 +23,6 @@ func TestCompileRefuses(t *testing.T) {
 		{"status class 6xx", Filter{Status: "6xx"}, `status: "6xx" is neither a status code (100-599) nor a class (5xx)`},
 		{"status words", Filter{Status: "server error"}, `status: "server error" is neither a status code (100-599) nor a class (5xx)`},
 		{"rate", Filter{Rate: "fast"}, "rate: "},
-		{"event type", Filter{EventType: "invoice.paid"}, "event_type: messages do not record their event type yet"},
 		{"long error", Filter{Error: string(make([]byte, 300))}, "error: longer than 256 bytes"},
 		{"queue with NUL", Filter{Queue: "a\x00b"}, "malformed queue name"},
 	} {
@@ -36,8 +33,9 @@ func TestCompileRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (Filter{State: "delivered"}).Compile(now); !errors.Is(err, ErrDeliveredNeedsKeep) {
-		t.Fatalf("delivered: %v", err)
+	q, err := (Filter{State: "delivered", EventType: "invoice.paid"}).Compile(now)
+	if err != nil || q.State != queue.StateDelivered || q.EventType != "invoice.paid" {
+		t.Fatalf("delivered, event type: %+v, %v", q, err)
 	}
 }
 
@@ -55,6 +53,11 @@ func TestCompileDefaults(t *testing.T) {
 func TestMatch(t *testing.T) {
 	msg := func(queueName string, ago time.Duration, status int, lastErr string) *queue.Message {
 		return &queue.Message{Queue: queueName, ReceivedAt: now.Add(-ago), LastStatus: status, LastError: lastErr, State: queue.StateDead}
+	}
+	typed := func(eventType string) *queue.Message {
+		m := msg("a", time.Hour, 0, "")
+		m.EventType = eventType
+		return m
 	}
 	for _, tc := range []struct {
 		name string
@@ -79,6 +82,9 @@ func TestMatch(t *testing.T) {
 		{"error substring", Filter{Error: "refused"}, msg("a", time.Hour, 0, "dial tcp: connection refused"), true},
 		{"error substring misses", Filter{Error: "timeout"}, msg("a", time.Hour, 0, "dial tcp: connection refused"), false},
 		{"queue", Filter{Queue: "b"}, msg("a", time.Hour, 0, ""), false},
+		{"event type", Filter{EventType: "invoice.paid"}, typed("invoice.paid"), true},
+		{"event type misses", Filter{EventType: "invoice.paid"}, typed("invoice.voided"), false},
+		{"event type misses untyped", Filter{EventType: "invoice.paid"}, msg("a", time.Hour, 0, ""), false},
 		{"all together", Filter{Queue: "a", Since: "2h", Status: "5xx", Error: "503"}, msg("a", time.Hour, 503, "status 503"), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
