@@ -5,25 +5,23 @@
 package webhooks
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
 )
 
 // apiError is an admin API error: its status and message reach the client.
 func apiError(code int, format string, args ...any) error {
-	return caddy.APIError{HTTPStatus: code, Err: fmt.Errorf(format, args...)}
+	return httpx.APIError(code, format, args...)
 }
 
 // adminStore checks the method and returns the running app's store.
 func adminStore(r *http.Request, methods ...string) (queue.Store, *App, error) {
-	if !slices.Contains(methods, r.Method) {
-		return nil, nil, apiError(http.StatusMethodNotAllowed, "method %s not allowed", r.Method)
+	if err := httpx.CheckMethod(r, methods...); err != nil {
+		return nil, nil, err
 	}
 	a := current.Load()
 	if a == nil {
@@ -36,16 +34,8 @@ func adminStore(r *http.Request, methods ...string) (queue.Store, *App, error) {
 	return s, a, nil
 }
 
-// decodeBody decodes a JSON request body of at most 64 KiB, refusing
-// unknown fields.
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apiError(http.StatusBadRequest, "decoding request body: %v", err)
-	}
-	return nil
-}
+// decodeBody decodes a JSON request body: see httpx.DecodeJSON.
+func decodeBody(r *http.Request, v any) error { return httpx.DecodeJSON(r, v) }
 
 // AdminRoutes returns the routes of the webhooks admin API, those of
 // admin.api.webhooks and admin.api.webhook_endpoints, for a handler that
