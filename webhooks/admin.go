@@ -1,6 +1,7 @@
 // The webhooks admin API is two admin modules on Caddy's admin endpoint:
-// admin_messages.go (stats, messages, attempts) and admin_endpoints.go (the
-// outbound endpoints). This file holds what both use.
+// admin_messages.go (stats, messages, attempts) and package endpointsapi
+// (the outbound endpoints), which reaches the app through endpoints_api.go.
+// This file holds what they share.
 
 package webhooks
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointsapi"
 )
 
 // apiError is an admin API error: its status and message reach the client.
@@ -42,7 +44,7 @@ func decodeBody(r *http.Request, v any) error { return httpx.DecodeJSON(r, v) }
 // serves them elsewhere (the dashboard). They answer as on Caddy's admin
 // endpoint, but for what show changes; the zero View changes nothing.
 func AdminRoutes(show View) []caddy.AdminRoute {
-	return append(adminAPI{view: show}.Routes(), endpointsAPI{view: show}.Routes()...)
+	return append(adminAPI{view: show}.Routes(), endpointsapi.Routes(show.URL)...)
 }
 
 // View is how the admin API's answers show what they describe.
