@@ -1,29 +1,29 @@
 // The webhooks admin API is two admin modules on Caddy's admin endpoint:
-// admin_messages.go (stats, messages, attempts) and admin_endpoints.go (the
-// outbound endpoints). This file holds what both use.
+// admin_messages.go (stats, messages, attempts) and package endpointsapi
+// (the outbound endpoints), which reaches the app through endpoints_api.go.
+// This file holds what they share.
 
 package webhooks
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/internal/httpx"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointsapi"
 )
 
 // apiError is an admin API error: its status and message reach the client.
 func apiError(code int, format string, args ...any) error {
-	return caddy.APIError{HTTPStatus: code, Err: fmt.Errorf(format, args...)}
+	return httpx.APIError(code, format, args...)
 }
 
 // adminStore checks the method and returns the running app's store.
 func adminStore(r *http.Request, methods ...string) (queue.Store, *App, error) {
-	if !slices.Contains(methods, r.Method) {
-		return nil, nil, apiError(http.StatusMethodNotAllowed, "method %s not allowed", r.Method)
+	if err := httpx.CheckMethod(r, methods...); err != nil {
+		return nil, nil, err
 	}
 	a := current.Load()
 	if a == nil {
@@ -36,23 +36,15 @@ func adminStore(r *http.Request, methods ...string) (queue.Store, *App, error) {
 	return s, a, nil
 }
 
-// decodeBody decodes a JSON request body of at most 64 KiB, refusing
-// unknown fields.
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apiError(http.StatusBadRequest, "decoding request body: %v", err)
-	}
-	return nil
-}
+// decodeBody decodes a JSON request body: see httpx.DecodeJSON.
+func decodeBody(r *http.Request, v any) error { return httpx.DecodeJSON(r, v) }
 
 // AdminRoutes returns the routes of the webhooks admin API, those of
 // admin.api.webhooks and admin.api.webhook_endpoints, for a handler that
 // serves them elsewhere (the dashboard). They answer as on Caddy's admin
 // endpoint, but for what show changes; the zero View changes nothing.
 func AdminRoutes(show View) []caddy.AdminRoute {
-	return append(adminAPI{view: show}.Routes(), endpointsAPI{view: show}.Routes()...)
+	return append(adminAPI{view: show}.Routes(), endpointsapi.Routes(show.URL)...)
 }
 
 // View is how the admin API's answers show what they describe.

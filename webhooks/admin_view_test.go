@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +15,19 @@ import (
 
 	"github.com/hookgate/hookgate/internal/redact"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointsapi"
 )
+
+// apiStatus is the status of an admin API error, 0 for none.
+func apiStatus(t *testing.T, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	var ae caddy.APIError
+	require.True(t, errors.As(err, &ae), "%v is not an admin API error", err)
+	return ae.HTTPStatus
+}
 
 // serveRoutes answers method path through routes as the admin endpoint
 // would, returning the status and body.
@@ -51,7 +64,7 @@ func TestAdminRoutesView(t *testing.T) {
 
 	reads := []string{"/webhooks/messages", "/webhooks/messages/" + id, "/webhooks/endpoints", "/webhooks/endpoints/slack"}
 	cut := AdminRoutes(View{URL: redact.URL})
-	full := append(adminAPI{}.Routes(), endpointsAPI{}.Routes()...)
+	full := append(adminAPI{}.Routes(), endpointsapi.Routes(nil)...)
 	for _, path := range reads {
 		code, body := serveRoutes(t, cut, http.MethodGet, path, "")
 		require.Equal(t, http.StatusOK, code, "%s: %s", path, body)

@@ -14,6 +14,7 @@ import (
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointsapi"
 	"github.com/hookgate/hookgate/webhooks/endpointstate"
 	"github.com/hookgate/hookgate/webhooks/metrics"
 )
@@ -34,7 +35,7 @@ func stateRoute(disableAfter int) *OutboundRoute {
 // shown is endpoint id as the app shows it (merged with its stored state).
 func shown(t *testing.T, a *App, id string) queue.Endpoint {
 	t.Helper()
-	for _, e := range a.allEndpoints() {
+	for _, e := range endpointsapi.All(apiApp{a}) {
 		if e.ID == id {
 			return e
 		}

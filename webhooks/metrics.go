@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/webhooks/endpointsapi"
 )
 
 // running is what the metrics' gauges read at scrape time: the app started
@@ -37,7 +38,7 @@ func (a *App) disabledByRoute() map[string]int {
 	for name := range a.routes {
 		out[name] = 0
 	}
-	for _, e := range a.allEndpoints() {
+	for _, e := range endpointsapi.All(apiApp{a}) {
 		if e.Disabled {
 			out[e.Route]++
 		}

@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"slices"
 
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 )
 
@@ -65,4 +68,28 @@ func BodyError(err error) (code int, result, msg string) {
 		return http.StatusRequestTimeout, "timeout", "reading body timed out"
 	}
 	return http.StatusBadRequest, "bad_request", "reading body"
+}
+
+// APIError is an admin API error: its status and message reach the client.
+func APIError(code int, format string, args ...any) error {
+	return caddy.APIError{HTTPStatus: code, Err: fmt.Errorf(format, args...)}
+}
+
+// DecodeJSON decodes a JSON request body of at most 64 KiB into v,
+// refusing unknown fields; its error is an APIError (400).
+func DecodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return APIError(http.StatusBadRequest, "decoding request body: %v", err)
+	}
+	return nil
+}
+
+// CheckMethod refuses (405) a request whose method is not one of methods.
+func CheckMethod(r *http.Request, methods ...string) error {
+	if !slices.Contains(methods, r.Method) {
+		return APIError(http.StatusMethodNotAllowed, "method %s not allowed", r.Method)
+	}
+	return nil
 }

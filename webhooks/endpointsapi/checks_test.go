@@ -1,4 +1,4 @@
-package webhooks
+package endpointsapi
 
 import (
 	"errors"
@@ -17,8 +17,8 @@ import (
 
 // signingRoute is a fan-out route named events whose endpoints sign with
 // scheme, built as the outbound handler builds its policies.
-func signingRoute(scheme string) *OutboundRoute {
-	return &OutboundRoute{Name: "events", FanOut: true, Policy: func(e *queue.Endpoint) (*delivery.Policy, error) {
+func signingRoute(scheme string) *Route {
+	return &Route{Name: "events", FanOut: true, Policy: func(e *queue.Endpoint) (*delivery.Policy, error) {
 		p := &delivery.Policy{URL: e.URL, Sign: &signature.Config{Scheme: scheme, Secrets: e.ActiveSecrets(time.Now())}}
 		return p, p.Provision()
 	}}

@@ -1,4 +1,4 @@
-package webhooks
+package endpointsapi
 
 import (
 	"context"
@@ -19,7 +19,7 @@ var validEndpointID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // name: the endpoint's queue would then be the route's own, whose
 // idempotency scope holds the submission ids, so every message of a
 // submission with an Idempotency-Key would be taken for a duplicate.
-func checkEndpointID(route *OutboundRoute, id string) error {
+func checkEndpointID(route *Route, id string) error {
 	switch {
 	case !validEndpointID.MatchString(id):
 		return apiError(http.StatusBadRequest, "id must be 1 to 64 letters, digits, '_', '.' or '-'")
@@ -34,7 +34,7 @@ func checkEndpointID(route *OutboundRoute, id string) error {
 // given an HMAC secret): the endpoint would be stored, then left out of
 // delivery, its messages neither delivered nor dead-lettered. The reason
 // never quotes the secret.
-func checkSecret(route *OutboundRoute, e *queue.Endpoint, secret string, generated bool) error {
+func checkSecret(route *Route, e *queue.Endpoint, secret string, generated bool) error {
 	probe := *e
 	probe.Secrets, probe.PreviousUntil = []string{secret}, time.Time{}
 	_, err := route.Policy(&probe)
@@ -64,7 +64,7 @@ func newSecret(given string) (secret string, generated bool, err error) {
 }
 
 // applyChange applies the url and events of req to e, checking them.
-func applyChange(ctx context.Context, route *OutboundRoute, e *queue.Endpoint, req endpointRequest) error {
+func applyChange(ctx context.Context, route *Route, e *queue.Endpoint, req endpointRequest) error {
 	if req.URL != nil {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()

@@ -1,16 +1,21 @@
-package webhooks
+// Package endpointsapi is the outbound endpoints admin API, the
+// admin.api.webhook_endpoints module: list, create, change, rotate the
+// secret of, enable, disable and delete the endpoints of the webhooks app's
+// fan-out routes. It reaches the running app through App, which the app
+// attaches (Attach); it never imports the app.
+package endpointsapi
 
 import (
 	"errors"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/internal/httpx"
+	"github.com/hookgate/hookgate/internal/netguard"
 	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/webhooks/endpointstate"
 )
@@ -18,6 +23,50 @@ import (
 func init() {
 	caddy.RegisterModule(endpointsAPI{})
 }
+
+// App is the running webhooks app, as the endpoints API uses it.
+type App interface {
+	// Store returns the app's open store.
+	Store() (queue.Store, error)
+	// Routes returns the outbound routes of the running config, sorted by
+	// name.
+	Routes() []*Route
+	// Endpoints is the endpoints' state: the stored ones, and the lock
+	// (Write) under which a stored endpoint is written.
+	Endpoints() *endpointstate.Set
+	// SetDisabled disables (or enables) an endpoint, stores that, applies
+	// it to the dispatcher and emits the event.
+	SetDisabled(ref endpointstate.Ref, disabled bool, reason, why string) error
+	// Reapply hands the queues, those of the active endpoints with them,
+	// to the dispatcher again.
+	Reapply()
+}
+
+// Route is what the API needs of an outbound route (see
+// webhooks.OutboundRoute, whose fields these are).
+type Route struct {
+	Name      string
+	Endpoints []queue.Endpoint // of the config
+	FanOut    bool             // endpoints may be added through the API
+	Policy    func(e *queue.Endpoint) (*delivery.Policy, error)
+	Guard     *netguard.Rules // checks the URLs given
+}
+
+func (r *Route) endpoint(id string) *queue.Endpoint {
+	for i := range r.Endpoints {
+		if r.Endpoints[i].ID == id {
+			return &r.Endpoints[i]
+		}
+	}
+	return nil
+}
+
+// running returns the running app, nil when none; see Attach.
+var running func() App
+
+// Attach tells the API how to find the running app: the webhooks app
+// calls it once, at init; running returns nil while no app runs.
+func Attach(find func() App) { running = find }
 
 // rotationGrace is how long the previous secret keeps signing (beside the
 // new one) after a rotation, so receivers can switch without losing a
@@ -38,7 +87,7 @@ const rotationGrace = 24 * time.Hour
 // A secret is shown once, in the answer that generated it; no other answer
 // holds a secret.
 type endpointsAPI struct {
-	view View
+	url func(string) string // see Routes
 }
 
 // CaddyModule returns the Caddy module information.
@@ -46,12 +95,19 @@ func (endpointsAPI) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{ID: "admin.api.webhook_endpoints", New: func() caddy.Module { return new(endpointsAPI) }}
 }
 
-// Routes returns the admin routes.
+// Routes returns the admin routes of the module.
 func (a endpointsAPI) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
 		{Pattern: "/webhooks/endpoints", Handler: caddy.AdminHandlerFunc(a.collection)},
 		{Pattern: "/webhooks/endpoints/", Handler: caddy.AdminHandlerFunc(a.item)},
 	}
+}
+
+// Routes returns the module's routes for a handler that serves them
+// elsewhere (the dashboard), answering as on Caddy's admin endpoint but for
+// url, which, when not nil, rewrites each URL shown (see webhooks.View).
+func Routes(url func(string) string) []caddy.AdminRoute {
+	return endpointsAPI{url: url}.Routes()
 }
 
 // endpointView is what the admin API shows of an endpoint: never secrets.
@@ -71,8 +127,12 @@ type endpointView struct {
 	PreviousUntil time.Time `json:"previous_secret_until,omitzero"`
 }
 
-func (show View) endpoint(e *queue.Endpoint) endpointView {
-	v := endpointView{ID: e.ID, Route: e.Route, URL: show.url(e.URL), Events: e.Events, Active: !e.Disabled,
+func (api endpointsAPI) endpoint(e *queue.Endpoint) endpointView {
+	u := e.URL
+	if api.url != nil && u != "" {
+		u = api.url(u)
+	}
+	v := endpointView{ID: e.ID, Route: e.Route, URL: u, Events: e.Events, Active: !e.Disabled,
 		DisabledReason: e.DisabledReason, DisabledAt: e.DisabledAt, Source: "api", Queue: e.Queue(), CreatedAt: e.CreatedAt}
 	if e.Config {
 		v.Source = "config"
@@ -93,17 +153,46 @@ type endpointRequest struct {
 	Active *bool     `json:"active"`
 }
 
-// adminEndpoints is the running app and its endpoint store.
-func adminEndpoints(r *http.Request, methods ...string) (*App, queue.EndpointStore, error) {
-	_, a, err := adminStore(r, methods...)
-	if err != nil {
+// adminEndpoints checks the method and returns the running app and its
+// endpoint store.
+func adminEndpoints(r *http.Request, methods ...string) (App, queue.EndpointStore, error) {
+	if err := httpx.CheckMethod(r, methods...); err != nil {
 		return nil, nil, err
 	}
-	es, err := a.endpointStore()
+	var a App
+	if running != nil {
+		a = running()
+	}
+	if a == nil {
+		return nil, nil, apiError(http.StatusServiceUnavailable, "the webhooks app is not running")
+	}
+	s, err := a.Store()
 	if err != nil {
-		return nil, nil, apiError(http.StatusNotImplemented, "%v", err)
+		return nil, nil, apiError(http.StatusServiceUnavailable, "webhook storage: %v", err)
+	}
+	es, ok := s.(queue.EndpointStore)
+	if !ok {
+		return nil, nil, apiError(http.StatusNotImplemented, "this storage does not keep outbound endpoints")
 	}
 	return a, es, nil
+}
+
+// apiError is an admin API error: see httpx.APIError.
+func apiError(code int, format string, args ...any) error {
+	return httpx.APIError(code, format, args...)
+}
+
+// decodeBody decodes a JSON request body: see httpx.DecodeJSON.
+func decodeBody(r *http.Request, v any) error { return httpx.DecodeJSON(r, v) }
+
+// findRoute returns the running route named name, nil if none.
+func findRoute(a App, name string) *Route {
+	for _, r := range a.Routes() {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
 }
 
 func (api endpointsAPI) collection(w http.ResponseWriter, r *http.Request) error {
@@ -114,20 +203,20 @@ func (api endpointsAPI) collection(w http.ResponseWriter, r *http.Request) error
 	if r.Method == http.MethodPost {
 		return api.create(w, r, a, es)
 	}
-	list := a.allEndpoints()
+	list := All(a)
 	views := make([]endpointView, len(list))
 	for i := range list {
-		views[i] = api.view.endpoint(&list[i])
+		views[i] = api.endpoint(&list[i])
 	}
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"endpoints": views})
 }
 
-func (api endpointsAPI) create(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore) error {
+func (api endpointsAPI) create(w http.ResponseWriter, r *http.Request, a App, es queue.EndpointStore) error {
 	var req endpointRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	route := a.routes[req.Route]
+	route := findRoute(a, req.Route)
 	switch {
 	case route == nil:
 		return apiError(http.StatusNotFound, "no outbound route %q", req.Route)
@@ -154,8 +243,8 @@ func (api endpointsAPI) create(w http.ResponseWriter, r *http.Request, a *App, e
 	if err := checkSecret(route, e, secret, generated); err != nil {
 		return err
 	}
-	err = a.saveEndpoint(es, e, func() error {
-		if a.endpointExists(es, req.ID) {
+	err = saveEndpoint(a, es, e, func() error {
+		if endpointExists(a, es, req.ID) {
 			return apiError(http.StatusConflict, "endpoint %q exists", req.ID)
 		}
 		return nil
@@ -163,7 +252,7 @@ func (api endpointsAPI) create(w http.ResponseWriter, r *http.Request, a *App, e
 	if err != nil {
 		return err
 	}
-	v := api.view.endpoint(e)
+	v := api.endpoint(e)
 	if generated {
 		v.Secret = secret
 	}
@@ -185,7 +274,7 @@ func (api endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e, route, err := a.lookupEndpoint(es, id)
+	e, route, err := lookupEndpoint(a, es, id)
 	if err != nil {
 		return err
 	}
@@ -197,19 +286,19 @@ func (api endpointsAPI) item(w http.ResponseWriter, r *http.Request) error {
 	case r.Method == http.MethodPatch:
 		return api.patch(w, r, a, es, e, route)
 	case r.Method == http.MethodDelete:
-		return a.deleteEndpoint(w, es, e)
+		return deleteEndpoint(w, a, es, e)
 	}
-	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, api.endpoint(e))
 }
 
 // lookupEndpoint finds an endpoint (with its secrets) and its route (nil
 // when the route is not configured).
-func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint, *OutboundRoute, error) {
-	for _, r := range a.routes {
+func lookupEndpoint(a App, es queue.EndpointStore, id string) (*queue.Endpoint, *Route, error) {
+	for _, r := range a.Routes() {
 		if r.endpoint(id) == nil {
 			continue
 		}
-		for _, e := range a.shared.merged(r, true) {
+		for _, e := range a.Endpoints().Merged(r.Name, r.Endpoints, true) {
 			if e.ID == id {
 				return &e, r, nil
 			}
@@ -222,16 +311,16 @@ func (a *App) lookupEndpoint(es queue.EndpointStore, id string) (*queue.Endpoint
 	case err != nil:
 		return nil, nil, apiError(http.StatusServiceUnavailable, "reading endpoint %s: %v", id, err)
 	}
-	return e, a.routes[e.Route], nil
+	return e, findRoute(a, e.Route), nil
 }
 
-func (api endpointsAPI) setActive(w http.ResponseWriter, a *App, e *queue.Endpoint, active bool) error {
+func (api endpointsAPI) setActive(w http.ResponseWriter, a App, e *queue.Endpoint, active bool) error {
 	ref := endpointstate.Ref{ID: e.ID, Route: e.Route}
-	if err := a.shared.setDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
+	if err := a.SetDisabled(ref, !active, "admin", "disabled through the admin API"); err != nil {
 		return apiError(http.StatusServiceUnavailable, "endpoint %s: %v", e.ID, err)
 	}
 	e.Disabled = !active
-	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, api.endpoint(e))
 }
 
 // apiOnly refuses to change what the config defines.
@@ -242,7 +331,7 @@ func apiOnly(e *queue.Endpoint) error {
 	return nil
 }
 
-func (api endpointsAPI) patch(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
+func (api endpointsAPI) patch(w http.ResponseWriter, r *http.Request, a App, es queue.EndpointStore, e *queue.Endpoint, route *Route) error {
 	var req endpointRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -258,17 +347,17 @@ func (api endpointsAPI) patch(w http.ResponseWriter, r *http.Request, a *App, es
 			return apiError(http.StatusConflict, "route %q is not configured", e.Route)
 		}
 		e.UpdatedAt = time.Now()
-		if err := a.saveEndpoint(es, e, func() error { return applyChange(r.Context(), route, e, req) }); err != nil {
+		if err := saveEndpoint(a, es, e, func() error { return applyChange(r.Context(), route, e, req) }); err != nil {
 			return err
 		}
 	}
 	if req.Active != nil && *req.Active == e.Disabled {
 		return api.setActive(w, a, e, *req.Active)
 	}
-	return httpx.WriteJSON(w, http.StatusOK, api.view.endpoint(e))
+	return httpx.WriteJSON(w, http.StatusOK, api.endpoint(e))
 }
 
-func (api endpointsAPI) rotate(w http.ResponseWriter, r *http.Request, a *App, es queue.EndpointStore, e *queue.Endpoint, route *OutboundRoute) error {
+func (api endpointsAPI) rotate(w http.ResponseWriter, r *http.Request, a App, es queue.EndpointStore, e *queue.Endpoint, route *Route) error {
 	if err := apiOnly(e); err != nil {
 		return err
 	}
@@ -295,50 +384,53 @@ func (api endpointsAPI) rotate(w http.ResponseWriter, r *http.Request, a *App, e
 	// The previous secret signs too, for a while.
 	e.Secrets = append([]string{secret}, e.ActiveSecrets(now)[:min(1, len(e.Secrets))]...)
 	e.PreviousUntil, e.UpdatedAt = now.Add(rotationGrace), now
-	if err := a.saveEndpoint(es, e, nil); err != nil {
+	if err := saveEndpoint(a, es, e, nil); err != nil {
 		return err
 	}
-	v := api.view.endpoint(e)
+	v := api.endpoint(e)
 	if generated {
 		v.Secret = secret
 	}
 	return httpx.WriteJSON(w, http.StatusOK, v)
 }
 
-func (a *App) deleteEndpoint(w http.ResponseWriter, es queue.EndpointStore, e *queue.Endpoint) error {
+func deleteEndpoint(w http.ResponseWriter, a App, es queue.EndpointStore, e *queue.Endpoint) error {
 	if err := apiOnly(e); err != nil {
 		return err
 	}
-	a.shared.endpoints.Write.Lock()
+	set := a.Endpoints()
+	set.Write.Lock()
 	err := es.DeleteEndpoint(e.ID)
 	if err == nil || errors.Is(err, queue.ErrEndpointNotFound) {
-		a.shared.endpoints.Remove(e.ID)
+		set.Remove(e.ID)
 		err = nil
 	}
-	a.shared.endpoints.Write.Unlock()
+	set.Write.Unlock()
 	if err != nil {
 		return apiError(http.StatusServiceUnavailable, "deleting endpoint %s: %v", e.ID, err)
 	}
-	a.shared.reapply()
+	a.Reapply()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// allEndpoints returns every endpoint: those of the running routes, then stored
-// ones whose route is not configured (their messages wait).
-func (a *App) allEndpoints() []queue.Endpoint {
+// All returns every endpoint of a, without secrets: those of the running
+// routes, then stored ones whose route is not configured (their messages
+// wait).
+func All(a App) []queue.Endpoint {
 	var out []queue.Endpoint
 	seen := map[string]bool{}
-	for _, name := range slices.Sorted(maps.Keys(a.routes)) {
-		for _, e := range a.shared.merged(a.routes[name], false) {
+	set := a.Endpoints()
+	for _, r := range a.Routes() {
+		for _, e := range set.Merged(r.Name, r.Endpoints, false) {
 			out, seen[e.ID] = append(out, e), true
 		}
 	}
-	return append(out, a.shared.endpoints.Unlisted(seen)...)
+	return append(out, set.Unlisted(seen)...)
 }
 
-func (a *App) endpointExists(es queue.EndpointStore, id string) bool {
-	for _, r := range a.routes {
+func endpointExists(a App, es queue.EndpointStore, id string) bool {
+	for _, r := range a.Routes() {
 		if r.endpoint(id) != nil {
 			return true
 		}
@@ -350,8 +442,8 @@ func (a *App) endpointExists(es queue.EndpointStore, id string) bool {
 // saveEndpoint stores e once check (if any) passes, both under the write
 // lock, then applies it to the dispatcher (outside the lock: applying
 // takes the engine's lock, and the engine takes the write lock on open).
-func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func() error) error {
-	set := &a.shared.endpoints
+func saveEndpoint(a App, es queue.EndpointStore, e *queue.Endpoint, check func() error) error {
+	set := a.Endpoints()
 	set.Write.Lock()
 	var err error
 	if check != nil {
@@ -366,7 +458,7 @@ func (a *App) saveEndpoint(es queue.EndpointStore, e *queue.Endpoint, check func
 	}
 	set.Write.Unlock()
 	if err == nil {
-		a.shared.reapply()
+		a.Reapply()
 	}
 	return err
 }
