@@ -28,6 +28,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookgate/hookgate/internal/caddyproc"
+	// The tests verify and sign with presets (signature.Config{Scheme: …}),
+	// which register themselves when this package is linked in.
+	_ "github.com/hookgate/hookgate/signature/presets"
 )
 
 var caddyBin string
