@@ -56,10 +56,10 @@ func TestAdminByQuery(t *testing.T) {
 	routes := AdminRoutes(View{})
 
 	for body, want := range map[string]string{
-		`{"status":"6xx"}`:      "status",
-		`{"state":"queued"}`:    "replay takes dead or delivered messages",
-		`{"since":"soon"}`:      "since",
-		`{"unknown":1}`:         "unknown field",
+		`{"status":"6xx"}`:   "status",
+		`{"state":"queued"}`: "replay takes dead or delivered messages",
+		`{"since":"soon"}`:   "since",
+		`{"unknown":1}`:      "unknown field",
 	} {
 		code, _ := serveRoutes(t, routes, http.MethodPost, "/webhooks/messages/replay", body)
 		assert.Equal(t, http.StatusBadRequest, code, "%s (%s)", body, want)
