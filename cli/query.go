@@ -12,21 +12,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hookgate/hookgate/webhooks/jobs"
 )
 
-// queryFlags are the filter of a replay (or delete) by query; their names
-// are the admin API's JSON fields.
-type queryFlags struct {
-	Queue     string `json:"queue,omitempty"`
-	State     string `json:"state,omitempty"`
-	Since     string `json:"since,omitempty"`
-	Until     string `json:"until,omitempty"`
-	Status    string `json:"status,omitempty"`
-	Error     string `json:"error,omitempty"`
-	EventType string `json:"event_type,omitempty"`
-	DryRun    bool   `json:"dry_run,omitempty"`
-	Rate      string `json:"rate,omitempty"`
-}
+// queryFlags are the filter of a replay (or delete) by query: the admin
+// API's own Filter, so the flags and the JSON cannot drift apart.
+type queryFlags jobs.Filter
 
 var queryFlagNames = []string{"queue", "state", "since", "until", "status", "error", "event-type", "dry-run", "rate"}
 
