@@ -22,7 +22,7 @@ import (
 // tag; a single message keeps today's layout (meta and body in its hash,
 // format 1), and its queue's keys are those of before.
 func TestRedisFanoutKeys(t *testing.T) {
-	s := openRedis(t, redistest.Shared(t), "fan:", time.Hour)
+	s := openFresh(t, redistest.Shared(t), "fan:", time.Hour)
 	defer s.Close()
 	s.now = func() time.Time { return t0 }
 	ctx := context.Background()

@@ -53,6 +53,21 @@ func openRedis(t *testing.T, srv *redistest.Server, prefix string, lease time.Du
 	return s
 }
 
+// openFresh is openRedis for a test that names its own prefix on the
+// shared server: it starts from none of that prefix's keys, so that the
+// test run again (go test -count=2) finds no records of the last run.
+func openFresh(t *testing.T, srv *redistest.Server, prefix string, lease time.Duration) *Store {
+	t.Helper()
+	s := openRedis(t, srv, prefix, lease)
+	ctx := context.Background()
+	stale, err := scanAll(ctx, s, prefix+"*")
+	require.NoError(t, err)
+	for _, k := range stale {
+		require.NoError(t, s.c.Del(ctx, k).Err())
+	}
+	return s
+}
+
 // TestRedisStore runs the store suite against the Redis store.
 func TestRedisStore(t *testing.T) {
 	redistest.Binary(t) // skip (or fail under CI) once, not per subtest
@@ -138,7 +153,7 @@ func scanKeys(t *testing.T, s *Store, pattern string) []string {
 // TestRedisKeysShareTag: every key a queue's messages use carries the
 // queue's hash tag, so Cluster keeps them in one slot.
 func TestRedisKeysShareTag(t *testing.T) {
-	s := openRedis(t, redistest.Shared(t), "tag:", time.Hour)
+	s := openFresh(t, redistest.Shared(t), "tag:", time.Hour)
 	defer s.Close()
 	s.now = func() time.Time { return t0 }
 	m := newMsg("https://up.example/{x}", t0)
