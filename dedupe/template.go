@@ -158,14 +158,20 @@ func (t *Template) Headers() []string {
 // is not valid JSON (when a {json.…} placeholder is used), a missing signed
 // digest or an over-long key is an error wrapping ErrInput.
 func (t *Template) Key(r *http.Request, body, signed []byte) (string, error) {
+	return t.KeyOf(&Input{R: r, Body: body, Signed: signed})
+}
+
+// KeyOf is Key over in, whose JSON check it shares with the other
+// templates and filters that read the same request.
+func (t *Template) KeyOf(in *Input) (string, error) {
 	if t.json {
-		if err := CheckJSON(body); err != nil {
+		if err := in.CheckJSON(); err != nil {
 			return "", fmt.Errorf("%w: %v", ErrInput, err)
 		}
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
-		v, err := p.value(r, body, signed)
+		v, err := p.value(in.R, in.Body, in.Signed)
 		if err != nil {
 			return "", err
 		}

@@ -112,9 +112,16 @@ func (e *Expr) String() string { return e.src }
 // too deeply (when a {json.…} placeholder is used) returns false and the
 // error.
 func (e *Expr) Match(r *http.Request, body []byte) (bool, error) {
+	return e.MatchInput(&dedupe.Input{R: r, Body: body})
+}
+
+// MatchInput is Match over in, whose JSON check it shares with the other
+// filters and key templates that read the same request.
+func (e *Expr) MatchInput(in *dedupe.Input) (bool, error) {
+	r, body := in.R, in.Body
 	if e.json {
-		// Once per call, before any lookup: gjson's lookups trust it.
-		if err := dedupe.CheckJSON(body); err != nil {
+		// Before any lookup: gjson's lookups trust it.
+		if err := in.CheckJSON(); err != nil {
 			return false, fmt.Errorf("filter %q: %w", e.src, err)
 		}
 	}

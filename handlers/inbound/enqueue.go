@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/queue"
 )
@@ -40,11 +41,11 @@ func (h *Handler) enqueue(w http.ResponseWriter, m *queue.Message, p *delivery.P
 
 // orderKey is the message's order key ("" without order_by). A NUL, which
 // the stores use as a separator, is refused.
-func (h *Handler) orderKey(r *http.Request, body, signed []byte) (string, error) {
+func (h *Handler) orderKey(in *dedupe.Input) (string, error) {
 	if h.order == nil {
 		return "", nil
 	}
-	k, err := h.order.Key(r, body, signed)
+	k, err := h.order.KeyOf(in)
 	if err == nil && strings.ContainsRune(k, 0) {
 		err = errors.New("the order key holds a NUL character")
 	}

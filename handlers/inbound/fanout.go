@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/hookgate/dedupe"
 	"github.com/hookgate/hookgate/delivery"
 	"github.com/hookgate/hookgate/filter"
 	"github.com/hookgate/hookgate/internal/httpx"
@@ -126,16 +127,16 @@ func (h *Handler) provisionUpstreams() error {
 
 // match returns the upstreams that take the webhook: none when drop
 // matches it, else those whose when matches it (or that have none).
-func (h *Handler) match(r *http.Request, body []byte) []*Upstream {
+func (h *Handler) match(in *dedupe.Input) []*Upstream {
 	if !h.filtered {
 		return h.ups
 	}
-	if h.drop != nil && h.test(h.drop, r, body) {
+	if h.drop != nil && h.test(h.drop, in) {
 		return nil
 	}
 	var out []*Upstream
 	for _, u := range h.ups {
-		if u.when == nil || h.test(u.when, r, body) {
+		if u.when == nil || h.test(u.when, in) {
 			out = append(out, u)
 		}
 	}
@@ -145,8 +146,8 @@ func (h *Handler) match(r *http.Request, body []byte) []*Upstream {
 // test evaluates e; a run-time error counts as no match, is counted, and
 // is logged once per route (the error names the types it read, never the
 // values).
-func (h *Handler) test(e *filter.Expr, r *http.Request, body []byte) bool {
-	ok, err := e.Match(r, body)
+func (h *Handler) test(e *filter.Expr, in *dedupe.Input) bool {
+	ok, err := e.MatchInput(in)
 	if err == nil {
 		return ok
 	}

@@ -325,20 +325,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// Which upstreams take it is decided before its keys are built: a
 	// webhook that none takes needs no key, and is not refused for want
 	// of one.
-	ups := h.match(r, body)
+	in := &dedupe.Input{R: r, Body: body, Signed: signed} // its JSON checked once for every template and filter
+	ups := h.match(in)
 	if len(h.ups) > 0 && len(ups) == 0 {
 		return h.filteredOut(w)
 	}
 	key := queue.Key{Scope: h.scope, Expires: now.Add(time.Duration(h.DedupeWindow))}
 	if h.key != nil {
-		if key.Value, err = h.key.Key(r, body, signed); err != nil {
+		if key.Value, err = h.key.KeyOf(in); err != nil {
 			return h.reject(w, http.StatusBadRequest, resultBadRequest, "no dedupe key", err)
 		}
 	}
 	if len(h.ups) == 0 {
 		return h.passOn(w, r, next, body, key, now)
 	}
-	orderKey, err := h.orderKey(r, body, signed)
+	orderKey, err := h.orderKey(in)
 	if err != nil {
 		return h.reject(w, http.StatusBadRequest, resultBadRequest, "no order key", err)
 	}
