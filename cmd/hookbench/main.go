@@ -63,7 +63,7 @@ func main() {
 	flag.StringVar(&o.Run, "run", "", "regexp: run only the scenarios whose name matches (and their baselines)")
 	flag.BoolVar(&o.Strict, "strict", false, "exit 1 when a goal is not met")
 	flag.BoolVar(&o.Keep, "keep", false, "keep each scenario's temp dir (Caddyfile, data, caddy.log)")
-	flag.StringVar(&o.Profile, "pprof", "", "dir: save a CPU profile of Caddy over each scenario's measured window as <dir>/<scenario>.cpu.pprof")
+	flag.StringVar(&o.Profile, "pprof", "", "dir: save a CPU and an allocation profile of Caddy over each scenario's measured window as <dir>/<scenario>.cpu.pprof and .allocs.pprof")
 	flag.StringVar(&o.Secret, "secret", "bench-secret", "HMAC secret, passed to Caddy as "+secretEnv)
 	flag.Parse()
 

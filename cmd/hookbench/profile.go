@@ -10,17 +10,18 @@ import (
 	"time"
 )
 
-// profileCPU fetches a CPU profile of Caddy from its admin endpoint
-// (/debug/pprof/profile) covering d, starting after wait, and writes it to
-// path. Errors are reported on stderr: a missing profile spoils no result.
-func profileCPU(ctx context.Context, adminAddr string, wait, d time.Duration, path string) {
+// fetchProfile fetches a profile of Caddy from its admin endpoint
+// (/debug/pprof/<kind>, "profile" for CPU, "allocs" for allocations)
+// covering d, starting after wait, and writes it to path. Errors are
+// reported on stderr: a missing profile spoils no result.
+func fetchProfile(ctx context.Context, adminAddr, kind string, wait, d time.Duration, path string) {
 	select {
 	case <-time.After(wait):
 	case <-ctx.Done():
 		return
 	}
 	secs := max(1, int(d.Seconds()))
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", adminAddr, secs)
+	url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", adminAddr, kind, secs)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return

@@ -252,13 +252,15 @@ func runScenario(ctx context.Context, s *benchscenario.Scenario, o Options, bin,
 	return r
 }
 
-// profile saves a CPU profile of Caddy over the measured window.
+// profile saves a CPU and an allocation profile of Caddy over the
+// measured window.
 func (st *stage) profile(ctx context.Context, s *benchscenario.Scenario, o Options, count int) {
 	wait, d := o.Warmup, o.Duration
 	if count > 0 {
 		wait, d = 0, s.MaxTime/3
 	}
-	profileCPU(ctx, st.adminURL, wait, d, filepath.Join(o.Profile, s.Name+".cpu.pprof"))
+	go fetchProfile(ctx, st.adminURL, "allocs", wait, d, filepath.Join(o.Profile, s.Name+".allocs.pprof"))
+	fetchProfile(ctx, st.adminURL, "profile", wait, d, filepath.Join(o.Profile, s.Name+".cpu.pprof"))
 }
 
 // fill computes r's figures from the load result and the window readings.

@@ -154,6 +154,10 @@ func goalText(g benchscenario.Goal) string {
 		return fmt.Sprintf("RSS ≤ %g MiB", g.Value)
 	case benchscenario.RateFlat:
 		return fmt.Sprintf("rate flat (last 3 tenths ≥ %g× first 3)", 1-g.Value)
+	case benchscenario.LastTenthMin:
+		return fmt.Sprintf("last tenth ≥ %g× first", g.Value)
+	case benchscenario.CPURatioMax:
+		return fmt.Sprintf("CPU/answer ≤ %g×", g.Value)
 	}
 	return "?"
 }
@@ -161,8 +165,12 @@ func goalText(g benchscenario.Goal) string {
 // actualText renders the measured side of a check.
 func actualText(c Check) string {
 	switch c.Goal.Kind {
-	case benchscenario.RateRatioMin, benchscenario.P99RatioMax, benchscenario.RateFlat:
+	case benchscenario.RateRatioMin, benchscenario.RateFlat, benchscenario.LastTenthMin:
 		return fmt.Sprintf("%.2f×", c.Actual)
+	case benchscenario.P99RatioMax:
+		return fmt.Sprintf("p99 %.2f×", c.Actual)
+	case benchscenario.CPURatioMax:
+		return fmt.Sprintf("CPU %.2f×", c.Actual)
 	case benchscenario.P99Max:
 		return fmt.Sprintf("p99 %.2f ms", c.Actual)
 	case benchscenario.RSSMax:

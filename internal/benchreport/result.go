@@ -73,7 +73,7 @@ func (r *Result) Evaluate() {
 			c.Why = "skipped"
 		case r.Err != nil:
 			c.Why = "error"
-		case (g.Kind == benchscenario.RateRatioMin || g.Kind == benchscenario.P99RatioMax) && (r.Base == nil || r.Base.Skipped != "" || r.Base.Err != nil):
+		case g.Kind.NeedsBaseline() && (r.Base == nil || r.Base.Skipped != "" || r.Base.Err != nil):
 			c.Why = "no baseline"
 		default:
 			switch g.Kind {
@@ -104,6 +104,20 @@ func (r *Result) Evaluate() {
 					c.Actual = last / first
 				}
 				c.Met = c.Actual >= 1-g.Value
+			case benchscenario.LastTenthMin:
+				if len(r.Slices) < 10 {
+					c.Why = "incomplete run"
+					break
+				}
+				if r.Slices[0] > 0 {
+					c.Actual = r.Slices[len(r.Slices)-1] / r.Slices[0]
+				}
+				c.Met = c.Actual >= g.Value
+			case benchscenario.CPURatioMax:
+				if r.Base.CPUPerReq > 0 {
+					c.Actual = float64(r.CPUPerReq) / float64(r.Base.CPUPerReq)
+				}
+				c.Met = r.Base.CPUPerReq > 0 && r.CPUPerReq > 0 && c.Actual <= g.Value
 			}
 		}
 		r.Checks = append(r.Checks, c)
@@ -124,18 +138,28 @@ func (r *Result) Met() bool {
 }
 
 // Ratio returns the scenario's headline ratio to its baseline and what it is
-// a ratio of ("req/s" or "p99"), or ok=false without a usable baseline.
+// a ratio of ("req/s", "p99" or "CPU": that of its first ratio goal, else
+// req/s), or ok=false without a usable baseline.
 func (r *Result) Ratio() (v float64, of string, ok bool) {
 	b := r.Base
 	if b == nil || b.Skipped != "" || b.Err != nil || r.Skipped != "" || r.Err != nil {
 		return 0, "", false
 	}
 	for _, g := range r.S.Goals {
+		if g.Kind == benchscenario.RateRatioMin {
+			break
+		}
 		if g.Kind == benchscenario.P99RatioMax {
 			if b.P99 == 0 {
 				return 0, "", false
 			}
 			return float64(r.P99) / float64(b.P99), "p99", true
+		}
+		if g.Kind == benchscenario.CPURatioMax {
+			if b.CPUPerReq == 0 {
+				return 0, "", false
+			}
+			return float64(r.CPUPerReq) / float64(b.CPUPerReq), "CPU", true
 		}
 	}
 	if b.Rate == 0 {

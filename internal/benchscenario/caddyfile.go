@@ -77,7 +77,7 @@ func Check(list []Scenario) error {
 		}
 		if len(s.Goals) > 0 && s.Baseline == "" {
 			for _, g := range s.Goals {
-				if g.Kind == RateRatioMin || g.Kind == P99RatioMax {
+				if g.Kind.NeedsBaseline() {
 					return fmt.Errorf("scenario %q: a ratio goal needs a baseline", s.Name)
 				}
 			}

@@ -34,7 +34,14 @@ const (
 	P99RatioMax                  // p99 ≤ Value × the baseline's p99
 	RSSMax                       // peak RSS ≤ Value MiB
 	RateFlat                     // enqueue rate of the last tenths ≥ (1−Value) × the first's
+	LastTenthMin                 // enqueue rate of the last tenth ≥ Value × the first tenth's
+	CPURatioMax                  // Caddy's CPU per answer ≤ Value × the baseline's
 )
+
+// NeedsBaseline reports whether the goal compares with a baseline.
+func (k GoalKind) NeedsBaseline() bool {
+	return k == RateRatioMin || k == P99RatioMax || k == CPURatioMax
+}
 
 // Goal is one claim a scenario must meet.
 type Goal struct {
@@ -123,6 +130,19 @@ const queuedRoute = `webhook_inbound {
 	dedupe {json.id}
 	upstream {{.UpstreamURL}} {
 		timeout 30s
+		concurrency 64
+	}
+}`
+
+// heldRoute is queuedRoute with its upstream down: the first attempts are
+// refused (the next an hour later), then the queue's breaker holds the rest
+// untried, so nothing is delivered in the window: the ack path alone.
+const heldRoute = `webhook_inbound {
+	{{template "verify" .}}
+	dedupe {json.id}
+	upstream {{.UpstreamURL}} {
+		timeout 30s
+		retry 1h
 		concurrency 64
 	}
 }`
@@ -221,14 +241,26 @@ var Scenarios = []Scenario{
 		Route: `respond 202`,
 	},
 	{
+		// The ack's own cost: nothing is delivered in the window.
+		Name:     "ingest",
+		Title:    "ingest only: HMAC + dedupe + durable enqueue + 202, nothing delivered",
+		Route:    heldRoute,
+		Store:    EmbeddedStore,
+		Needs:    []string{WebhookModule},
+		Upstream: DownUpstream,
+		Baseline: "respond",
+		Goals:    []Goal{{RateRatioMin, 0.6}, {CPURatioMax, 2}},
+	},
+	{
+		// The same while a fast upstream receives every message on the same
+		// cores: the baseline of the rows below, judged as e2e.
 		Name:     "inbound",
-		Title:    "inbound: HMAC + dedupe + durable enqueue + 202",
+		Title:    "inbound: HMAC + dedupe + durable enqueue + 202, delivering",
 		Route:    queuedRoute,
 		Store:    EmbeddedStore,
 		Needs:    []string{WebhookModule},
 		Upstream: FastUpstream,
 		Baseline: "respond",
-		Goals:    []Goal{{RateRatioMin, 0.6}},
 	},
 	{
 		// Against the one-upstream row, with deliveries running: the
@@ -258,7 +290,8 @@ var Scenarios = []Scenario{
 	{
 		// The p99 goal, judged where it means something: the closed loop
 		// above saturates both cores, where p99 is queueing (respond 202
-		// itself is above 10 ms there).
+		// itself is above 10 ms there). Its CPU per answer against the
+		// saturated row's says whether commits stop being shared.
 		Name:     "inbound-paced",
 		Title:    "inbound at 1,000 req/s (open loop): ack latency",
 		Route:    queuedRoute,
@@ -266,7 +299,8 @@ var Scenarios = []Scenario{
 		Needs:    []string{WebhookModule},
 		Upstream: FastUpstream,
 		Rate:     1000,
-		Goals:    []Goal{{P99Max, 10}},
+		Baseline: "inbound",
+		Goals:    []Goal{{P99Max, 5}, {CPURatioMax, 1.3}},
 	},
 	{
 		Name:     "inbound-slow",
@@ -302,7 +336,7 @@ var Scenarios = []Scenario{
 		NeedsCmd: []string{"redis-server"},
 		Upstream: FastUpstream,
 		Baseline: "inbound",
-		Goals:    []Goal{{RateRatioMin, 0.5}},
+		Goals:    []Goal{{RateRatioMin, 0.8}},
 	},
 	{
 		Name:     "proxy",
@@ -321,7 +355,7 @@ var Scenarios = []Scenario{
 		Needs:    []string{WebhookModule},
 		Upstream: FastUpstream,
 		Baseline: "proxy",
-		Goals:    []Goal{{RateRatioMin, 0.9}},
+		Goals:    []Goal{{RateRatioMin, 0.85}},
 	},
 	{
 		Name:     "e2e",
@@ -359,20 +393,9 @@ var Scenarios = []Scenario{
 		Goals:    []Goal{{RateRatioMin, 0.8}},
 	},
 	{
-		Name:  "queue-100k",
-		Title: "{n} queued, upstream down",
-		// The first attempts are refused (the next an hour later), then the
-		// queue's breaker holds the rest untried: the messages stay queued
-		// for the whole run.
-		Route: `webhook_inbound {
-	{{template "verify" .}}
-	dedupe {json.id}
-	upstream {{.UpstreamURL}} {
-		timeout 30s
-		retry 1h
-		concurrency 64
-	}
-}`,
+		Name:       "queue-100k",
+		Title:      "{n} queued, upstream down",
+		Route:      heldRoute,
 		Store:      EmbeddedStore,
 		Needs:      []string{WebhookModule},
 		Upstream:   DownUpstream,
@@ -380,5 +403,19 @@ var Scenarios = []Scenario{
 		QuickCount: 10_000,
 		MaxTime:    90 * time.Second,
 		Goals:      []Goal{{RSSMax, 256}, {RateFlat, 0.2}},
+	},
+	{
+		// Dedupe records pile up (a day's window) while their messages are
+		// delivered and removed: does a claim slow down as the records grow?
+		Name:       "dedupe-1m",
+		Title:      "{n} dedupe records: ack rate as they pile up, delivering",
+		Route:      queuedRoute,
+		Store:      EmbeddedStore,
+		Needs:      []string{WebhookModule},
+		Upstream:   FastUpstream,
+		Count:      1_000_000,
+		QuickCount: 10_000,
+		MaxTime:    6 * time.Minute,
+		Goals:      []Goal{{LastTenthMin, 0.9}},
 	},
 }
