@@ -143,6 +143,7 @@ func (s *memStore) EnqueueAll([]*queue.Message, queue.Key) (string, error) {
 	panic("not used")
 }
 func (s *memStore) Release(queue.Key, string) error { panic("not used") }
+func (s *memStore) Confirm(queue.Key, string) error { panic("not used") }
 func (s *memStore) List(queue.State, string, int) ([]*queue.Message, error) {
 	panic("not used")
 }

@@ -46,6 +46,13 @@ type Store interface {
 	// by the holder itself, or by id of a key held by Hold(id), takes the
 	// key over until key.Expires.
 	Claim(key Key, id string) (string, error)
+	// Confirm turns the hold of Hold(id) on key into id's claim until
+	// key.Expires, as Claim(key, id) does, but need not wait for the disk:
+	// an embedded store commits it with its next write, which sees it.
+	// Until it lands, and after a crash before it does, the hold stands and
+	// lapses by itself, so a sender's retry is answered as "in progress",
+	// never as a duplicate of a webhook that was not handed on.
+	Confirm(key Key, id string) error
 	// Release drops key, taken with Claim, if id still holds it, so a retry
 	// of a message that could not be handed on is not taken for a duplicate.
 	Release(key Key, id string) error

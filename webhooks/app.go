@@ -176,6 +176,16 @@ func (a *App) Claim(key queue.Key, id string) (string, error) {
 	return s.Claim(key, id)
 }
 
+// Confirm turns a verify-only hold into the claim, without waiting for
+// the disk (see queue.Store.Confirm).
+func (a *App) Confirm(key queue.Key, id string) error {
+	s, err := a.store()
+	if err != nil {
+		return err
+	}
+	return s.Confirm(key, id)
+}
+
 // Release drops a claimed dedupe key.
 func (a *App) Release(key queue.Key, id string) error {
 	s, err := a.store()

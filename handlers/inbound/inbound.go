@@ -156,6 +156,7 @@ type Backend interface {
 	Enqueue(m *queue.Message, key queue.Key) (string, error)
 	EnqueueAll(ms []*queue.Message, key queue.Key) (string, error)
 	Claim(key queue.Key, id string) (string, error)
+	Confirm(key queue.Key, id string) error
 	Release(key queue.Key, id string) error
 	DeliverNow(m *queue.Message, budget time.Duration) delivery.NowResult
 	Received(route, result string)
@@ -412,7 +413,7 @@ func (h *Handler) passOn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		if rerr := h.backend.Release(key, queue.Hold(id)); rerr != nil {
 			h.log.Error("releasing dedupe key", zap.String("id", id), zap.Error(rerr))
 		}
-	} else if _, cerr := h.backend.Claim(key, id); cerr != nil {
+	} else if cerr := h.backend.Confirm(key, id); cerr != nil {
 		// The hold lapses by itself: a later duplicate may pass.
 		h.log.Warn("keeping dedupe key", zap.String("id", id), zap.Error(cerr))
 	}

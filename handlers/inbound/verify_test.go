@@ -55,6 +55,7 @@ func (f *fakeBackend) EnqueueAll(ms []*queue.Message, k queue.Key) (string, erro
 }
 func (f *fakeBackend) Claim(queue.Key, string) (string, error) { return "", nil }
 func (f *fakeBackend) Release(queue.Key, string) error         { return nil }
+func (f *fakeBackend) Confirm(queue.Key, string) error         { return nil }
 func (f *fakeBackend) Received(_, result string)               { f.results = append(f.results, result) }
 func (f *fakeBackend) DeliverNow(*queue.Message, time.Duration) delivery.NowResult {
 	return f.now

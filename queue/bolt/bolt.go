@@ -17,6 +17,8 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"go.uber.org/zap"
+
 	"github.com/hookgate/hookgate/queue"
 )
 
@@ -46,6 +48,17 @@ func splitIndexKey(k []byte) (q []byte, nanos int64, id []byte) {
 // maxBatch bounds the writes shared by one commit.
 const maxBatch = 512
 
+// A write that a crash may only repeat, never lose (a delivered message's
+// removal, a verify-only claim over its hold), need not be synced on its
+// own: while acks keep the disk busy it waits up to rideWait for the next
+// commit and rides it, so a delivered webhook costs one fsync'd commit, not
+// two. After ridingFor without an ack's commit (a queue draining after an
+// outage, a quiet hour) such writes are committed at once, as any other.
+var (
+	rideWait  = 2 * time.Millisecond
+	ridingFor = 50 * time.Millisecond
+)
+
 // Store is the embedded queue.Store: one bbolt file. All writes go through a single
 // committer goroutine that takes every pending write, applies them in one
 // transaction and fsyncs once (group commit), so concurrent senders share
@@ -66,6 +79,7 @@ type Store struct {
 	tally tally // the queues' counts, kept on write
 
 	now func() time.Time // the clock, replaced in tests
+	log *zap.Logger      // for writes whose callers do not wait (see commitLater)
 	// committed, if set, is called by the committer after each commit
 	// with the number of writes it carried (tests).
 	committed func(writes int)
@@ -77,9 +91,22 @@ type lease struct {
 	until time.Time
 }
 
+// op is one write for the committer. A rider (see rideWait) goes with the
+// next commit rather than forcing one; err is nil for a rider whose caller
+// does not wait, whose failure is logged.
 type op struct {
-	fn  func(*bbolt.Tx) error
-	err chan error
+	fn    func(*bbolt.Tx) error
+	err   chan error
+	rider bool
+	what  string // for the log line of a rider nobody waits for
+}
+
+func (o *op) finish(s *Store, err error) {
+	if o.err != nil {
+		o.err <- err
+	} else if err != nil {
+		s.log.Error("webhook store: write lost", zap.String("write", o.what), zap.Error(err))
+	}
 }
 
 // Open opens (creating if needed) the database at path. It waits at
@@ -116,7 +143,7 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), leases: map[string]lease{}, now: time.Now}
+	s := &Store{db: db, path: path, ops: make(chan *op, maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), leases: map[string]lease{}, now: time.Now, log: zap.NewNop()}
 	if err := db.View(func(tx *bbolt.Tx) error { s.tally.load(tx); return nil }); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("counting %s: %w", path, err)
@@ -141,11 +168,30 @@ func (s *Store) Close() error {
 // transaction, after which the batch is retried one op per transaction, so
 // fn must be safe to run again.
 func (s *Store) commit(fn func(*bbolt.Tx) error) error {
-	o := &op{fn: fn, err: make(chan error, 1)}
+	return s.send(&op{fn: fn, err: make(chan error, 1)})
+}
+
+// commitRiding is commit for a write that a crash may only repeat: it
+// rides the next commit (see rideWait) and returns when that has landed.
+func (s *Store) commitRiding(fn func(*bbolt.Tx) error) error {
+	return s.send(&op{fn: fn, err: make(chan error, 1), rider: true})
+}
+
+// commitLater hands fn to the next commit (see rideWait) and returns at
+// once: writes committed after it see its effect, readers outside the
+// committer may not until it lands. A failure is logged as what.
+func (s *Store) commitLater(what string, fn func(*bbolt.Tx) error) error {
+	return s.send(&op{fn: fn, rider: true, what: what})
+}
+
+func (s *Store) send(o *op) error {
 	select {
 	case s.ops <- o:
 	case <-s.done:
 		return queue.ErrClosed
+	}
+	if o.err == nil {
+		return nil
 	}
 	select {
 	case err := <-o.err:
@@ -163,16 +209,31 @@ func (s *Store) commit(fn func(*bbolt.Tx) error) error {
 	}
 }
 
+// commitLoop takes the writes in order and commits them in groups: a
+// write that must be durable commits at once with every write waiting; a
+// rider waits up to rideWait for one while acks are being committed.
 func (s *Store) commitLoop() {
 	defer s.wg.Done()
 	defer close(s.stopped)
 	batch := make([]*op, 0, maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var due <-chan time.Time // riders wait until then, or a durable write
+	var riding time.Time     // riders wait while now is before it
 	for {
 		select {
 		case o := <-s.ops:
-			batch = append(batch[:0], o)
+			batch = append(batch, o)
+			if o.rider && len(batch) < maxBatch && time.Now().Before(riding) {
+				if due == nil {
+					timer.Reset(rideWait)
+					due = timer.C
+				}
+				continue
+			}
+		case <-due:
 		case <-s.done:
-			s.failPending()
+			s.close(batch)
 			return
 		}
 	fill:
@@ -184,11 +245,21 @@ func (s *Store) commitLoop() {
 				break fill
 			}
 		}
-		s.apply(batch)
+		timer.Stop()
+		due = nil
+		if s.apply(batch) {
+			riding = time.Now().Add(ridingFor)
+		}
+		batch = batch[:0]
 	}
 }
 
-func (s *Store) apply(batch []*op) {
+// apply commits batch in one transaction, and reports whether it carried
+// a durable write (not only riders).
+func (s *Store) apply(batch []*op) (durable bool) {
+	if len(batch) == 0 {
+		return false
+	}
 	err := s.update(func(tx *bbolt.Tx) error {
 		for _, o := range batch {
 			if err := o.fn(tx); err != nil {
@@ -200,16 +271,20 @@ func (s *Store) apply(batch []*op) {
 	if s.committed != nil {
 		s.committed(len(batch))
 	}
+	for _, o := range batch {
+		durable = durable || !o.rider
+	}
 	if err == nil || len(batch) == 1 {
 		for _, o := range batch {
-			o.err <- err
+			o.finish(s, err)
 		}
-		return
+		return durable
 	}
 	// One op (or the disk) failed: isolate it so the others still land.
 	for _, o := range batch {
-		o.err <- s.update(o.fn)
+		o.finish(s, s.update(o.fn))
 	}
+	return durable
 }
 
 // update runs fn in one durable transaction, and counts its index writes
@@ -221,12 +296,19 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 	return err
 }
 
-func (s *Store) failPending() {
+// close lands the riders waiting (in batch or still sent) and fails the
+// other writes still sent: a delivery confirmed at shutdown stays confirmed.
+func (s *Store) close(batch []*op) {
 	for {
 		select {
 		case o := <-s.ops:
-			o.err <- queue.ErrClosed
+			if o.rider {
+				batch = append(batch, o)
+			} else {
+				o.finish(s, queue.ErrClosed)
+			}
 		default:
+			s.apply(batch)
 			return
 		}
 	}
@@ -254,6 +336,16 @@ func (s *Store) Claim(key queue.Key, id string) (string, error) {
 		return nil
 	})
 	return result(id, holder, err)
+}
+
+// Confirm implements Store: the claim rides the next commit (see
+// rideWait), which sees it, as do the claims and enqueues after it.
+func (s *Store) Confirm(key queue.Key, id string) error {
+	now := s.now()
+	return s.commitLater("dedupe claim", func(tx *bbolt.Tx) error {
+		claim(tx, key, id, now)
+		return nil
+	})
 }
 
 func result(id, holder string, err error) (string, error) {
@@ -497,10 +589,11 @@ func (s *Store) unlease(id string) {
 	s.mu.Unlock()
 }
 
-// Delivered implements Store.
+// Delivered implements Store. The removal rides the next commit (see
+// rideWait): lost in a crash, it only repeats a delivery.
 func (s *Store) Delivered(id string) error {
 	defer s.unlease(id)
-	return s.commit(func(tx *bbolt.Tx) error {
+	return s.commitRiding(func(tx *bbolt.Tx) error {
 		_, err := s.remove(tx, id)
 		return err
 	})
@@ -511,7 +604,11 @@ func (s *Store) Update(m *queue.Message) error {
 	defer s.unlease(m.ID)
 	rec := queue.EncodeRecord(m)
 	found := false
-	err := s.commit(func(tx *bbolt.Tx) error {
+	commit := s.commit
+	if m.State == queue.StateDelivered {
+		commit = s.commitRiding // kept: lost in a crash, it only repeats a delivery
+	}
+	err := commit(func(tx *bbolt.Tx) error {
 		old := tx.Bucket(bucketMessages).Get([]byte(m.ID))
 		if found = old != nil; !found {
 			return nil

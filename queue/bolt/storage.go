@@ -69,10 +69,12 @@ func (e *Storage) Key() string { return "embedded:" + e.Path }
 func (e *Storage) Open(log *zap.Logger) (queue.Store, error) {
 	file := filepath.Join(e.Path, "queue.db")
 	st, err := Open(file, lockTimeout)
-	if err == nil {
-		log.Info("embedded webhook store open", zap.String("file", file))
+	if err != nil {
+		return nil, err
 	}
-	return st, err
+	st.log = log
+	log.Info("embedded webhook store open", zap.String("file", file))
+	return st, nil
 }
 
 // Interface guards

@@ -90,6 +90,12 @@ func (s *Store) claimed(id string, res any, err error) (string, error) {
 	return id, nil
 }
 
+// Confirm implements Store: Claim, written at once.
+func (s *Store) Confirm(key queue.Key, id string) error {
+	_, err := s.Claim(key, id)
+	return err
+}
+
 // Release implements Store, for keys taken with Claim.
 func (s *Store) Release(key queue.Key, id string) error {
 	if key.Empty() {

@@ -280,6 +280,16 @@ func suiteClaimHold(t *testing.T, b Backend) {
 	assert.Equal(t, "a", id)
 	assert.False(t, held)
 
+	// Confirm takes a hold over as Claim does; the claims after it see it.
+	_, err = s.Claim(queue.Key{Scope: "route", Value: "k3", Expires: now.Add(time.Minute)}, queue.Hold("e"))
+	require.NoError(t, err)
+	require.NoError(t, s.Confirm(queue.Key{Scope: "route", Value: "k3", Expires: now.Add(time.Hour)}, "e"))
+	got, err = s.Claim(queue.Key{Scope: "route", Value: "k3", Expires: now.Add(time.Hour)}, "f")
+	require.ErrorIs(t, err, queue.ErrDuplicate)
+	id, held = queue.HeldBy(got)
+	assert.Equal(t, "e", id)
+	assert.False(t, held, "confirmed: no longer a hold")
+
 	// A hold nobody takes over lapses: the sender's retry gets the key.
 	_, err = s.Claim(queue.Key{Scope: "route", Value: "k2", Expires: now.Add(time.Minute)}, queue.Hold("c"))
 	require.NoError(t, err)
