@@ -48,19 +48,42 @@ var errCorrupt = errors.New("truncated or corrupt")
 // appendRecord appends m in format 1, with body when withBody, or, when m
 // has a group, in format 2 (never with a body).
 func appendRecord(out []byte, m *Message, withBody bool) []byte {
-	var hdr [256]byte
-	format, h := byte(formatV1), hdr[:0]
+	format := byte(formatV1)
 	if m.Group != "" {
-		format, h, withBody = formatV2, appendStr(h, m.Group), false
+		format, withBody = formatV2, false
 	}
-	h = encodeHeader(h, m)
 	out = append(out, format)
-	out = binary.AppendUvarint(out, uint64(len(h)))
-	out = append(out, h...)
+	// The header is encoded in place, after room for the longest length
+	// prefix; the prefix is then written and the header moved up to it:
+	// one buffer, as EncodeRecord sizes it, and no second copy.
+	at := len(out)
+	out = append(out, make([]byte, binary.MaxVarintLen64)...)
+	hdr := len(out)
+	if m.Group != "" {
+		out = appendStr(out, m.Group)
+	}
+	out = encodeHeader(out, m)
+	n := len(out) - hdr
+	at += binary.PutUvarint(out[at:], uint64(n))
+	copy(out[at:], out[hdr:])
+	out = out[:at+n]
 	if withBody {
 		out = append(out, m.Body...)
 	}
 	return out
+}
+
+// sizeHint is about the length of m's record header, enough in most cases.
+func sizeHint(m *Message) int {
+	n := 128 + len(m.Group) + len(m.Queue) + len(m.ID) + len(m.OrderKey) + len(m.Method) + len(m.URL) +
+		len(m.DedupeKey) + len(m.LastError) + len(m.TraceParent) + len(m.EventType) + 64*len(m.History)
+	for name, vs := range m.Header {
+		n += len(name) + 2
+		for _, v := range vs {
+			n += len(v) + 2
+		}
+	}
+	return n
 }
 
 // setSize sets m.Size from its body, unless m is a delivery of a group
@@ -294,7 +317,7 @@ func DecodePlacement(rec []byte) (Message, error) {
 // apart). It sets m.Size (from m.Body, if loaded).
 func EncodeRecord(m *Message) []byte {
 	setSize(m)
-	n := 256
+	n := 1 + binary.MaxVarintLen64 + sizeHint(m)
 	if m.Group == "" {
 		n += len(m.Body)
 	}
@@ -350,7 +373,7 @@ func EncodeMeta(m *Message) string {
 	if m.Body != nil {
 		m.Size = len(m.Body)
 	}
-	return string(appendRecord(make([]byte, 0, 256), m, false))
+	return string(appendRecord(make([]byte, 0, 1+binary.MaxVarintLen64+sizeHint(m)), m, false))
 }
 
 // DecodeMeta reads a meta of EncodeMeta, or the JSON of one written by the

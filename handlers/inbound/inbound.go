@@ -369,7 +369,7 @@ func (h *Handler) answer(w http.ResponseWriter, id string, key queue.Key, err er
 	switch {
 	case errors.Is(err, queue.ErrDuplicate):
 		h.done(resultDuplicate, id, key.Value)
-		return httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "status": "duplicate"})
+		return httpx.WriteStatus(w, http.StatusOK, id, "duplicate")
 	case err != nil:
 		w.Header().Set("Retry-After", retryAfterUnavailable)
 		return h.reject(w, http.StatusServiceUnavailable, resultUnavailable, "storage unavailable", err)
@@ -378,7 +378,7 @@ func (h *Handler) answer(w http.ResponseWriter, id string, key queue.Key, err er
 	if code == 0 {
 		return nil
 	}
-	return httpx.WriteJSON(w, code, map[string]string{"id": id, "status": status})
+	return httpx.WriteStatus(w, code, id, status)
 }
 
 // passOn is verify-only mode: hold the key while the next handler runs,
@@ -420,9 +420,21 @@ func (h *Handler) passOn(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return err
 }
 
+// decisionMessages are the log messages of the decisions made at high
+// rates, built once rather than per request.
+var decisionMessages = map[string]string{
+	resultAccepted:  "webhook " + resultAccepted,
+	resultDuplicate: "webhook " + resultDuplicate,
+	resultFiltered:  "webhook " + resultFiltered,
+}
+
 func (h *Handler) done(result, id, key string) {
 	h.backend.Received(h.label, result)
-	if ce := h.log.Check(zap.InfoLevel, "webhook "+result); ce != nil {
+	msg, ok := decisionMessages[result]
+	if !ok {
+		msg = "webhook " + result
+	}
+	if ce := h.log.Check(zap.InfoLevel, msg); ce != nil {
 		ce.Write(zap.String("route", h.label), zap.String("result", result), zap.String("id", id), zap.String("dedupe_key", key))
 	}
 }

@@ -123,12 +123,12 @@ func (h *Handler) submitOne(w http.ResponseWriter, s *submission, m *queue.Messa
 	switch {
 	case errors.Is(err, queue.ErrDuplicate):
 		h.done(resultDuplicate, id, 0)
-		return httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "status": "duplicate"})
+		return httpx.WriteStatus(w, http.StatusOK, id, "duplicate")
 	case err != nil:
 		return h.unavailable(w, err)
 	}
 	h.done(resultAccepted, id, 1)
-	return httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "queued"})
+	return httpx.WriteStatus(w, http.StatusAccepted, id, "queued")
 }
 
 func (h *Handler) unavailable(w http.ResponseWriter, err error) error {

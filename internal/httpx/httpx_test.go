@@ -43,3 +43,16 @@ func TestReadBodyRefusesOverLimit(t *testing.T) {
 	_, err = ReadBody(httptest.NewRecorder(), r, 4)
 	assert.True(t, errors.As(err, &tooLarge), "announced over the limit: %v", err)
 }
+
+// TestWriteStatusIsWriteJSON: the fixed answer is byte for byte what
+// encoding/json writes for it, whatever the id holds.
+func TestWriteStatusIsWriteJSON(t *testing.T) {
+	for _, id := range []string{"01JDX3K2M4ABCDEFGHJKMNPQRS", "~held", "", `q"uote\`, "<&>", "tab\there", "é\u2028", "\xff"} {
+		fast, slow := httptest.NewRecorder(), httptest.NewRecorder()
+		require.NoError(t, WriteStatus(fast, http.StatusAccepted, id, "accepted"))
+		require.NoError(t, WriteJSON(slow, http.StatusAccepted, map[string]string{"id": id, "status": "accepted"}))
+		assert.Equal(t, slow.Body.String(), fast.Body.String(), "id %q", id)
+		assert.Equal(t, slow.Code, fast.Code)
+		assert.Equal(t, slow.Header(), fast.Header())
+	}
+}
