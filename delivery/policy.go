@@ -102,6 +102,7 @@ type Policy struct {
 	PerDestination bool `json:"-"`
 
 	target        *url.URL
+	signer        signature.Signer     // built from Sign by provisionSign
 	signSecrets   []string             // Sign's resolved secrets
 	signKeys      []string             // Sign's resolved keys (Ed25519, v1a)
 	transportJSON []byte               // TransportRaw as configured

@@ -45,6 +45,30 @@ func TestSignAttempt(t *testing.T) {
 	assert.Equal(t, []string{"evt_1", "evt_1"}, ids, "webhook-id is the dedupe key, stable across attempts")
 }
 
+// TestSignCopiedPolicy: a policy copied for another destination and
+// provisioned with its own secret (an outbound endpoint's) signs with that
+// secret, not with the signer the copy carried.
+func TestSignCopiedPolicy(t *testing.T) {
+	const other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+	base := &Policy{URL: "http://127.0.0.1:9/hooks", Sign: &signature.Config{Scheme: "standard_webhooks", Secrets: []string{testSignSecret}}}
+	require.NoError(t, base.Provision())
+	p := *base
+	p.Sign = &signature.Config{Scheme: "standard_webhooks", Secrets: []string{other}}
+	require.NoError(t, p.Provision())
+
+	m := &queue.Message{ID: "msg_1", Body: []byte(`{"id":"evt_1"}`), ReceivedAt: time.Unix(1700000000, 0)}
+	at := time.Unix(1700000001, 0)
+	req, err := http.NewRequest(http.MethodPost, p.Target("/hooks"), nil)
+	require.NoError(t, err)
+	req.Header.Set("Webhook-Id", m.ID)
+	require.NoError(t, p.sign(req, m, at))
+	for secret, ok := range map[string]bool{other: true, testSignSecret: false} {
+		v, err := signature.Config{Scheme: "standard_webhooks"}.NewVerifier([]string{secret}, 0)
+		require.NoError(t, err)
+		assert.Equal(t, ok, v.Verify(req, m.Body, at) == nil, "verified with %s", secret[:10])
+	}
+}
+
 func TestSignProvisionErrors(t *testing.T) {
 	for _, tc := range []struct {
 		cfg signature.Config
@@ -97,7 +121,7 @@ func TestSignPolicyComparable(t *testing.T) {
 		require.NoError(t, p.Provision())
 		return p
 	}
-	assert.Equal(t, mk(), mk())
+	assert.True(t, mk().SameConfig(mk()))
 }
 
 // TestSignAttemptV1a: a key file ({file.…}, PEM) signs each attempt as

@@ -123,5 +123,6 @@ func (p *Policy) SameConfig(o *Policy) bool {
 	a.transportJSON, b.transportJSON = nil, nil
 	a.transport, b.transport = nil, nil
 	a.auth, b.auth = nil, nil
+	a.signer, b.signer = nil, nil
 	return reflect.DeepEqual(a, b)
 }
