@@ -176,13 +176,19 @@ func (r *runner) loop() {
 	}
 }
 
+// leaseBatch is how many slots must be free before fill leases: a lease
+// steps over the messages in flight (bbolt's cursor, Redis's ZSCOREs in the
+// lease script), so leasing for each slot as it frees cost O(concurrency)
+// per delivery; an eighth of the slots at a time costs O(8).
+func leaseBatch(p *Policy) int { return max(1, p.Concurrency/8) }
+
 // fill leases as many due messages as there are free delivery slots, starts
 // their deliveries, and returns how long to sleep before looking again.
 func (r *runner) fill() time.Duration {
 	p := r.policy.Load()
 	free := p.Concurrency - int(r.inflight.Load())
-	if free <= 0 {
-		return pollInterval
+	if free <= 0 || free < leaseBatch(p) {
+		return pollInterval // each delivery that ends pokes the runner
 	}
 	now := r.d.now()
 	if !p.PerDestination {

@@ -30,6 +30,8 @@ const (
 	DefaultPrefix  = "hookgate:"
 	DefaultLease   = 30 * time.Second
 	DefaultTimeout = 3 * time.Second
+	// DefaultPoolSize is Storage.PoolSize's default.
+	DefaultPoolSize = 128
 )
 
 // Options configures a Redis store.

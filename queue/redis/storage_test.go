@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 )
 
 const redisSecret = "s3cret-Redis-pw"
@@ -45,4 +47,22 @@ func TestRedisStorageSecrets(t *testing.T) {
 	err = provisionRedis(t, bad)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), redisSecret)
+}
+
+// TestRedisStoragePoolSize: the client's pool holds the requests and
+// deliveries in flight (go-redis's own default is 10 per CPU), and a
+// changed pool size opens a new client on reload.
+func TestRedisStoragePoolSize(t *testing.T) {
+	a := &Storage{URL: "redis://127.0.0.1:1/0"}
+	require.NoError(t, provisionRedis(t, a))
+	assert.Equal(t, DefaultPoolSize, a.PoolSize)
+	b := &Storage{URL: "redis://127.0.0.1:1/0", PoolSize: 16}
+	require.NoError(t, provisionRedis(t, b))
+	assert.NotEqual(t, a.Key(), b.Key())
+	st, err := b.Open(zap.NewNop())
+	require.NoError(t, err)
+	defer st.Close()
+	client, ok := st.(*Store).c.(*goredis.Client)
+	require.True(t, ok)
+	assert.Equal(t, 16, client.Options().PoolSize)
 }
