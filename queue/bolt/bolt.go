@@ -16,7 +16,6 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
-
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/queue"
@@ -51,8 +50,8 @@ const maxBatch = 512
 // A write that a crash may only repeat, never lose (a delivered message's
 // removal, a verify-only claim over its hold), need not be synced on its
 // own: while acks keep the disk busy it waits up to rideWait for the next
-// commit and rides it, so a delivered webhook costs one fsync'd commit, not
-// two. After ridingFor without an ack's commit (a queue draining after an
+// commit and rides it, so a delivered webhook forces no commit of its own.
+// After ridingFor without an ack's commit (a queue draining after an
 // outage, a quiet hour) such writes are committed at once, as any other.
 var (
 	rideWait  = 2 * time.Millisecond
