@@ -41,6 +41,13 @@ func TestOutboundDestinationsPacedApart(t *testing.T) {
 	code, ans := emit(t, c, "/emit", `{"n":0}`, to(limited.URL+"/hook"))
 	require.Equal(t, http.StatusAccepted, code, ans)
 	waitFor(t, 5*time.Second, "the 429", func() bool { return len(limited.deliveries()) == 1 })
+	// The receiver counts a delivery before it answers: wait for the 429 to
+	// be recorded (the message back in the queue, not in flight), else the
+	// next message may reach the destination before the gateway has read it.
+	waitFor(t, 5*time.Second, "the 429 recorded", func() bool {
+		q := c.stats().Queues["outbound:byheader"]
+		return q.Queued == 1 && q.InFlight == 0
+	})
 	for range 5 {
 		code, ans = emit(t, c, "/emit", `{"n":1}`, to(limited.URL+"/hook"))
 		require.Equal(t, http.StatusAccepted, code, ans)
