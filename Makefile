@@ -52,7 +52,7 @@ fuzz:
 		done; \
 	done
 
-# Load test of the real binary against plain Caddy on loopback, < 5 min:
+# Load test of the real binary against plain Caddy on loopback, ~12 min:
 # writes bench/results.md and bench/results.svg. BENCH_QUICK=1 is a ~30 s
 # smoke run (results in a temp dir); BENCH_FLAGS passes hookbench flags,
 # e.g. BENCH_FLAGS='-run inbound -pprof /tmp/prof'.
