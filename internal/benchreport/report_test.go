@@ -238,3 +238,37 @@ func TestMetTextOfSkipped(t *testing.T) {
 	assert.Equal(t, "not built yet", notBuilt.metText())
 	assert.Equal(t, "skipped", (&Result{Skipped: "redis-server is not installed"}).metText())
 }
+
+// TestCPUAndLastTenthGoals: a CPU goal compares CPU per answer with the
+// baseline's and makes CPU the row's headline ratio; a last-tenth goal
+// compares the last tenth's rate with the first's.
+func TestCPUAndLastTenthGoals(t *testing.T) {
+	base := fakeResult(&benchscenario.Scenario{Name: "inbound"}, 7000, time.Millisecond, 20*time.Millisecond, 100)
+	base.CPUPerReq = 200 * time.Microsecond
+	paced := fakeResult(&benchscenario.Scenario{Name: "paced", Baseline: "inbound", Rate: 1000,
+		Goals: []benchscenario.Goal{{Kind: benchscenario.P99Max, Value: 5}, {Kind: benchscenario.CPURatioMax, Value: 1.3}}},
+		1000, time.Millisecond, 4*time.Millisecond, 80)
+	paced.CPUPerReq, paced.Base = 800*time.Microsecond, base
+	paced.Evaluate()
+	require.Len(t, paced.Checks, 2)
+	assert.True(t, paced.Checks[0].Met, "p99 4 ms ≤ 5 ms")
+	assert.False(t, paced.Checks[1].Met)
+	assert.InDelta(t, 4.0, paced.Checks[1].Actual, 1e-9)
+	v, of, ok := paced.Ratio()
+	require.True(t, ok)
+	assert.Equal(t, "CPU", of)
+	assert.InDelta(t, 4.0, v, 1e-9)
+	assert.Contains(t, paced.metText(), "CPU 4.00×")
+
+	flat := fakeResult(&benchscenario.Scenario{Name: "dedupe", Count: 1000,
+		Goals: []benchscenario.Goal{{Kind: benchscenario.LastTenthMin, Value: 0.9}}}, 5000, time.Millisecond, 20*time.Millisecond, 500)
+	flat.Slices = []float64{5000, 1, 1, 1, 1, 1, 1, 1, 1, 4600}
+	flat.Evaluate()
+	assert.True(t, flat.Checks[0].Met, "4,600 is 0.92× 5,000, whatever the tenths between")
+	flat.Slices[9] = 4400
+	flat.Evaluate()
+	assert.False(t, flat.Checks[0].Met)
+	flat.Slices = flat.Slices[:6]
+	flat.Evaluate()
+	assert.Equal(t, "incomplete run", flat.Checks[0].Why)
+}
