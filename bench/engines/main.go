@@ -243,24 +243,34 @@ func (e *boltEngine) commit(fn func(*bbolt.Tx) error) chan error {
 	return o.err
 }
 
+// gather waits for one op, then takes every op already sent, up to
+// maxBatch, into batch (reused); ok is false once done is closed. Both
+// engines' committers group writes as queue/bolt's does.
+func gather[T any](ops <-chan T, done <-chan struct{}, batch []T) (_ []T, ok bool) {
+	select {
+	case o := <-ops:
+		batch = append(batch[:0], o)
+	case <-done:
+		return batch, false
+	}
+	for len(batch) < maxBatch {
+		select {
+		case o := <-ops:
+			batch = append(batch, o)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
 func (e *boltEngine) commitLoop() {
 	defer e.wg.Done()
 	batch := make([]*boltOp, 0, maxBatch)
 	for {
-		select {
-		case o := <-e.ops:
-			batch = append(batch[:0], o)
-		case <-e.done:
+		var ok bool
+		if batch, ok = gather(e.ops, e.done, batch); !ok {
 			return
-		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o := <-e.ops:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
 		}
 		err := e.db.Update(func(tx *bbolt.Tx) error {
 			for _, o := range batch {
@@ -535,20 +545,9 @@ func (e *pebbleEngine) commitLoop() {
 	batch := make([]*pebbleOp, 0, maxBatch)
 	errs := make([]error, maxBatch)
 	for {
-		select {
-		case o := <-e.ops:
-			batch = append(batch[:0], o)
-		case <-e.done:
+		var ok bool
+		if batch, ok = gather(e.ops, e.done, batch); !ok {
 			return
-		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o := <-e.ops:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
 		}
 		now := time.Now().UnixNano()
 		b := e.db.NewBatch()
